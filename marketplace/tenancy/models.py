@@ -1,0 +1,84 @@
+"""Organizations, memberships with roles, invitations and org API keys.
+
+Every tenant row in the project carries an `org` foreign key to `Organization`; a meta-test
+enforces it (tests/tenancy/test_tenant_models.py).
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    DEVELOPER = "developer", "Developer"
+    FINANCE = "finance", "Finance"
+    VIEWER = "viewer", "Viewer"
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Billing details printed on invoices.
+    legal_name = models.CharField(max_length=200, blank=True)
+    billing_address = models.TextField(blank=True)
+    tax_id = models.CharField(max_length=64, blank=True)
+    billing_email = models.EmailField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.DEVELOPER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "user"], name="membership_unique_org_user")
+        ]
+
+
+class Invitation(models.Model):
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.DEVELOPER)
+    # sha256 of the emailed token; the token itself is never stored.
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class KeyScope(models.TextChoices):
+    INFERENCE = "inference", "Inference (/v1)"
+    MANAGEMENT = "management", "Management (/api/v1/)"
+
+
+class ApiKey(models.Model):
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    # Shown in lists ("sk-sy-ab12cd34"); the full key is shown once and never stored.
+    prefix = models.CharField(max_length=24, db_index=True)
+    # HMAC-SHA256 of the full key under settings.API_KEY_HASH_SECRET, hex.
+    key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=16, choices=KeyScope.choices, default=KeyScope.INFERENCE)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

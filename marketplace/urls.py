@@ -1,0 +1,22 @@
+"""Django's URLs. `/v1/` never reaches here: marketplace/asgi.py sends it to the gateway."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("marketplace.tenancy.api.urls")),
+    path("catalog/", include("catalog.api.urls")),
+    path("billing/", include("billing.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("models", include("catalog.urls")),
+    path("billing/", include("billing.urls")),
+    path("", include("marketplace.dashboard.urls")),
+]
