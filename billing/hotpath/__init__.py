@@ -1,0 +1,81 @@
+"""The gateway's narrow seam into billing: admission holds and settlement.
+
+The gateway builds one writer at start-up (`billing.hotpath.create_writer()`): psycopg's async
+pool and a handful of explicit statements on PostgreSQL; the same interface in a thread on the
+embedded SQLite default. It is tested to agree with billing's ORM services.
+
+Contract (the gateway relies on it, billing implements it):
+- `await writer.hold(admission) -> int`: in ONE atomic statement, reserve
+  `min(admission.want_nanos, what the wallet and the key's spend limit still afford)` and return
+  the granted nanos; raise `marketplace.errors.InsufficientCredits` (402) when less than
+  `admission.min_nanos` is affordable. Writes the durable hold row (request id, org, key,
+  endpoint, price id, prompt upper bound, deadline) so a worker can settle it if we die.
+- `await writer.settle(settlement)`: charge, release the rest of the hold, write the usage
+  record; may be batched across requests in a short window (one commit). Never raises into the
+  request: a failure is logged and the hold stays for the sweep.
+- `await writer.release(request_id)`: drop a hold for a request that never reached a provider.
+- `await writer.start()` / `await writer.close()`: open and drain (close flushes pending batches).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    request_id: str
+    org_id: int
+    key_id: int
+    want_nanos: int  # worst case over the candidates at the requested output allowance
+    min_nanos: int  # the least worth admitting: prompt upper bound + one output token
+    model_slug: str
+    endpoint_id: int | None
+    price_id: int | None
+    prompt_upper_bytes: int
+    output_allowance_tokens: int
+    deadline_s: float  # after this many seconds a worker may settle an orphaned hold
+    is_byok: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    request_id: str
+    org_id: int
+    key_id: int
+    hold_nanos: int
+    requested_model: str
+    served_model: str
+    endpoint_id: int | None
+    provider_slug: str
+    price_id: int | None
+    prompt_tokens: int
+    completion_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    upstream_cost_nanos: int
+    margin_nanos: int
+    byok_fee_nanos: int
+    charge_nanos: int
+    write_off_nanos: int
+    latency_ms: int
+    ttft_ms: int | None
+    finish_reason: str
+    streamed: bool
+    cancelled: bool
+    is_byok: bool
+    estimated: bool
+    attempts: list[dict] = field(default_factory=list)
+    app_referer: str = ""
+    app_title: str = ""
+    created_at_epoch_ms: int = 0
+
+
+class HotPathWriter(Protocol):
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    async def hold(self, admission: Admission) -> int: ...
+    async def settle(self, settlement: Settlement) -> None: ...
+    async def release(self, request_id: str) -> None: ...

@@ -1,0 +1,111 @@
+"""Wallets, admission holds and usage records: the rows the gateway's hot path touches.
+
+All amounts are integer nano-USD (`*_nanos`). The ledger (double-entry) lives beside these;
+a wallet's cached `balance_nanos` moves only in the same transaction as its ledger entries or
+its settled usage (see billing/ledger for the check that ties them together).
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from marketplace.tenancy.models import ApiKey, Organization
+
+
+class Wallet(models.Model):
+    org = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="wallet")
+    currency = models.CharField(max_length=3, default="USD")
+    balance_nanos = models.BigIntegerField(default=0)
+    # Sum of open holds; available = balance - held. Never below -credit_limit.
+    held_nanos = models.BigIntegerField(default=0)
+    credit_limit_nanos = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(held_nanos__gte=0), name="wallet_held_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_limit_nanos__gte=0), name="wallet_credit_limit_nonnegative"
+            ),
+        ]
+
+    @property
+    def available_nanos(self) -> int:
+        return self.balance_nanos - self.held_nanos
+
+
+class HoldStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    SETTLED = "settled", "Settled"
+    RELEASED = "released", "Released"
+    SWEPT = "swept", "Settled by the stale-hold sweep"
+
+
+class Hold(models.Model):
+    """An admission hold: the worst-case cost of one request, reserved before the upstream call.
+
+    It records what a worker needs to settle the request if the gateway dies mid-flight.
+    """
+
+    request_id = models.CharField(max_length=64, unique=True)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="holds")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, related_name="+")
+    amount_nanos = models.BigIntegerField()
+    endpoint_id = models.BigIntegerField(null=True)
+    price_id = models.BigIntegerField(null=True)
+    model_slug = models.CharField(max_length=200, blank=True)
+    prompt_upper_bytes = models.IntegerField(default=0)
+    output_allowance_tokens = models.IntegerField(default=0)
+    is_byok = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=HoldStatus.choices, default=HoldStatus.OPEN)
+    created_at = models.DateTimeField()
+    deadline_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "deadline_at"], name="hold_open_deadline")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_nanos__gte=0), name="hold_amount_nonneg")
+        ]
+
+
+class UsageRecord(models.Model):
+    """One metered request: what was asked, what served it, what it cost, what was charged."""
+
+    request_id = models.CharField(max_length=64, unique=True)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="usage_records")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(db_index=True)
+    requested_model = models.CharField(max_length=200)
+    served_model = models.CharField(max_length=200, blank=True)
+    endpoint_id = models.BigIntegerField(null=True)
+    provider_slug = models.CharField(max_length=100, blank=True)
+    price_id = models.BigIntegerField(null=True)
+    attempts = models.JSONField(default=list)  # [{"endpoint_id", "provider", "status", "latency_ms"}]
+    prompt_tokens = models.IntegerField(default=0)
+    completion_tokens = models.IntegerField(default=0)
+    cache_read_tokens = models.IntegerField(default=0)
+    cache_write_tokens = models.IntegerField(default=0)
+    reasoning_tokens = models.IntegerField(default=0)
+    upstream_cost_nanos = models.BigIntegerField(default=0)
+    margin_nanos = models.BigIntegerField(default=0)
+    byok_fee_nanos = models.BigIntegerField(default=0)
+    charge_nanos = models.BigIntegerField(default=0)
+    # Upstream cost we owe but did not charge (zero-output errors, overshoot beyond the hold).
+    write_off_nanos = models.BigIntegerField(default=0)
+    latency_ms = models.IntegerField(default=0)
+    ttft_ms = models.IntegerField(null=True)
+    finish_reason = models.CharField(max_length=32, blank=True)
+    streamed = models.BooleanField(default=False)
+    cancelled = models.BooleanField(default=False)
+    is_byok = models.BooleanField(default=False)
+    # Metered from counted tokens (stream ended without usage, or swept after a gateway death).
+    estimated = models.BooleanField(default=False)
+    app_referer = models.CharField(max_length=300, blank=True)
+    app_title = models.CharField(max_length=200, blank=True)
+    # Set once the usage is posted to the ledger (exactly once, keyed by request_id).
+    posted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "created_at"], name="usage_org_created")]

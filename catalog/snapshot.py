@@ -1,0 +1,80 @@
+"""The routing snapshot: everything the gateway needs to choose endpoints, as frozen dataclasses.
+
+Built in one pass by `catalog.selectors.build_routing_snapshot()` and rebuilt when the catalog
+changes (not on health updates). Plain data with no Django import, so the routing policy that
+reads it is a pure function that can be tested and benchmarked alone.
+
+Money is integer nano-USD; prices are nano-USD per million tokens (DESIGN.md section 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class PriceView:
+    price_id: int
+    input_nanos_per_m: int
+    output_nanos_per_m: int
+    cache_read_nanos_per_m: int = 0
+    cache_write_nanos_per_m: int = 0
+    reasoning_nanos_per_m: int = 0  # 0 means reasoning tokens bill at the output price
+    request_nanos: int = 0
+    image_nanos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderView:
+    id: int
+    slug: str
+    name: str
+    wire_format: str  # "openai" | "anthropic" | "gemini"
+    base_url: str
+    regions: tuple[str, ...] = ()
+    retention_days: int | None = None  # None: unknown; 0: not retained
+    trains_on_data: bool = False
+    zdr: bool = False
+    is_sandbox: bool = False
+    available: bool = True  # False: browsable only (no credentials, or SANDBOX=1 and not sandbox)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointView:
+    id: int
+    model_slug: str
+    provider: ProviderView
+    upstream_model_id: str
+    context_length: int
+    max_output_tokens: int
+    price: PriceView
+    quantization: str = ""
+    region: str = ""
+    supported_parameters: frozenset[str] = frozenset()
+    input_modalities: frozenset[str] = frozenset({"text"})
+    output_modalities: frozenset[str] = frozenset({"text"})
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ModelView:
+    slug: str  # canonical "author/name"
+    name: str
+    author: str
+    context_length: int
+    input_modalities: frozenset[str]
+    output_modalities: frozenset[str]
+    supported_parameters: frozenset[str]
+    endpoints: tuple[EndpointView, ...]
+    created_at_epoch: int = 0
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSnapshot:
+    version: str
+    models: dict[str, ModelView] = field(default_factory=dict)
+    endpoints: dict[int, EndpointView] = field(default_factory=dict)
+
+    def model(self, slug: str) -> ModelView | None:
+        return self.models.get(slug)
