@@ -1,0 +1,1 @@
+"""Routing's Celery tasks (the endpoint-health rollup)."""
