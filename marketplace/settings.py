@@ -5,6 +5,8 @@ works on any laptop. DATABASE_URL, REDIS_URL and CELERY_BROKER_URL switch to Pos
 and a real Celery broker.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -95,6 +97,10 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"}
     )
+    # The test database is a file (not in-memory) so a real uvicorn process in the e2e tests can
+    # share it; one per pytest process so concurrent runs never collide.
+    _test_db = Path(tempfile.gettempdir()) / f"switchyard-test-{os.getpid()}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": env("SQLITE_TEST_NAME", default=str(_test_db))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -117,6 +123,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic tasks: {name: {"task": dotted name, "schedule": seconds or timedelta}}. Apps add entries;
+# with no broker marketplace/periodic.py runs them on an in-process timer.
+CELERY_BEAT_SCHEDULE = {}
 CELERY_TIMEZONE = "UTC"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -143,6 +152,8 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
+# Where the file-based email backend writes (the e2e tests read confirmation mail from here).
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "emails"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Switchyard <no-reply@switchyard.local>")
 
 REST_FRAMEWORK = {
