@@ -43,6 +43,9 @@ class Membership(models.Model):
             models.UniqueConstraint(fields=["org", "user"], name="membership_unique_org_user")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.org_id} as {self.role}"
+
 
 class Invitation(models.Model):
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
@@ -57,6 +60,9 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.org_id}"
 
 
 class KeyScope(models.TextChoices):

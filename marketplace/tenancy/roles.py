@@ -1,0 +1,36 @@
+"""Who may do what, by role, and the actor a service acts for.
+
+One table of role sets so the dashboard, the management API and the services agree. Finance is
+billing-only; viewers read. Management-scope keys act with admin rights (only owners and admins
+can mint them, so a key never holds more than its creator could).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from marketplace.tenancy.models import Role
+
+ALL_ROLES = frozenset(Role.values)
+KEY_CREATORS = frozenset({Role.OWNER, Role.ADMIN, Role.DEVELOPER})
+MANAGEMENT_KEY_CREATORS = frozenset({Role.OWNER, Role.ADMIN})
+MEMBER_MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
+SETTINGS_EDITORS = frozenset({Role.OWNER, Role.ADMIN})
+BILLING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.FINANCE})
+# Everyone but finance sees keys and members; finance sees only billing views.
+KEY_VIEWERS = frozenset({Role.OWNER, Role.ADMIN, Role.DEVELOPER, Role.VIEWER})
+MANAGEMENT_KEY_ROLE = Role.ADMIN
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The user (dashboard/session) or management key a service call is made for."""
+
+    role: str
+    user: Any = None  # the User, None when acting through an API key
+    api_key_id: int | None = None
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.pk if self.user is not None else None

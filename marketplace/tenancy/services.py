@@ -1,0 +1,310 @@
+"""The verbs that change tenancy state, one transaction each.
+
+Permission checks live here, not in views, so the dashboard and the management API enforce the
+same rules. Every function takes keyword arguments and an `Actor` (who is acting, with which
+role) where the rule depends on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+
+import redis
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from marketplace.errors import Conflict, Forbidden, InvalidRequest
+from marketplace.tenancy import selectors
+from marketplace.tenancy.keys import generate_api_key
+from marketplace.tenancy.models import (
+    ApiKey,
+    Invitation,
+    KeyScope,
+    Membership,
+    Organization,
+    Role,
+)
+from marketplace.tenancy.roles import (
+    KEY_CREATORS,
+    MANAGEMENT_KEY_CREATORS,
+    MEMBER_MANAGERS,
+    SETTINGS_EDITORS,
+    Actor,
+)
+
+logger = logging.getLogger(__name__)
+
+REVOKED_KEYS_CHANNEL = "switchyard:keys:revoked"
+INVITATION_TTL = dt.timedelta(days=7)
+# The dashboard serves this path (marketplace/dashboard/urls.py); literal so tenancy imports no app.
+INVITATION_PATH = "/invitations/{token}/"
+_BILLING_FIELDS = ("name", "legal_name", "billing_address", "tax_id", "billing_email")
+
+
+class InvitationError(InvalidRequest):
+    code = "invalid_invitation"
+    message = "This invitation link is not valid."
+
+
+def _require(actor: Actor, roles: frozenset, message: str) -> None:
+    if actor.role not in roles:
+        raise Forbidden(message)
+
+
+# --- organizations -----------------------------------------------------------------------
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:48] or "org"
+    slug = base
+    while Organization.objects.filter(slug=slug).exists():
+        slug = f"{base}-{secrets.token_hex(3)}"
+    return slug
+
+
+@transaction.atomic
+def create_organization(*, name: str, owner) -> Organization:
+    """Create an organization with `owner` as its first owner."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidRequest("An organization needs a name.", param="name")
+    org = Organization.objects.create(name=name[:120], slug=_unique_slug(name))
+    Membership.objects.create(org=org, user=owner, role=Role.OWNER)
+    logger.info("organization %s created by user %s", org.pk, owner.pk)
+    return org
+
+
+@transaction.atomic
+def update_organization(*, org: Organization, actor: Actor, **fields) -> Organization:
+    """Change the org's name or billing details (owners and admins)."""
+    _require(actor, SETTINGS_EDITORS, "Only owners and admins can change organization settings.")
+    unknown = set(fields) - set(_BILLING_FIELDS)
+    if unknown:
+        raise InvalidRequest(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    if "name" in fields and not (fields["name"] or "").strip():
+        raise InvalidRequest("An organization needs a name.", param="name")
+    for field, value in fields.items():
+        setattr(org, field, value.strip() if isinstance(value, str) else value)
+    org.save(update_fields=list(fields))
+    return org
+
+
+# --- members and invitations -------------------------------------------------------------
+
+
+def _send_invitation_email(*, org_name: str, email: str, token: str, role: str) -> None:
+    url = settings.PUBLIC_URL.rstrip("/") + INVITATION_PATH.format(token=token)
+    send_mail(
+        subject=f"You are invited to {org_name} on Switchyard",
+        message=(
+            f"You have been invited to join {org_name} on Switchyard as {role}.\n\n"
+            f"Accept the invitation: {url}\n\nThe link expires in {INVITATION_TTL.days} days."
+        ),
+        from_email=None,
+        recipient_list=[email],
+    )
+
+
+@transaction.atomic
+def invite_member(
+    *, org: Organization, email: str, role: str, actor: Actor
+) -> tuple[Invitation, str]:
+    """Invite `email` with `role`; return the invitation and its token (emailed on commit)."""
+    _require(actor, MEMBER_MANAGERS, "Only owners and admins can invite members.")
+    email = (email or "").strip().lower()
+    if role not in Role.values:
+        raise InvalidRequest("Unknown role.", param="role")
+    if role == Role.OWNER and actor.role != Role.OWNER:
+        raise Forbidden("Only owners can invite owners.")
+    if Membership.objects.filter(org=org, user__email__iexact=email).exists():
+        raise Conflict("This person is already a member.", metadata={"param": "email"})
+    now = timezone.now()
+    # A new invitation replaces any pending one for the same address (a resend).
+    Invitation.objects.filter(
+        org=org, email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        org=org,
+        email=email,
+        role=role,
+        token_hash=selectors.hash_invitation_token(token),
+        invited_by=actor.user,
+        expires_at=now + INVITATION_TTL,
+    )
+    org_name = org.name
+    transaction.on_commit(
+        lambda: _send_invitation_email(org_name=org_name, email=email, token=token, role=role)
+    )
+    return invitation, token
+
+
+@transaction.atomic
+def revoke_invitation(*, org: Organization, invitation: Invitation, actor: Actor) -> Invitation:
+    _require(actor, MEMBER_MANAGERS, "Only owners and admins can revoke invitations.")
+    if invitation.org_id != org.pk:  # defence in depth: callers fetch through access_invitation
+        raise InvitationError()
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def check_invitation(invitation: Invitation | None) -> Invitation:
+    """Return a usable invitation or raise InvitationError saying why it is not."""
+    if invitation is None:
+        raise InvitationError("This invitation link is not valid.")
+    if invitation.accepted_at is not None:
+        raise InvitationError("This invitation has already been used.")
+    if invitation.revoked_at is not None:
+        raise InvitationError("This invitation has been revoked.")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationError("This invitation has expired. Ask for a new one.")
+    return invitation
+
+
+@transaction.atomic
+def accept_invitation(*, token: str, user) -> Membership:
+    """Join the invitation's org as `user`; the token is single-use."""
+    invitation = selectors.get_invitation_by_token(token)
+    if invitation is not None:
+        # Lock so two concurrent accepts cannot both succeed.
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    check_invitation(invitation)
+    if Membership.objects.filter(org_id=invitation.org_id, user=user).exists():
+        raise Conflict("You are already a member of this organization.")
+    membership = Membership.objects.create(
+        org_id=invitation.org_id, user=user, role=invitation.role
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    return membership
+
+
+def _locked_owner_count(org: Organization) -> int:
+    # Lock the owners' rows so two concurrent demotions cannot leave zero owners.
+    return len(list(Membership.objects.select_for_update().filter(org=org, role=Role.OWNER)))
+
+
+@transaction.atomic
+def change_role(
+    *, org: Organization, membership: Membership, role: str, actor: Actor
+) -> Membership:
+    """Set a member's role; owners alone grant or take away ownership."""
+    _require(actor, MEMBER_MANAGERS, "Only owners and admins can change roles.")
+    if role not in Role.values:
+        raise InvalidRequest("Unknown role.", param="role")
+    if Role.OWNER in (role, membership.role) and actor.role != Role.OWNER:
+        raise Forbidden("Only owners can grant or remove the owner role.")
+    if membership.role == Role.OWNER and role != Role.OWNER and _locked_owner_count(org) <= 1:
+        raise Conflict("An organization needs at least one owner.")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def remove_member(*, org: Organization, membership: Membership, actor: Actor) -> None:
+    """Remove a member (or let a member leave); the last owner cannot leave."""
+    leaving = actor.user is not None and membership.user_id == actor.user_id
+    if not leaving:
+        _require(actor, MEMBER_MANAGERS, "Only owners and admins can remove members.")
+        if membership.role == Role.OWNER and actor.role != Role.OWNER:
+            raise Forbidden("Only owners can remove an owner.")
+    if membership.role == Role.OWNER and _locked_owner_count(org) <= 1:
+        raise Conflict("The last owner cannot leave the organization.")
+    membership.delete()
+
+
+# --- API keys ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_api_key(
+    *,
+    org: Organization,
+    name: str,
+    actor: Actor,
+    scope: str = KeyScope.INFERENCE,
+    expires_at: dt.datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Mint a key; return the row and the plaintext, which is never stored or shown again."""
+    _require(actor, KEY_CREATORS, "Your role cannot create API keys.")
+    if scope not in KeyScope.values:
+        raise InvalidRequest("Unknown scope.", param="scope")
+    if scope == KeyScope.MANAGEMENT and actor.role not in MANAGEMENT_KEY_CREATORS:
+        raise Forbidden("Only owners and admins can create management keys.")
+    name = (name or "").strip()
+    if not name:
+        raise InvalidRequest("A key needs a name.", param="name")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidRequest("The expiry must be in the future.", param="expires_at")
+    for _ in range(3):
+        plaintext, prefix, key_hash = generate_api_key()
+        try:
+            with transaction.atomic():
+                key = ApiKey.objects.create(
+                    org=org,
+                    name=name[:100],
+                    prefix=prefix,
+                    key_hash=key_hash,
+                    scope=scope,
+                    created_by=actor.user,
+                    expires_at=expires_at,
+                )
+            break
+        except IntegrityError:  # a 256-bit collision: astronomically unlikely, retry anyway
+            continue
+    else:
+        raise Conflict("Could not mint a unique key; try again.")
+    logger.info("api key %s (%s) created in org %s", key.pk, prefix, org.pk)
+    return key, plaintext
+
+
+def publish_key_revoked(key_hash: str) -> None:
+    """Tell every gateway process to drop `key_hash` from its cache (best effort)."""
+    if not settings.REDIS_URL:
+        return
+    try:
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
+        try:
+            client.publish(REVOKED_KEYS_CHANNEL, key_hash)
+        finally:
+            client.close()
+    except redis.RedisError:
+        # The gateway's short cache TTL still bounds how long the key keeps working.
+        logger.warning("could not publish a key revocation to Redis", exc_info=True)
+
+
+@transaction.atomic
+def revoke_api_key(*, org: Organization, key: ApiKey, actor: Actor) -> ApiKey:
+    """Revoke a key at once; gateways are told on commit through Redis."""
+    _require(actor, KEY_CREATORS, "Your role cannot revoke API keys.")
+    if key.org_id != org.pk:  # defence in depth: callers fetch through access_api_key
+        raise Forbidden()
+    if key.scope == KeyScope.MANAGEMENT and actor.role not in MANAGEMENT_KEY_CREATORS:
+        raise Forbidden("Only owners and admins can revoke management keys.")
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        key_hash = key.key_hash
+        transaction.on_commit(lambda: publish_key_revoked(key_hash))
+        logger.info("api key %s revoked in org %s", key.pk, org.pk)
+    return key
+
+
+@transaction.atomic
+def record_keys_used(last_used: dict[int, dt.datetime]) -> None:
+    """Batch-update `last_used_at`; only ever moves a key's time forward."""
+    for key_id, used_at in last_used.items():
+        ApiKey.objects.filter(pk=key_id).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=used_at)
+        ).update(last_used_at=used_at)
