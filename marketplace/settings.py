@@ -97,6 +97,9 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"}
     )
+    # BEGIN IMMEDIATE: a transaction that reads then writes takes the write lock up front, so two
+    # writers wait in turn (busy timeout) instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     # The test database is a file (not in-memory) so a real uvicorn process in the e2e tests can
     # share it; one per pytest process so concurrent runs never collide.
     _test_db = Path(tempfile.gettempdir()) / f"switchyard-test-{os.getpid()}.sqlite3"
@@ -126,6 +129,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks: {name: {"task": dotted name, "schedule": seconds or timedelta}}. Apps add entries;
 # with no broker marketplace/periodic.py runs them on an in-process timer.
 CELERY_BEAT_SCHEDULE = {}
+# Holds whose request deadline passed (a gateway died) are settled at the prompt estimate.
+CELERY_BEAT_SCHEDULE["billing.sweep_stale_holds"] = {
+    "task": "billing.tasks.sweep.sweep_stale_holds",
+    "schedule": 60.0,
+}
 CELERY_TIMEZONE = "UTC"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -174,6 +182,12 @@ API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default=SECRET_KEY)
 # BYOK vault keys, newest first (Fernet keys); compliance work uses them.
 VAULT_KEYS = env.list("VAULT_KEYS", default=[])
 
+# Margins and fees in basis points (550 = 5.5%); per provider/model/org overrides are MarginRule rows.
+MARGIN_DEFAULT_BPS = env.int("MARGIN_DEFAULT_BPS", default=550)
+BYOK_FEE_BPS = env.int("BYOK_FEE_BPS", default=500)
+# The gateway's hot-path writer: its own small psycopg pool, and the settle batching window.
+HOTPATH_POOL_MAX = env.int("HOTPATH_POOL_MAX", default=4)
+HOTPATH_SETTLE_WINDOW_MS = env.int("HOTPATH_SETTLE_WINDOW_MS", default=3)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
