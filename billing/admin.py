@@ -1,0 +1,157 @@
+"""Billing in the Django admin: read-only money, plus one audited staff action.
+
+Ledger rows are append-only, so their admins refuse add/change/delete. Staff grant promotional
+credit from a wallet's page; the grant is a ledger transaction recording the staff user as its
+actor, and a per-form idempotency key makes a double submit credit once.
+"""
+
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from billing.models import Hold, LedgerEntry, LedgerTransaction, UsageRecord, Wallet
+from billing.money import format_usd, usd_to_nanos
+from billing.services.ledger import grant_promotional_credit
+from marketplace.errors import SwitchyardError
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class GrantCreditForm(forms.Form):
+    amount_usd = forms.DecimalField(
+        label="Amount (USD)", min_value=Decimal("0.01"), max_digits=12, decimal_places=2
+    )
+    memo = forms.CharField(max_length=300)
+    # Generated when the form is shown: a resubmitted form posts the same grant only once.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_amount_usd(self):
+        try:
+            return usd_to_nanos(self.cleaned_data["amount_usd"])
+        except (InvalidOperation, TypeError) as exc:
+            raise forms.ValidationError("Enter an amount in dollars.") from exc
+
+
+@admin.register(Wallet)
+class WalletAdmin(ReadOnlyAdmin):
+    list_display = ("org", "currency", "balance", "held", "credit_limit", "updated_at")
+    search_fields = ("org__name", "org__slug")
+    readonly_fields = ("org", "currency", "balance_nanos", "held_nanos", "credit_limit_nanos")
+    change_form_template = "admin/billing/wallet/change_form.html"
+
+    @admin.display(description="Balance")
+    def balance(self, obj):
+        return format_usd(obj.balance_nanos)
+
+    @admin.display(description="Held")
+    def held(self, obj):
+        return format_usd(obj.held_nanos)
+
+    @admin.display(description="Credit limit")
+    def credit_limit(self, obj):
+        return format_usd(obj.credit_limit_nanos)
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:wallet_id>/grant-credit/",
+                self.admin_site.admin_view(self.grant_credit_view),
+                name="billing_wallet_grant_credit",
+            )
+        ]
+        return own + super().get_urls()
+
+    def grant_credit_view(self, request, wallet_id: int):
+        if not request.user.has_perm("billing.add_ledgertransaction"):
+            raise PermissionDenied
+        wallet = get_object_or_404(Wallet.objects.select_related("org"), pk=wallet_id)
+        if request.method == "POST":
+            form = GrantCreditForm(request.POST)
+            if form.is_valid():
+                try:
+                    posted = grant_promotional_credit(
+                        wallet.org,
+                        form.cleaned_data["amount_usd"],
+                        memo=form.cleaned_data["memo"],
+                        idempotency_key=f"admin-grant:{form.cleaned_data['idempotency_key']}",
+                        actor=request.user,
+                    )
+                except SwitchyardError as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    verb = "Granted" if posted.created else "Already granted"
+                    amount = format_usd(form.cleaned_data["amount_usd"])
+                    messages.success(request, f"{verb} {amount} to {wallet.org}.")
+                    return redirect(reverse("admin:billing_wallet_change", args=[wallet.pk]))
+        else:
+            form = GrantCreditForm(initial={"idempotency_key": uuid.uuid4().hex})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Grant promotional credit to {wallet.org}",
+            "wallet": wallet,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/billing/wallet/grant_credit.html", context)
+
+
+class LedgerEntryInline(admin.TabularInline):
+    model = LedgerEntry
+    fields = ("account", "amount_nanos")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "org", "kind", "idempotency_key", "wallet_delta", "actor", "memo")
+    list_filter = ("kind",)
+    search_fields = ("idempotency_key", "org__name", "memo")
+    inlines = [LedgerEntryInline]
+    readonly_fields = (
+        "org", "kind", "idempotency_key", "memo", "created_at", "actor", "wallet_delta_nanos",
+        "metadata",
+    )
+
+    @admin.display(description="Wallet change")
+    def wallet_delta(self, obj):
+        return format_usd(obj.wallet_delta_nanos)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+
+@admin.register(UsageRecord)
+class UsageRecordAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at", "org", "request_id", "served_model", "provider_slug", "charge_nanos",
+        "posted_at",
+    )
+    list_filter = ("provider_slug", "is_byok", "estimated")
+    search_fields = ("request_id", "org__name")
+
+
+@admin.register(Hold)
+class HoldAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "org", "request_id", "amount_nanos", "status", "deadline_at")
+    list_filter = ("status",)
+    search_fields = ("request_id", "org__name")
