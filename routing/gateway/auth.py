@@ -1,0 +1,165 @@
+"""Org-key authentication with a short-TTL in-process cache and Redis revocation fan-out.
+
+A presented key is hashed (tenancy's keyed hash) and looked up in a per-process cache whose
+entries live at most `ttl_s` (<= 1 s), so a revocation takes effect within a second even
+without Redis; with Redis, tenancy publishes the revoked key's hash on `REVOKED_CHANNEL` and
+every gateway process drops the entry at once. Misses go to the database in a small thread
+pool, coalesced so N concurrent requests with the same key cause one lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from marketplace.errors import Forbidden, Unauthenticated
+
+log = logging.getLogger(__name__)
+
+REVOKED_CHANNEL = "switchyard:keys:revoked"
+INFERENCE_SCOPE = "inference"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated caller of one request."""
+
+    key_id: int
+    org_id: int
+    scope: str
+    name: str
+    prefix: str
+    expires_at_epoch: float | None  # None: never expires
+
+
+def bearer_token(headers: dict[bytes, bytes], *, allow_x_api_key: bool) -> str | None:
+    value = headers.get(b"authorization")
+    if value is not None:
+        scheme, _, token = value.decode("latin-1").strip().partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
+        return None
+    if allow_x_api_key:
+        value = headers.get(b"x-api-key")
+        if value:
+            return value.decode("latin-1").strip()
+    return None
+
+
+class KeyCache:
+    """hash -> (Caller | None, expires_monotonic); None caches an unknown key as briefly."""
+
+    def __init__(self, *, lookup: Callable, hasher: Callable[[str], str],
+                 shape_ok: Callable[[str], bool], executor: ThreadPoolExecutor, ttl_s: float):
+        self._lookup = lookup  # sync: key_hash -> KeyAuth | None (tenancy's selector)
+        self._hasher = hasher
+        self._shape_ok = shape_ok
+        self._executor = executor
+        self._ttl_s = min(ttl_s, 1.0)
+        self._entries: dict[str, tuple[Caller | None, float]] = {}
+        self._inflight: dict[str, asyncio.Future] = {}
+
+    def invalidate(self, key_hash: str) -> None:
+        self._entries.pop(key_hash, None)
+
+    async def authenticate(self, token: str | None, *, need_scope: str = INFERENCE_SCOPE
+                           ) -> Caller:
+        """The caller for `token`; 401 for missing/unknown/revoked/expired, 403 wrong scope."""
+        if not token or not self._shape_ok(token):
+            raise Unauthenticated("Missing or malformed API key.")
+        key_hash = self._hasher(token)
+        entry = self._entries.get(key_hash)
+        now = time.monotonic()
+        if entry is not None and entry[1] > now:
+            caller = entry[0]
+        else:
+            caller = await self._load(key_hash)
+        if caller is None:
+            raise Unauthenticated("Invalid or revoked API key.")
+        if caller.expires_at_epoch is not None and caller.expires_at_epoch <= time.time():
+            raise Unauthenticated("This API key has expired.")
+        if caller.scope != need_scope:
+            raise Forbidden(f"This key has the {caller.scope} scope; /v1 needs an "
+                            f"{need_scope} key.")
+        return caller
+
+    async def _load(self, key_hash: str) -> Caller | None:
+        pending = self._inflight.get(key_hash)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._inflight[key_hash] = future
+        try:
+            auth = await loop.run_in_executor(self._executor, self._lookup, key_hash)
+            caller = None
+            if auth is not None and not auth.revoked:
+                caller = Caller(
+                    key_id=auth.key_id, org_id=auth.org_id, scope=auth.scope, name=auth.name,
+                    prefix=auth.prefix,
+                    expires_at_epoch=auth.expires_at.timestamp() if auth.expires_at else None,
+                )
+            self._entries[key_hash] = (caller, time.monotonic() + self._ttl_s)
+            if len(self._entries) > 100_000:  # garbage keys must not grow memory unboundedly
+                self._entries.clear()
+            future.set_result(caller)
+            return caller
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            self._inflight.pop(key_hash, None)
+
+    async def listen_for_revocations(self, redis) -> None:
+        """Drop revoked keys as tenancy announces them; reconnects until cancelled."""
+        while True:
+            try:
+                pubsub = redis.pubsub(ignore_subscribe_messages=True)
+                await pubsub.subscribe(REVOKED_CHANNEL)
+                async for message in pubsub.listen():
+                    data = message.get("data")
+                    if isinstance(data, bytes):
+                        data = data.decode()
+                    if isinstance(data, str):
+                        self.invalidate(data)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis restarts must not kill the gateway; TTL still holds
+                log.warning("key revocation listener lost Redis; retrying", exc_info=True)
+                await asyncio.sleep(1.0)
+
+
+class LastUsedRecorder:
+    """Collects key_id -> last use, flushed every few seconds through tenancy's service."""
+
+    def __init__(self, record: Callable | None, executor: ThreadPoolExecutor,
+                 interval_s: float = 5.0):
+        self._record = record
+        self._executor = executor
+        self._interval_s = interval_s
+        self._pending: dict[int, float] = {}
+
+    def touch(self, key_id: int) -> None:
+        self._pending[key_id] = time.time()
+
+    async def flush(self) -> None:
+        if not self._pending or self._record is None:
+            return
+        batch = {k: dt.datetime.fromtimestamp(t, tz=dt.UTC) for k, t in self._pending.items()}
+        self._pending = {}
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._executor, self._record, batch)
+        except Exception:
+            log.warning("could not record key last_used_at", exc_info=True)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            await self.flush()

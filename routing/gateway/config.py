@@ -1,0 +1,61 @@
+"""The gateway's settings, read once at start-up from Django settings (never per request)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+
+@dataclass(frozen=True, slots=True)
+class LimitConfig:
+    """Requests and tokens per minute, per key and per org; overrides keyed "org:ID"/"key:ID"."""
+
+    key_rpm: int = 600
+    key_tpm: int = 2_000_000
+    org_rpm: int = 3_000
+    org_tpm: int = 10_000_000
+    overrides: dict = field(default_factory=dict)
+
+    def for_key(self, key_id: int) -> tuple[int, int]:
+        o = self.overrides.get(f"key:{key_id}", {})
+        return int(o.get("rpm", self.key_rpm)), int(o.get("tpm", self.key_tpm))
+
+    def for_org(self, org_id: int) -> tuple[int, int]:
+        o = self.overrides.get(f"org:{org_id}", {})
+        return int(o.get("rpm", self.org_rpm)), int(o.get("tpm", self.org_tpm))
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    max_body_bytes: int
+    key_cache_ttl_s: float
+    redis_url: str
+    sandbox_base_url: str | None
+    snapshot_poll_s: float
+    last_used_flush_s: float
+    hold_deadline_s: float
+    limits: LimitConfig
+
+    @classmethod
+    def from_settings(cls) -> GatewayConfig:
+        get = getattr
+        sandbox = None
+        if get(settings, "SANDBOX", False):
+            sandbox = f"http://127.0.0.1:{settings.SANDBOX_PORT}"
+        return cls(
+            max_body_bytes=get(settings, "GATEWAY_MAX_BODY_BYTES", 4 * 1024 * 1024),
+            key_cache_ttl_s=min(float(get(settings, "GATEWAY_KEY_CACHE_TTL_S", 1.0)), 1.0),
+            redis_url=get(settings, "REDIS_URL", ""),
+            sandbox_base_url=sandbox,
+            snapshot_poll_s=float(get(settings, "GATEWAY_SNAPSHOT_POLL_S", 2.0)),
+            last_used_flush_s=float(get(settings, "GATEWAY_LAST_USED_FLUSH_S", 5.0)),
+            hold_deadline_s=float(get(settings, "GATEWAY_HOLD_DEADLINE_S", 900.0)),
+            limits=LimitConfig(
+                key_rpm=get(settings, "GATEWAY_KEY_RPM", 600),
+                key_tpm=get(settings, "GATEWAY_KEY_TPM", 2_000_000),
+                org_rpm=get(settings, "GATEWAY_ORG_RPM", 3_000),
+                org_tpm=get(settings, "GATEWAY_ORG_TPM", 10_000_000),
+                overrides=dict(get(settings, "GATEWAY_LIMIT_OVERRIDES", {}) or {}),
+            ),
+        )

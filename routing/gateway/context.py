@@ -1,0 +1,39 @@
+"""Per-request context: id, timing and the headers every /v1 answer carries."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+from routing.gateway.http import header_map
+
+
+def new_request_id() -> str:
+    """`gen-<unix seconds>-<96 random bits>`, shaped like OpenRouter's generation ids."""
+    return f"gen-{int(time.time())}-{os.urandom(12).hex()}"
+
+
+@dataclass(slots=True)
+class RequestContext:
+    scope: dict
+    receive: object
+    send: object
+    headers: dict[bytes, bytes]
+    request_id: str = field(default_factory=new_request_id)
+    started: float = field(default_factory=time.perf_counter)
+    # Time spent waiting on the provider, subtracted from the overhead header.
+    upstream_s: float = 0.0
+
+    @classmethod
+    def from_scope(cls, scope, receive, send) -> RequestContext:
+        return cls(scope=scope, receive=receive, send=send, headers=header_map(scope))
+
+    def overhead_ms(self) -> float:
+        return max(0.0, (time.perf_counter() - self.started - self.upstream_s) * 1000.0)
+
+    def response_headers(self) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"x-request-id", self.request_id.encode()),
+            (b"x-switchyard-overhead-ms", f"{self.overhead_ms():.3f}".encode()),
+        ]

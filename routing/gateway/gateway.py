@@ -1,0 +1,84 @@
+"""The one `Gateway` object: built at lifespan start-up, owns every long-lived resource.
+
+It holds the thread pool for the few database reads that cannot be served from memory, the
+Redis client, the key cache, the routing snapshot, the limiter, the billing writer and the
+upstream engine. Nothing mutable lives at module level, so two gateways (two tests, two
+lifespans) never share state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import redis.asyncio as aioredis
+
+from marketplace.errors import NotFound, SwitchyardError
+from routing.gateway import routes, seams
+from routing.gateway.auth import KeyCache, LastUsedRecorder, bearer_token
+from routing.gateway.config import GatewayConfig
+from routing.gateway.context import RequestContext
+from routing.gateway.http import ClientDisconnected, send_error
+from routing.gateway.snapshot import SnapshotHolder
+
+log = logging.getLogger(__name__)
+
+
+class Gateway:
+    def __init__(self, config: GatewayConfig):
+        self.config = config
+        # Database reads (key lookups, snapshot builds, last-used writes) run here: bounded,
+        # so the gateway never holds more than a couple of database connections.
+        self.db_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gw-db")
+        self.keys = KeyCache(lookup=seams.get_key_auth, hasher=seams.hash_api_key,
+                             shape_ok=seams.looks_like_api_key, executor=self.db_executor,
+                             ttl_s=config.key_cache_ttl_s)
+        self.last_used = LastUsedRecorder(seams.record_keys_used, self.db_executor,
+                                          config.last_used_flush_s)
+        self.catalog = SnapshotHolder(self.db_executor, config.sandbox_base_url,
+                                      config.snapshot_poll_s)
+        self.redis = None
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        if self.config.redis_url:
+            self.redis = aioredis.Redis.from_url(self.config.redis_url)
+            self._tasks.append(asyncio.create_task(self.keys.listen_for_revocations(self.redis)))
+        await self.catalog.refresh(force=True)
+        self._tasks.append(asyncio.create_task(self.catalog.run()))
+        self._tasks.append(asyncio.create_task(self.last_used.run()))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.last_used.flush()
+        if self.redis is not None:
+            await self.redis.aclose()
+        self.db_executor.shutdown(wait=True)
+
+    async def authenticate(self, ctx: RequestContext, *, allow_x_api_key: bool = False):
+        caller = await self.keys.authenticate(
+            bearer_token(ctx.headers, allow_x_api_key=allow_x_api_key))
+        self.last_used.touch(caller.key_id)
+        return caller
+
+    async def handle(self, scope, receive, send) -> None:
+        ctx = RequestContext.from_scope(scope, receive, send)
+        try:
+            handler = routes.resolve(scope["method"], scope["path"])
+            if handler is None:
+                raise NotFound(f"No route for {scope['method']} {scope['path']}.")
+            await handler(self, ctx)
+        except SwitchyardError as error:
+            await send_error(send, error, ctx.response_headers())
+        except ClientDisconnected:
+            return
+        except Exception:
+            # 500s are masked, as OpenRouter does; the traceback goes to our log only.
+            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            await send_error(send, SwitchyardError(), ctx.response_headers())

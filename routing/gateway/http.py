@@ -1,0 +1,85 @@
+"""Bare ASGI plumbing for the gateway: read a bounded body, send JSON, errors and SSE.
+
+Plain ASGI on purpose: Django's request cycle costs ~1 ms CPU a request, a framework's routing
+and middleware stack a good fraction of that, and the gateway's whole budget is ~1 ms.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from marketplace.errors import InvalidRequest, SwitchyardError
+
+JSON_HEADER = (b"content-type", b"application/json")
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+class BodyTooLarge(InvalidRequest):
+    """Oversize bodies are a 400 with their own code (OpenRouter answers 400, not 413)."""
+
+    code = "request_too_large"
+    message = "The request body is too large."
+
+
+class ClientDisconnected(Exception):
+    """The client went away while we were reading its body."""
+
+
+async def read_body(receive, limit_bytes: int) -> bytes:
+    """The whole request body, refusing more than `limit_bytes` as soon as it is exceeded."""
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientDisconnected
+    body = message.get("body", b"")
+    if not message.get("more_body"):
+        if len(body) > limit_bytes:
+            raise BodyTooLarge(f"The request body exceeds {limit_bytes} bytes.")
+        return body
+    parts = [body]
+    size = len(body)
+    while message.get("more_body"):
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit_bytes:
+            raise BodyTooLarge(f"The request body exceeds {limit_bytes} bytes.")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def header_map(scope) -> dict[bytes, bytes]:
+    """Request headers by lower-case name (ASGI servers already lower-case them)."""
+    return dict(scope["headers"])
+
+
+async def send_json(send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [JSON_HEADER, *headers]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def error_body(error: SwitchyardError) -> bytes:
+    return orjson.dumps(error.as_openai())
+
+
+def error_headers(error: SwitchyardError) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode(), str(v).encode()) for k, v in error.headers.items()]
+
+
+async def send_error(send, error: SwitchyardError, headers: list[tuple[bytes, bytes]]) -> None:
+    await send_json(send, error.status, error_body(error), [*headers, *error_headers(error)])
+
+
+def sse_event(data: bytes, event: bytes | None = None) -> bytes:
+    if event is None:
+        return b"data: " + data + b"\n\n"
+    return b"event: " + event + b"\ndata: " + data + b"\n\n"
+
+
+SSE_DONE = b"data: [DONE]\n\n"

@@ -1,0 +1,51 @@
+"""The gateway's routing snapshot and margin table, rebuilt off the request path.
+
+A background task polls `catalog.selectors.get_catalog_version()` every couple of seconds and
+rebuilds the frozen snapshot (in a worker thread: it reads the database) only when the version
+changed. Requests read `holder.snapshot`, a plain attribute: no lock, no await.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from catalog.snapshot import RoutingSnapshot
+from routing.gateway import seams
+
+log = logging.getLogger(__name__)
+
+
+class SnapshotHolder:
+    def __init__(self, executor: ThreadPoolExecutor, sandbox_base_url: str | None,
+                 poll_s: float):
+        self._executor = executor
+        self._sandbox_base_url = sandbox_base_url
+        self._poll_s = poll_s
+        self.snapshot: RoutingSnapshot = RoutingSnapshot(version="empty")
+        self.margins = None  # billing's MarginTable, or None until billing provides one
+        self._version: str | None = None
+
+    def _build(self):
+        version = seams.get_catalog_version()
+        snapshot = seams.build_routing_snapshot(self._sandbox_base_url)
+        margins = seams.get_margin_table()
+        return version, snapshot, margins
+
+    async def refresh(self, *, force: bool = False) -> None:
+        loop = asyncio.get_running_loop()
+        if not force:
+            version = await loop.run_in_executor(self._executor, seams.get_catalog_version)
+            if version == self._version and version is not None:
+                return
+        version, snapshot, margins = await loop.run_in_executor(self._executor, self._build)
+        self.snapshot, self.margins, self._version = snapshot, margins, version
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll_s)
+            try:
+                await self.refresh()
+            except Exception:  # the catalog being mid-migration must not kill the gateway
+                log.warning("routing snapshot refresh failed; keeping the old one", exc_info=True)
