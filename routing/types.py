@@ -108,3 +108,9 @@ class Stream:
     usage: Usage | None = None  # set when the stream ends
     finish_reason: str | None = None  # "error" if upstream failed after the first byte
     error: UpstreamFailure | None = None
+
+    async def aclose(self) -> None:
+        """Stop reading and close the upstream response (call it when the client goes away)."""
+        closer = getattr(self.chunks, "aclose", None)
+        if closer is not None:
+            await closer()

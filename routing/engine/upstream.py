@@ -1,0 +1,221 @@
+"""`Upstream`: the pooled HTTP client that calls providers, with retries and fallbacks.
+
+One instance per gateway process owns one aiohttp `ClientSession` (aiohttp rather than httpx:
+httpx's async pool costs ~10x the CPU per request under concurrency). For each candidate in
+order it makes an attempt bounded by `attempt_timeout_s` and the request's overall deadline;
+408, 429, 5xx, timeouts, connection errors and malformed answers move on (after honouring a
+short Retry-After once on the same endpoint), a provider's rejection of the request itself
+(other 4xx) is raised at once. A stream is returned only once its first chunk is in hand, so
+every retry happens before the client sees a byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import aiohttp
+
+from catalog.snapshot import EndpointView, ProviderView
+from routing.adapters import adapter_for
+from routing.adapters.base import SSEDecoder, UpstreamRequest
+from routing.engine.failures import (
+    IO_ERRORS,
+    exhausted_error,
+    failure_from_exception,
+    moves_on,
+    terminal_error,
+)
+from routing.engine.streaming import read_first_chunks, relay
+from routing.health import Health
+from routing.types import Attempt, ChatRequest, Completion, Stream, UpstreamFailure
+
+T = TypeVar("T")
+MaxTokensFor = Callable[[EndpointView], int]
+Credentials = Callable[[ProviderView], str | None]
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+class Upstream:
+    """Calls providers for the gateway. `start()` before use, `close()` at shutdown."""
+
+    def __init__(self, health: Health | None = None, *, attempt_timeout_s: float = 60.0,
+                 stream_idle_timeout_s: float = 60.0, retry_after_cap_s: float = 2.0,
+                 max_connections: int = 512, max_connections_per_host: int = 0) -> None:
+        self.health = health or Health()
+        self.attempt_timeout_s = attempt_timeout_s
+        self.stream_idle_timeout_s = stream_idle_timeout_s
+        self.retry_after_cap_s = retry_after_cap_s
+        self._limits = (max_connections, max_connections_per_host)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(limit=self._limits[0], limit_per_host=self._limits[1],
+                                         ttl_dns_cache=300, keepalive_timeout=30)
+        # Timeouts are ours (per attempt and per request), so the session has none of its own.
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=None),
+            raise_for_status=False, skip_auto_headers=("User-Agent",))
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("Upstream.start() was not awaited")
+        return self._session
+
+    async def complete(self, request: ChatRequest, candidates: list[EndpointView], *,
+                       max_tokens_for: MaxTokensFor, deadline_s: float,
+                       credentials: Credentials, request_id: str | None = None) -> Completion:
+        """A non-streamed answer from the first candidate that gives one."""
+        started = time.monotonic()
+        completion_id = request_id or f"gen-{uuid.uuid4().hex}"
+
+        async def attempt(endpoint: EndpointView, timeout_s: float) -> Completion:
+            adapter = adapter_for(endpoint.provider.wire_format)
+            upstream = self._build(adapter, endpoint, request, max_tokens_for, credentials,
+                                   stream=False)
+            async with asyncio.timeout(timeout_s):
+                async with self.session.post(upstream.url, data=upstream.body,
+                                             headers=upstream.headers) as response:
+                    data = await response.read()
+            if response.status >= 300:
+                raise adapter.translate_error(response.status, response.headers, data)
+            parsed = adapter.parse_response(endpoint, data)
+            parsed.body["id"] = completion_id
+            parsed.body["created"] = int(time.time())
+            latency_ms = _ms(time.monotonic() - started)
+            return Completion(endpoint, parsed.body, parsed.usage, parsed.finish_reason, [],
+                              latency_ms)
+
+        completion, attempts = await self._try_in_turn(candidates, deadline_s, started, attempt)
+        completion.attempts = attempts
+        return completion
+
+    async def stream(self, request: ChatRequest, candidates: list[EndpointView], *,
+                     max_tokens_for: MaxTokensFor, deadline_s: float,
+                     credentials: Credentials, request_id: str | None = None) -> Stream:
+        """A streamed answer, returned once its first chunk was read (see `Stream`)."""
+        started = time.monotonic()
+        deadline = started + deadline_s
+        completion_id = request_id or f"gen-{uuid.uuid4().hex}"
+        created = int(time.time())
+
+        async def attempt(endpoint: EndpointView, timeout_s: float) -> Stream:
+            adapter = adapter_for(endpoint.provider.wire_format)
+            upstream = self._build(adapter, endpoint, request, max_tokens_for, credentials,
+                                   stream=True)
+            translator = adapter.stream_translator(endpoint, request, completion_id, created)
+            decoder = SSEDecoder()
+            response = None
+            try:
+                async with asyncio.timeout(timeout_s):
+                    response = await self.session.post(upstream.url, data=upstream.body,
+                                                       headers=upstream.headers)
+                    if response.status >= 300:
+                        data = await response.read()
+                        raise adapter.translate_error(response.status, response.headers, data)
+                    first = await read_first_chunks(response, decoder, translator)
+            except BaseException:
+                if response is not None:
+                    response.close()
+                raise
+            ttft_ms = _ms(time.monotonic() - started)
+            stream = Stream(endpoint=endpoint, chunks=None, attempts=[],  # type: ignore[arg-type]
+                            ttft_ms=ttft_ms)
+            stream.chunks = relay(response, decoder, translator, first, stream,
+                                  idle_timeout_s=self.stream_idle_timeout_s, deadline=deadline,
+                                  verdict=self._stream_verdict(endpoint, stream, started))
+            return stream
+
+        stream, attempts = await self._try_in_turn(candidates, deadline_s, started, attempt,
+                                                   verdict_later=True)
+        stream.attempts = attempts
+        return stream
+
+    def _build(self, adapter: Any, endpoint: EndpointView, request: ChatRequest,
+               max_tokens_for: MaxTokensFor, credentials: Credentials, *,
+               stream: bool) -> UpstreamRequest:
+        return adapter.build_request(endpoint, request, max_tokens=max_tokens_for(endpoint),
+                                     api_key=credentials(endpoint.provider), stream=stream)
+
+    def _stream_verdict(self, endpoint: EndpointView, stream: Stream,
+                        started: float) -> Callable[[UpstreamFailure | str], None]:
+        health = self.health
+
+        def verdict(outcome: UpstreamFailure | str) -> None:
+            if outcome == "ok":
+                health.record_success(endpoint.id, latency_ms=_ms(time.monotonic() - started),
+                                      ttft_ms=stream.ttft_ms,
+                                      completion_tokens=stream.usage.completion_tokens
+                                      if stream.usage else 0)
+            elif outcome == "abandoned":
+                health.breakers.release(endpoint.id)
+            else:
+                health.record_failure(endpoint.id)
+        return verdict
+
+    async def _try_in_turn(self, candidates: list[EndpointView], deadline_s: float,
+                           started: float,
+                           attempt: Callable[[EndpointView, float], Awaitable[T]], *,
+                           verdict_later: bool = False) -> tuple[T, list[Attempt]]:
+        """Run `attempt` on each candidate until one succeeds; raise the fitting error if not.
+
+        With `verdict_later`, success is recorded by the stream when it ends, not here.
+        """
+        health = self.health
+        deadline = started + deadline_s
+        attempts: list[Attempt] = []
+        failures: list[UpstreamFailure] = []
+        for endpoint in candidates:
+            slug = endpoint.provider.slug
+            waited = False
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise exhausted_error(attempts, failures, deadline_passed=True)
+                if not health.breakers.acquire(endpoint.id):
+                    attempts.append(Attempt(endpoint.id, slug, "circuit_open", 0))
+                    break
+                began = time.monotonic()
+                try:
+                    result = await attempt(endpoint, min(self.attempt_timeout_s, remaining))
+                except IO_ERRORS as exc:
+                    failure = failure_from_exception(exc)
+                except BaseException:
+                    health.breakers.release(endpoint.id)  # cancelled: no verdict
+                    raise
+                else:
+                    latency_ms = _ms(time.monotonic() - began)
+                    attempts.append(Attempt(endpoint.id, slug, 200, latency_ms))
+                    if not verdict_later:
+                        completion_tokens = getattr(getattr(result, "usage", None),
+                                                    "completion_tokens", 0)
+                        health.record_success(endpoint.id, latency_ms=latency_ms,
+                                              completion_tokens=completion_tokens)
+                    return result, attempts
+                attempts.append(Attempt(endpoint.id, slug, failure.status,
+                                        _ms(time.monotonic() - began), failure.message[:300]))
+                if not moves_on(failure):
+                    health.breakers.record_success(endpoint.id)  # it answered; we were wrong
+                    raise terminal_error(failure, slug, attempts)
+                health.record_failure(endpoint.id)
+                failures.append(failure)
+                wait = failure.retry_after_s
+                if waited or wait is None or wait > self.retry_after_cap_s \
+                        or time.monotonic() + wait >= deadline:
+                    break  # next candidate
+                waited = True
+                await asyncio.sleep(wait)
+        raise exhausted_error(attempts, failures,
+                              deadline_passed=time.monotonic() >= deadline)
