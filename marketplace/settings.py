@@ -134,6 +134,11 @@ CELERY_BEAT_SCHEDULE["billing.sweep_stale_holds"] = {
     "task": "billing.tasks.sweep.sweep_stale_holds",
     "schedule": 60.0,
 }
+# Settled usage is posted to the ledger (exactly once per request id).
+CELERY_BEAT_SCHEDULE["billing.post_usage_to_ledger"] = {
+    "task": "billing.tasks.posting.post_usage_to_ledger",
+    "schedule": 60.0,
+}
 CELERY_TIMEZONE = "UTC"
 
 AUTH_PASSWORD_VALIDATORS = [

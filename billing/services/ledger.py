@@ -245,8 +245,15 @@ def usage_legs(record: UsageRecord, accounts: _Accounts | None = None) -> list[L
     return legs
 
 
-def post_usage_records(*, batch_size: int = 500) -> int:
-    """Post one batch of unposted usage records to the ledger; return how many were posted.
+@dataclass(frozen=True, slots=True)
+class PostingBatch:
+    claimed: int  # rows looked at (a full batch means there may be more)
+    posted: int
+    last_id: int  # resume after this id, so unbalanced rows never stall a run
+
+
+def post_usage_records(*, batch_size: int = 500, after_id: int = 0) -> PostingBatch:
+    """Post one batch of unposted usage records (id > after_id) to the ledger.
 
     Exactly once: each record's transaction (idempotency key = request id) and its `posted_at`
     are written in one database transaction, and rows are claimed with SKIP LOCKED so
@@ -258,7 +265,7 @@ def post_usage_records(*, batch_size: int = 500) -> int:
         records = list(
             UsageRecord.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("org")
-            .filter(posted_at__isnull=True)
+            .filter(posted_at__isnull=True, id__gt=after_id)
             .order_by("id")[:batch_size]
         )
         now = timezone.now()
@@ -283,7 +290,8 @@ def post_usage_records(*, batch_size: int = 500) -> int:
                 )
             UsageRecord.objects.filter(pk=record.pk).update(posted_at=now)
             posted += 1
-    return posted
+    last_id = records[-1].pk if records else after_id
+    return PostingBatch(claimed=len(records), posted=posted, last_id=last_id)
 
 
 # --- the consistency check -----------------------------------------------------------------

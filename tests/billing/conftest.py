@@ -28,3 +28,75 @@ def make_org(db):
 @pytest.fixture
 def org(make_org):
     return make_org("Acme")
+
+
+@pytest.fixture
+def make_key(db):
+    """An org API key row (the gateway's key lookup is not under test here)."""
+    from marketplace.tenancy.models import ApiKey
+
+    def make(org: Organization) -> ApiKey:
+        n = next(_seq)
+        return ApiKey.objects.create(
+            org=org, name=f"key {n}", prefix=f"sk-sy-{n:08d}", key_hash=f"{n:064x}"
+        )
+
+    return make
+
+
+@pytest.fixture
+def charge_request(make_key):
+    """Admit, then settle one request through billing's ORM charging services (B1's).
+
+    Returns the usage record the settlement wrote; the wallet is debited as the hot path does.
+    """
+    from billing.hotpath import Admission, Settlement
+    from billing.pricing import compute_charge
+    from billing.services.charging import place_hold, settle_hold
+
+    keys: dict[int, object] = {}
+
+    def charge(
+        org: Organization,
+        *,
+        upstream_nanos: int,
+        margin_bps: int = 550,
+        byok: bool = False,
+        waived: bool = False,
+        hold_nanos: int | None = None,
+        provider: str = "sandbox-openai",
+        model: str = "openai/gpt-4o-mini",
+        prompt_tokens: int = 100,
+        completion_tokens: int = 50,
+    ):
+        key = keys.get(org.pk) or keys.setdefault(org.pk, make_key(org))
+        n = next(_seq)
+        request_id = f"req-{n}-{org.pk}"
+        want = hold_nanos if hold_nanos is not None else upstream_nanos * 2 + 1
+        granted = place_hold(
+            Admission(
+                request_id=request_id, org_id=org.pk, key_id=key.pk, want_nanos=want,
+                min_nanos=min(want, 1), model_slug=model, endpoint_id=None, price_id=None,
+                prompt_upper_bytes=400, output_allowance_tokens=1000, deadline_s=60.0,
+                is_byok=byok, provider_slug=provider,
+            )
+        )
+        split = compute_charge(
+            upstream_nanos, bps=margin_bps, is_byok=byok, byok_fee_bps=500, waived=waived
+        )
+        return settle_hold(
+            Settlement(
+                request_id=request_id, org_id=org.pk, key_id=key.pk, hold_nanos=granted,
+                requested_model=model, served_model=model, endpoint_id=None,
+                provider_slug=provider, price_id=None, prompt_tokens=prompt_tokens,
+                completion_tokens=0 if waived else completion_tokens, cache_read_tokens=0,
+                cache_write_tokens=0, reasoning_tokens=0,
+                upstream_cost_nanos=split.upstream_cost_nanos, margin_nanos=split.margin_nanos,
+                byok_fee_nanos=split.byok_fee_nanos, charge_nanos=split.charge_nanos,
+                write_off_nanos=split.write_off_nanos, latency_ms=10, ttft_ms=5,
+                finish_reason="error" if waived else "stop", streamed=False, cancelled=False,
+                is_byok=byok, estimated=False,
+            )
+        )
+
+    return charge
