@@ -10,6 +10,8 @@ import shutil
 import pytest
 from django.conf import settings
 
+pytest_plugins = ["tests.fixtures.sandbox"]  # sandbox_server / sandbox fixtures
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 _NEEDS = {

@@ -1,0 +1,48 @@
+"""Helpers the three wire modules share: request errors, SSE framing, tool segments."""
+
+import orjson
+
+from routing.sandbox.engine import Segment
+
+
+class WireError(Exception):
+    """A request the provider would reject, answered in the wire's own error shape."""
+
+    def __init__(self, status: int, message: str, param: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.param = status, message, param
+
+
+def dumps(value) -> bytes:
+    return orjson.dumps(value)
+
+
+def sse(data, event: str | None = None) -> bytes:
+    head = f"event: {event}\n".encode() if event else b""
+    body = data if isinstance(data, bytes) else dumps(data)
+    return head + b"data: " + body + b"\n\n"
+
+
+def tool_segment(name: str, description, parameters) -> Segment:
+    """A tool definition counts the tokens of its canonical JSON, the same in every format."""
+    from routing.sandbox.tokens import canonical_json
+
+    spec = {"name": name}
+    if description:
+        spec["description"] = description
+    if parameters:
+        spec["parameters"] = parameters
+    return Segment([canonical_json(spec)])
+
+
+def require(condition: bool, message: str, param: str | None = None, status: int = 400):
+    if not condition:
+        raise WireError(status, message, param)
+
+
+def positive_int(value, name: str) -> int | None:
+    if value is None:
+        return None
+    require(isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+            f"{name} must be a positive integer", name)
+    return value

@@ -1,0 +1,158 @@
+"""Per-provider fault profiles, the request log and the deterministic fault decision.
+
+A profile is set through the control API. Failure faults (``error_status``, ``rate_limit``,
+``reset_after_bytes``, ``stall``, ``malformed_json``) apply to every request, or only to the
+first ``fail_first_n`` requests after the profile was set, and ``error_rate`` (0..1) thins
+``error_status``/``rate_limit`` deterministically: request k fails when
+``floor(k * rate) > floor((k - 1) * rate)``, so rate 0.5 fails every second request.
+Timing faults (``latency_ms``, ``ttft_ms``, ``inter_chunk_ms``) always apply.
+"""
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from routing.sandbox.engine import PromptCache
+
+REQUEST_LOG_SIZE = 200
+_HIDDEN_HEADERS = {"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie"}
+_NUMBERS = ("latency_ms", "ttft_ms", "inter_chunk_ms", "retry_after_s", "error_rate")
+_INTEGERS = ("error_status", "reset_after_bytes", "fail_first_n")
+_FLAGS = ("rate_limit", "stall", "malformed_json")
+KNOWN = {*_NUMBERS, *_INTEGERS, *_FLAGS, "error_body"}
+
+
+class ProfileError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class FaultProfile:
+    latency_ms: float = 0
+    ttft_ms: float = 0
+    inter_chunk_ms: float = 0
+    error_status: int | None = None
+    error_rate: float = 1.0
+    error_body: object = None
+    rate_limit: bool = False
+    retry_after_s: float = 1
+    reset_after_bytes: int | None = None
+    stall: bool = False
+    malformed_json: bool = False
+    fail_first_n: int | None = None
+
+    @classmethod
+    def parse(cls, data) -> "FaultProfile":
+        if not isinstance(data, dict):
+            raise ProfileError("the fault profile must be a JSON object")
+        unknown = set(data) - KNOWN
+        if unknown:
+            raise ProfileError(f"unknown fault fields: {sorted(unknown)}")
+        values = {}
+        for key, value in data.items():
+            if value is None:
+                continue
+            if key in _NUMBERS and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise ProfileError(f"{key} must be a number")
+            if key in _INTEGERS and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ProfileError(f"{key} must be an integer")
+            if key in _FLAGS and not isinstance(value, bool):
+                raise ProfileError(f"{key} must be true or false")
+            if (key in _NUMBERS or key in _INTEGERS) and value < 0:
+                raise ProfileError(f"{key} must not be negative")
+            values[key] = value
+        if not 0 <= values.get("error_rate", 1.0) <= 1:
+            raise ProfileError("error_rate must be between 0 and 1")
+        status = values.get("error_status")
+        if status is not None and not 400 <= status <= 599:
+            raise ProfileError("error_status must be an HTTP error status (400-599)")
+        if values.get("fail_first_n") is not None and not _any_failure(values):
+            values["error_status"] = 503
+        return cls(**values)
+
+
+def _any_failure(values) -> bool:
+    return any(values.get(k) not in (None, False) for k in (*_FLAGS, "error_status",
+                                                               "reset_after_bytes"))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What happens to one request."""
+
+    latency_ms: float = 0
+    ttft_ms: float = 0
+    inter_chunk_ms: float = 0
+    status: int | None = None  # an error answer (429 included)
+    retry_after_s: float | None = None
+    error_body: object = None
+    reset_after_bytes: int | None = None
+    stall: bool = False
+    malformed_json: bool = False
+
+
+@dataclass
+class Provider:
+    slug: str
+    profile: FaultProfile = field(default_factory=FaultProfile)
+    counter: int = 0
+    requests: deque = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
+    cache: PromptCache = field(default_factory=PromptCache)
+    served: int = 0
+
+    def set_profile(self, profile: FaultProfile):
+        self.profile, self.counter = profile, 0
+
+    def record(self, method, path, query, headers, body):
+        self.requests.append({
+            "method": method,
+            "path": path,
+            "query": {str(k): v for k, v in query.items() if k.lower() != "key"},
+            "headers": {str(k): v for k, v in headers.items() if k.lower() not in _HIDDEN_HEADERS},
+            "body": body,
+            "timestamp": time.time(),
+        })
+
+    def plan(self) -> Plan:
+        """Advance the counter and decide this request's faults."""
+        p = self.profile
+        self.counter += 1
+        k = self.counter
+        timing = {"latency_ms": p.latency_ms, "ttft_ms": p.ttft_ms,
+                  "inter_chunk_ms": p.inter_chunk_ms}
+        if p.fail_first_n is not None and k > p.fail_first_n:
+            return Plan(**timing)
+        if p.stall:
+            return Plan(**timing, stall=True)
+        hit = math.floor(k * p.error_rate) > math.floor((k - 1) * p.error_rate)
+        if p.rate_limit and hit:
+            return Plan(**timing, status=429, retry_after_s=p.retry_after_s,
+                        error_body=p.error_body)
+        if p.error_status is not None and hit:
+            return Plan(**timing, status=p.error_status, error_body=p.error_body)
+        return Plan(**timing, reset_after_bytes=p.reset_after_bytes,
+                    malformed_json=p.malformed_json)
+
+
+class Registry:
+    """Every provider slug seen so far (created on first use)."""
+
+    def __init__(self):
+        self.providers: dict[str, Provider] = {}
+
+    def get(self, slug: str) -> Provider:
+        provider = self.providers.get(slug)
+        if provider is None:
+            provider = self.providers[slug] = Provider(slug)
+        return provider
+
+    def clear_faults(self):
+        for provider in self.providers.values():
+            provider.set_profile(FaultProfile())
+
+    def reset(self):
+        for provider in self.providers.values():
+            provider.set_profile(FaultProfile())
+            provider.requests.clear()
+            provider.cache.clear()
