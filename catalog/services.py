@@ -1,0 +1,156 @@
+"""Catalog writes: each verb is one transaction that also bumps the catalog version.
+
+The version bump lives in the same transaction as the change, so a reader that sees the new
+version also sees the change (the gateway rebuilds its snapshot on a new version; pages key their
+cache on it). A price is never edited: `add_price` writes a new version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from catalog.models import CatalogVersion, Endpoint, Model, Price, Provider, Status
+from marketplace.errors import Conflict, InvalidRequest
+
+PROVIDER_FIELDS = ("name", "wire_format", "base_url", "regions", "retention_days",
+                   "trains_on_data", "zdr", "status", "is_sandbox", "website")
+MODEL_FIELDS = ("author", "name", "description", "context_length", "input_modalities",
+                "output_modalities", "supports_tools", "supports_json_schema", "supports_vision",
+                "supports_reasoning", "supports_prompt_caching", "tags", "released_on",
+                "expires_on", "status")
+ENDPOINT_FIELDS = ("upstream_model_id", "context_length", "max_output_tokens", "quantization",
+                   "region", "supported_parameters", "input_modalities", "output_modalities",
+                   "status")
+
+
+def bump_catalog_version() -> int:
+    """Increment the single-row counter; call inside the writing transaction."""
+    updated = CatalogVersion.objects.filter(pk=1).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not updated:
+        row, created = CatalogVersion.objects.get_or_create(pk=1, defaults={"version": 1})
+        if not created:
+            CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)
+    return CatalogVersion.objects.values_list("version", flat=True).get(pk=1)
+
+
+def _apply(instance, fields: tuple[str, ...], data: dict[str, Any]) -> bool:
+    """Set the given fields that differ; True when anything changed."""
+    changed = False
+    for name in fields:
+        if name in data and getattr(instance, name) != data[name]:
+            setattr(instance, name, data[name])
+            changed = True
+    return changed
+
+
+def _save(instance) -> None:
+    try:
+        instance.full_clean()
+        instance.save()
+    except ValidationError as exc:
+        fields = sorted(exc.message_dict) if hasattr(exc, "error_dict") else []
+        unique = any("already exists" in str(m) for m in exc.messages)
+        if unique:
+            raise Conflict("This would duplicate an existing catalog entry.") from exc
+        raise InvalidRequest(
+            "; ".join(f"{f}: {' '.join(exc.message_dict[f])}" for f in fields) or str(exc),
+            param=fields[0] if fields else None,
+        ) from exc
+    except IntegrityError as exc:
+        raise Conflict("This would duplicate an existing catalog entry.") from exc
+
+
+@transaction.atomic
+def create_provider(*, slug: str, **data) -> Provider:
+    provider = Provider(slug=slug)
+    _apply(provider, PROVIDER_FIELDS, data)
+    _save(provider)
+    bump_catalog_version()
+    return provider
+
+
+@transaction.atomic
+def update_provider(provider: Provider, **data) -> Provider:
+    if _apply(provider, PROVIDER_FIELDS, data):
+        _save(provider)
+        bump_catalog_version()
+    return provider
+
+
+@transaction.atomic
+def create_model(*, slug: str, **data) -> Model:
+    if slug.count("/") != 1 or not all(slug.split("/")):
+        raise InvalidRequest("A model slug is 'author/name'.", param="slug")
+    model = Model(slug=slug)
+    data.setdefault("author", slug.split("/")[0])
+    _apply(model, MODEL_FIELDS, data)
+    _save(model)
+    bump_catalog_version()
+    return model
+
+
+@transaction.atomic
+def update_model(model: Model, **data) -> Model:
+    if _apply(model, MODEL_FIELDS, data):
+        _save(model)
+        bump_catalog_version()
+    return model
+
+
+@transaction.atomic
+def create_endpoint(*, model: Model, provider: Provider, price: dict[str, Any] | None = None,
+                    **data) -> Endpoint:
+    if Endpoint.objects.filter(model=model, provider=provider).exists():
+        raise Conflict(f"{provider.slug} already serves {model.slug}.")
+    endpoint = Endpoint(model=model, provider=provider)
+    data.setdefault("input_modalities", model.input_modalities or ["text"])
+    data.setdefault("output_modalities", model.output_modalities or ["text"])
+    _apply(endpoint, ENDPOINT_FIELDS, data)
+    _save(endpoint)
+    if price is not None:
+        _insert_price(endpoint, price)
+    bump_catalog_version()
+    return endpoint
+
+
+@transaction.atomic
+def update_endpoint(endpoint: Endpoint, **data) -> Endpoint:
+    if _apply(endpoint, ENDPOINT_FIELDS, data):
+        _save(endpoint)
+        bump_catalog_version()
+    return endpoint
+
+
+def disable_endpoint(endpoint: Endpoint) -> Endpoint:
+    """Stop routing to an endpoint; it stays browsable and its prices stay billable."""
+    return update_endpoint(endpoint, status=Status.DISABLED)
+
+
+def _insert_price(endpoint: Endpoint, data: dict[str, Any]) -> Price:
+    effective_from = data.get("effective_from") or timezone.now()
+    if Price.objects.filter(endpoint=endpoint, effective_from__gte=effective_from).exists():
+        raise Conflict("A price version at or after this effective_from already exists.")
+    price = Price(endpoint=endpoint, effective_from=effective_from)
+    for name in (*Price.NANOS_FIELDS, "source", "source_date"):
+        if name in data and data[name] is not None:
+            value = data[name]
+            if name in Price.NANOS_FIELDS and (type(value) is not int or value < 0):
+                raise InvalidRequest(f"{name} must be a non-negative integer.", param=name)
+            setattr(price, name, value)
+    _save(price)
+    return price
+
+
+@transaction.atomic
+def add_price(endpoint: Endpoint, **data) -> Price:
+    """Add a new price version; usage already recorded keeps pointing at the old row."""
+    price = _insert_price(endpoint, data)
+    bump_catalog_version()
+    return price
