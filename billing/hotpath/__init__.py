@@ -37,6 +37,10 @@ class Admission:
     output_allowance_tokens: int
     deadline_s: float  # after this many seconds a worker may settle an orphaned hold
     is_byok: bool = False
+    # Recorded on the hold so the sweep can price an orphan: the endpoint's provider (for the
+    # margin rule) and its input price (used if the catalog's price row is gone).
+    provider_slug: str = ""
+    input_nanos_per_m: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +83,20 @@ class HotPathWriter(Protocol):
     async def hold(self, admission: Admission) -> int: ...
     async def settle(self, settlement: Settlement) -> None: ...
     async def release(self, request_id: str) -> None: ...
+
+
+def create_writer(**options) -> HotPathWriter:
+    """The writer for this deployment: PostgreSQL's async pool, else SQLite's one thread.
+
+    Imported here rather than at the top so the contract dataclasses stay free of Django and
+    psycopg for code (and tests) that only need the shapes.
+    """
+    from django.conf import settings
+
+    if settings.IS_POSTGRES:
+        from billing.hotpath.postgres import PostgresWriter
+
+        return PostgresWriter.from_settings(**options)
+    from billing.hotpath.thread import ThreadWriter
+
+    return ThreadWriter.from_settings(**options)

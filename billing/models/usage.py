@@ -30,6 +30,9 @@ class Wallet(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"wallet of org {self.org_id}"
+
     @property
     def available_nanos(self) -> int:
         return self.balance_nanos - self.held_nanos
@@ -58,6 +61,12 @@ class Hold(models.Model):
     prompt_upper_bytes = models.IntegerField(default=0)
     output_allowance_tokens = models.IntegerField(default=0)
     is_byok = models.BooleanField(default=False)
+    # What this hold reserves against the key's spend limit (0: the key had no limit then), so
+    # settlement releases exactly that much there.
+    key_held_nanos = models.BigIntegerField(default=0)
+    provider_slug = models.CharField(max_length=100, blank=True)
+    # The input price the gateway admitted at, for the sweep if the catalog row is gone.
+    input_nanos_per_m = models.BigIntegerField(null=True)
     status = models.CharField(max_length=10, choices=HoldStatus.choices, default=HoldStatus.OPEN)
     created_at = models.DateTimeField()
     deadline_at = models.DateTimeField()
@@ -68,6 +77,9 @@ class Hold(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount_nanos__gte=0), name="hold_amount_nonneg")
         ]
+
+    def __str__(self) -> str:
+        return f"hold {self.request_id} ({self.status})"
 
 
 class UsageRecord(models.Model):
@@ -82,7 +94,8 @@ class UsageRecord(models.Model):
     endpoint_id = models.BigIntegerField(null=True)
     provider_slug = models.CharField(max_length=100, blank=True)
     price_id = models.BigIntegerField(null=True)
-    attempts = models.JSONField(default=list)  # [{"endpoint_id", "provider", "status", "latency_ms"}]
+    # [{"endpoint_id", "provider", "status", "latency_ms"}]
+    attempts = models.JSONField(default=list)
     prompt_tokens = models.IntegerField(default=0)
     completion_tokens = models.IntegerField(default=0)
     cache_read_tokens = models.IntegerField(default=0)
@@ -109,3 +122,6 @@ class UsageRecord(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["org", "created_at"], name="usage_org_created")]
+
+    def __str__(self) -> str:
+        return f"usage {self.request_id}"

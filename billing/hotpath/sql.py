@@ -1,0 +1,155 @@
+"""The hot path's SQL: one statement per hold, per release and per settlement batch.
+
+Each statement locks the wallet before the key's limit row (the ORM services' order), reads
+and writes in the same statement (never read-then-write across round trips) and carries the
+key limit's period rollover inline: `CASE period ...` picks the current period's start from
+the `day`/`week`/`month` parameters, and a row that started earlier has spent nothing yet.
+Semantics match billing/services/charging.py, which a test holds them to.
+"""
+
+# The current period's start of a key-limit row `l`, from the bound period starts.
+_PERIOD_START = """CASE {l}.period WHEN 'day' THEN %(day)s::timestamptz
+        WHEN 'week' THEN %(week)s::timestamptz WHEN 'month' THEN %(month)s::timestamptz
+        ELSE {l}.period_start END"""
+
+HOLD = f"""
+WITH w AS (
+    SELECT id, balance_nanos + credit_limit_nanos - held_nanos AS available
+    FROM billing_wallet WHERE org_id = %(org_id)s FOR UPDATE
+), k AS (
+    SELECT l.id, l.limit_nanos, l.held_nanos, l.spent_nanos, l.period_start,
+        {_PERIOD_START.format(l="l")} AS current_start
+    FROM billing_keyspendlimit l, w WHERE l.api_key_id = %(key_id)s FOR UPDATE OF l
+), kk AS (
+    SELECT id, current_start,
+        CASE WHEN period_start < current_start THEN 0 ELSE spent_nanos END AS spent
+    FROM k
+), g AS (
+    SELECT w.id AS wallet_id, w.available AS wallet_available, kk.id AS limit_id,
+        kk.spent, kk.current_start, k.limit_nanos - k.held_nanos - kk.spent AS key_available,
+        LEAST(%(want)s::bigint, w.available,
+              COALESCE(k.limit_nanos - k.held_nanos - kk.spent, %(want)s::bigint)) AS granted
+    FROM w LEFT JOIN k ON true LEFT JOIN kk ON kk.id = k.id
+), ok AS (
+    SELECT * FROM g WHERE granted >= %(min)s::bigint AND granted >= 0
+), uw AS (
+    UPDATE billing_wallet SET held_nanos = billing_wallet.held_nanos + ok.granted,
+        updated_at = %(now)s
+    FROM ok WHERE billing_wallet.id = ok.wallet_id RETURNING 1
+), uk AS (
+    UPDATE billing_keyspendlimit SET held_nanos = billing_keyspendlimit.held_nanos + ok.granted,
+        spent_nanos = ok.spent, period_start = ok.current_start, updated_at = %(now)s
+    FROM ok WHERE billing_keyspendlimit.id = ok.limit_id RETURNING 1
+), ins AS (
+    INSERT INTO billing_hold (request_id, org_id, api_key_id, amount_nanos, endpoint_id,
+        price_id, model_slug, prompt_upper_bytes, output_allowance_tokens, is_byok,
+        key_held_nanos, provider_slug, input_nanos_per_m, status, created_at, deadline_at)
+    SELECT %(request_id)s, %(org_id)s, %(key_id)s, ok.granted, %(endpoint_id)s, %(price_id)s,
+        %(model_slug)s, %(prompt_upper_bytes)s, %(output_allowance_tokens)s, %(is_byok)s,
+        CASE WHEN ok.limit_id IS NULL THEN 0 ELSE ok.granted END, %(provider_slug)s,
+        %(input_nanos_per_m)s, 'open', %(now)s, %(deadline)s
+    FROM ok RETURNING 1
+)
+SELECT granted, wallet_available, key_available FROM g
+"""  # noqa: S608 - only the constant fragments above are interpolated, never input
+
+# Close an open hold (`h`), charge nothing, release its reservations.
+RELEASE = f"""
+WITH h AS (
+    UPDATE billing_hold SET status = 'released', closed_at = %(now)s
+    WHERE request_id = %(request_id)s AND status = 'open'
+    RETURNING org_id, api_key_id, amount_nanos, key_held_nanos
+), uw AS (
+    UPDATE billing_wallet SET held_nanos = billing_wallet.held_nanos - h.amount_nanos,
+        updated_at = %(now)s
+    FROM h WHERE billing_wallet.org_id = h.org_id RETURNING 1
+), uk AS (
+    UPDATE billing_keyspendlimit l SET
+        spent_nanos = CASE WHEN l.period_start < {_PERIOD_START.format(l="l")} THEN 0
+            ELSE l.spent_nanos END,
+        period_start = {_PERIOD_START.format(l="l")},
+        held_nanos = GREATEST(l.held_nanos - h.key_held_nanos, 0), updated_at = %(now)s
+    FROM h WHERE l.api_key_id = h.api_key_id RETURNING 1
+)
+SELECT count(*) FROM h
+"""  # noqa: S608 - only the constant fragments above are interpolated, never input
+
+# The usage record's columns that come from the settlement, in the arrays' order.
+USAGE_COLUMNS = (
+    ("request_id", "text"),
+    ("created_at", "timestamptz"),
+    ("requested_model", "text"),
+    ("served_model", "text"),
+    ("endpoint_id", "bigint"),
+    ("provider_slug", "text"),
+    ("price_id", "bigint"),
+    ("attempts", "text"),
+    ("prompt_tokens", "integer"),
+    ("completion_tokens", "integer"),
+    ("cache_read_tokens", "integer"),
+    ("cache_write_tokens", "integer"),
+    ("reasoning_tokens", "integer"),
+    ("upstream_cost_nanos", "bigint"),
+    ("margin_nanos", "bigint"),
+    ("byok_fee_nanos", "bigint"),
+    ("charge_nanos", "bigint"),
+    ("write_off_nanos", "bigint"),
+    ("latency_ms", "integer"),
+    ("ttft_ms", "integer"),
+    ("finish_reason", "text"),
+    ("streamed", "boolean"),
+    ("cancelled", "boolean"),
+    ("is_byok", "boolean"),
+    ("estimated", "boolean"),
+    ("app_referer", "text"),
+    ("app_title", "text"),
+)
+
+_UNNEST_ARGS = ", ".join(f"%({name})s::{kind}[]" for name, kind in USAGE_COLUMNS)
+_UNNEST_NAMES = ", ".join(name for name, _ in USAGE_COLUMNS)
+# Columns copied as they are; org, key, charge, write-off and attempts are computed below.
+_COPIED = [
+    name for name, _ in USAGE_COLUMNS
+    if name not in ("request_id", "charge_nanos", "write_off_nanos", "attempts")
+]
+
+# Settle a batch: close the open holds among them, cap each charge at its hold (overshoot to
+# the write-off), debit each wallet and key limit once with the batch's sums, insert usage.
+SETTLE_BATCH = f"""
+WITH s AS (
+    SELECT * FROM unnest({_UNNEST_ARGS}) AS s({_UNNEST_NAMES})
+), h AS (
+    UPDATE billing_hold SET status = 'settled', closed_at = %(now)s
+    FROM s WHERE billing_hold.request_id = s.request_id AND billing_hold.status = 'open'
+    RETURNING billing_hold.request_id, billing_hold.org_id, billing_hold.api_key_id,
+        billing_hold.amount_nanos, billing_hold.key_held_nanos
+), c AS (
+    SELECT h.*, LEAST(s.charge_nanos, h.amount_nanos) AS charged,
+        s.write_off_nanos + GREATEST(s.charge_nanos - h.amount_nanos, 0) AS written_off
+    FROM h JOIN s ON s.request_id = h.request_id
+), uw AS (
+    UPDATE billing_wallet SET balance_nanos = billing_wallet.balance_nanos - a.charged,
+        held_nanos = billing_wallet.held_nanos - a.held, updated_at = %(now)s
+    FROM (SELECT org_id, sum(charged)::bigint AS charged, sum(amount_nanos)::bigint AS held
+          FROM c GROUP BY org_id) a
+    WHERE billing_wallet.org_id = a.org_id RETURNING 1
+), uk AS (
+    UPDATE billing_keyspendlimit l SET
+        spent_nanos = CASE WHEN l.period_start < {_PERIOD_START.format(l="l")} THEN 0
+            ELSE l.spent_nanos END + a.charged,
+        period_start = {_PERIOD_START.format(l="l")},
+        held_nanos = GREATEST(l.held_nanos - a.key_held, 0), updated_at = %(now)s
+    FROM (SELECT api_key_id, sum(charged)::bigint AS charged,
+                 sum(key_held_nanos)::bigint AS key_held
+          FROM c WHERE api_key_id IS NOT NULL GROUP BY api_key_id) a
+    WHERE l.api_key_id = a.api_key_id RETURNING 1
+), ins AS (
+    INSERT INTO billing_usagerecord (request_id, org_id, api_key_id, charge_nanos,
+        write_off_nanos, attempts, {", ".join(_COPIED)})
+    SELECT s.request_id, c.org_id, c.api_key_id, c.charged, c.written_off, s.attempts::jsonb,
+        {", ".join("s." + name for name in _COPIED)}
+    FROM c JOIN s ON s.request_id = c.request_id
+    ON CONFLICT (request_id) DO NOTHING RETURNING 1
+)
+SELECT count(*) FROM h
+"""  # noqa: S608 - only the constant fragments above are interpolated, never input

@@ -1,0 +1,53 @@
+"""The embedded (SQLite) writer: billing's ORM services on ONE dedicated thread.
+
+SQLite serializes writers anyway, so one thread is all the concurrency there is to have; it
+keeps the event loop free and gives the thread its own Django connection. The operations are
+exactly billing.services.charging's, settlements batched into one transaction per flush.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import connections
+
+from billing.hotpath import Admission, Settlement
+from billing.hotpath.batching import BatchingWriter
+from billing.services import charging
+
+
+class ThreadWriter(BatchingWriter):
+    def __init__(self, *, window_ms: int = 3, max_batch: int = 500):
+        super().__init__(window_ms=window_ms, max_batch=max_batch)
+        self._executor: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def from_settings(cls, **options) -> ThreadWriter:
+        options.setdefault("window_ms", settings.HOTPATH_SETTLE_WINDOW_MS)
+        options.pop("pool_max", None)  # one thread, no pool
+        return cls(**options)
+
+    async def _run(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def _open(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="billing-writer")
+
+    async def _shutdown(self) -> None:
+        if self._executor is None:
+            return
+        await self._run(connections.close_all)
+        self._executor.shutdown(wait=True)
+        self._executor = None
+
+    async def _hold(self, admission: Admission) -> int:
+        return await self._run(charging.place_hold, admission)
+
+    async def _settle_batch(self, batch: Sequence[Settlement]) -> int:
+        return len(await self._run(charging.settle_holds, list(batch)))
+
+    async def _release(self, request_id: str) -> bool:
+        return await self._run(charging.release_hold, request_id)

@@ -1,0 +1,69 @@
+"""Set and clear an API key's spend limit (owners and admins; org-scoped, so another org's key
+is simply not found)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from billing.hotpath.rules import period_starts
+from billing.models import KeySpendLimit, LimitPeriod, UsageRecord
+from marketplace.errors import Forbidden, InvalidRequest
+from marketplace.tenancy.models import Organization
+from marketplace.tenancy.roles import SETTINGS_EDITORS, Actor
+from marketplace.tenancy.selectors import access_api_key
+
+
+def _require_editor(actor: Actor) -> None:
+    if actor.role not in SETTINGS_EDITORS:
+        raise Forbidden("Only owners and admins can change key spend limits.")
+
+
+def set_key_spend_limit(
+    *, org: Organization, key_id, limit_nanos: int, period: str, actor: Actor
+) -> KeySpendLimit:
+    """Create or change a key's limit.
+
+    A new limit, or a new period, starts from what the key was already charged in the current
+    period, so a $10/day limit set at noon after $8 of use leaves $2. Open holds keep counting.
+    """
+    _require_editor(actor)
+    key = access_api_key(org, key_id)
+    if period not in LimitPeriod.values:
+        raise InvalidRequest(
+            f"period must be one of {', '.join(LimitPeriod.values)}.", param="period"
+        )
+    if isinstance(limit_nanos, bool) or not isinstance(limit_nanos, int) or limit_nanos < 0:
+        raise InvalidRequest("limit must be a non-negative amount.", param="limit")
+    now = timezone.now()
+    with transaction.atomic():
+        limit = KeySpendLimit.objects.select_for_update().filter(api_key=key).first()
+        if limit is not None and limit.period == period:
+            KeySpendLimit.objects.filter(pk=limit.pk).update(limit_nanos=limit_nanos)
+            limit.refresh_from_db()
+            return limit
+        start = period_starts(now)[period] if period != LimitPeriod.TOTAL else None
+        usage = UsageRecord.objects.filter(org=org, api_key=key)
+        if start is not None:
+            usage = usage.filter(created_at__gte=start)
+        spent = usage.aggregate(total=Sum("charge_nanos"))["total"] or 0
+        fields = {
+            "limit_nanos": limit_nanos,
+            "period": period,
+            "spent_nanos": spent,
+            "period_start": start or now,
+        }
+        if limit is None:
+            return KeySpendLimit.objects.create(org=org, api_key=key, **fields)
+        KeySpendLimit.objects.filter(pk=limit.pk).update(**fields)
+        limit.refresh_from_db()
+        return limit
+
+
+def clear_key_spend_limit(*, org: Organization, key_id, actor: Actor) -> bool:
+    """Remove a key's limit; False if it had none."""
+    _require_editor(actor)
+    key = access_api_key(org, key_id)
+    deleted, _ = KeySpendLimit.objects.filter(org=org, api_key=key).delete()
+    return bool(deleted)
