@@ -1,1 +1,31 @@
-urlpatterns: list = []
+"""Dashboard URLs, mounted at `/`. The invitation path is fixed by tenancy.services."""
+
+from django.urls import path
+
+from marketplace.dashboard.views import keys, members, onboarding, org_settings, overview
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", onboarding.home, name="home"),
+    path("dashboard/", overview.overview, name="overview"),
+    path(
+        "dashboard/organizations/new/",
+        onboarding.create_organization,
+        name="create-organization",
+    ),
+    path("dashboard/switch/", onboarding.switch_organization, name="switch-organization"),
+    path("dashboard/keys/", keys.keys, name="keys"),
+    path("dashboard/keys/<int:key_id>/revoke/", keys.revoke_key, name="revoke-key"),
+    path("dashboard/members/", members.members, name="members"),
+    path("dashboard/members/invite/", members.invite, name="invite"),
+    path("dashboard/members/<int:membership_id>/role/", members.change_role, name="change-role"),
+    path("dashboard/members/<int:membership_id>/remove/", members.remove, name="remove-member"),
+    path(
+        "dashboard/invitations/<int:invitation_id>/revoke/",
+        members.revoke_invitation,
+        name="revoke-invitation",
+    ),
+    path("dashboard/settings/", org_settings.org_settings, name="settings"),
+    path("invitations/<str:token>/", onboarding.invitation, name="invitation"),
+]

@@ -11,9 +11,10 @@ import functools
 from collections.abc import Callable, Iterable
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import redirect, render
 
+from marketplace.errors import Forbidden, NotFound
 from marketplace.tenancy import selectors
 from marketplace.tenancy.models import Membership, Organization
 from marketplace.tenancy.roles import Actor
@@ -50,6 +51,8 @@ def org_member_required(roles: Iterable[str] | Callable | None = None):
     """Require a signed-in member of the current org, with one of `roles` if given.
 
     Usable as `@org_member_required()` or `@org_member_required(roles=BILLING_ROLES)`.
+    A NotFound raised by the view (an `access_*` selector) becomes Django's 404, a Forbidden the
+    403 page, so views stay free of that translation.
     """
     if callable(roles):  # used bare: @org_member_required
         return org_member_required()(roles)
@@ -68,7 +71,12 @@ def org_member_required(roles: Iterable[str] | Callable | None = None):
             request.membership = membership
             request.org = membership.org
             request.actor = Actor(role=membership.role, user=request.user)
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound as error:
+                raise Http404(error.message) from error
+            except Forbidden as error:
+                return forbidden(request, error.message)
 
         return wrapper
 

@@ -1,0 +1,68 @@
+"""Revoking a key publishes its hash on Redis after commit, so gateways drop it at once."""
+
+import time
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import transaction
+
+from marketplace.tenancy import services
+from marketplace.tenancy.models import Role
+from marketplace.tenancy.roles import Actor
+from marketplace.tenancy.services import REVOKED_KEYS_CHANNEL
+from tests.tenancy.factories import api_key, member
+
+
+def _next_message(pubsub, timeout_s=5.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
+        if message is not None:
+            return message
+    return None
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_revocation_is_published_on_commit_only_once():
+    owner = member(Role.OWNER)
+    key, _ = api_key(owner.org)
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    pubsub = client.pubsub()
+    pubsub.subscribe(REVOKED_KEYS_CHANNEL)
+    try:
+        pubsub.get_message(timeout=1)  # the subscribe confirmation
+        actor = Actor(role=Role.OWNER, user=owner.user)
+        services.revoke_api_key(org=owner.org, key=key, actor=actor)
+        message = _next_message(pubsub)
+        assert message is not None and message["data"].decode() == key.key_hash
+        # Revoking again changes nothing and announces nothing.
+        services.revoke_api_key(org=owner.org, key=key, actor=actor)
+        assert _next_message(pubsub, timeout_s=1.0) is None
+    finally:
+        pubsub.close()
+        client.close()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_rolled_back_revocation_publishes_nothing():
+    owner = member(Role.OWNER)
+    key, _ = api_key(owner.org)
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    pubsub = client.pubsub()
+    pubsub.subscribe(REVOKED_KEYS_CHANNEL)
+    try:
+        pubsub.get_message(timeout=1)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.revoke_api_key(
+                org=owner.org, key=key, actor=Actor(role=Role.OWNER, user=owner.user)
+            )
+            raise RuntimeError("abort")
+        assert _next_message(pubsub, timeout_s=1.0) is None
+        key.refresh_from_db()
+        assert key.revoked_at is None
+    finally:
+        pubsub.close()
+        client.close()
