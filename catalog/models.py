@@ -144,6 +144,9 @@ class Price(models.Model):
         "cache_write_nanos_per_m", "reasoning_nanos_per_m", "request_nanos", "image_nanos",
     )
 
+    def __str__(self) -> str:
+        return f"price {self.pk} of endpoint {self.endpoint_id} from {self.effective_from:%Y-%m-%d}"
+
     def amounts(self) -> dict[str, int]:
         return {f: getattr(self, f) for f in self.NANOS_FIELDS}
 
@@ -177,6 +180,9 @@ class EndpointHealth(models.Model):
             models.UniqueConstraint(fields=["endpoint", "window"], name="health_unique_window")
         ]
 
+    def __str__(self) -> str:
+        return f"health of endpoint {self.endpoint_id} over {self.window}"
+
 
 class CatalogVersion(models.Model):
     """A single-row counter bumped in the same transaction as every catalog write.
@@ -187,3 +193,6 @@ class CatalogVersion(models.Model):
 
     version = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"catalog version {self.version}"

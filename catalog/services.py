@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from catalog.models import CatalogVersion, Endpoint, Model, Price, Provider, Status
+from catalog.models import CatalogVersion, Endpoint, EndpointHealth, Model, Price, Provider, Status
 from marketplace.errors import Conflict, InvalidRequest
 
 PROVIDER_FIELDS = ("name", "wire_format", "base_url", "regions", "retention_days",
@@ -154,3 +154,19 @@ def add_price(endpoint: Endpoint, **data) -> Price:
     price = _insert_price(endpoint, data)
     bump_catalog_version()
     return price
+
+
+@transaction.atomic
+def replace_endpoint_health(figures: list[dict[str, Any]], computed_at) -> int:
+    """Replace every endpoint's health rows with freshly computed ones.
+
+    Health is not part of the routing snapshot, so this does not bump the catalog version.
+    Each dict holds an endpoint_id, a window and the EndpointHealth figures.
+    """
+    known = set(Endpoint.objects.filter(
+        id__in={f["endpoint_id"] for f in figures}).values_list("id", flat=True))
+    EndpointHealth.objects.all().delete()
+    rows = [EndpointHealth(computed_at=computed_at, **f) for f in figures
+            if f["endpoint_id"] in known]
+    EndpointHealth.objects.bulk_create(rows)
+    return len(rows)

@@ -78,3 +78,24 @@ class RoutingSnapshot:
 
     def model(self, slug: str) -> ModelView | None:
         return self.models.get(slug)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthView:
+    """An endpoint's rolled-up health over one window ("5m", "1h", "1d"); None: not measured.
+
+    Kept out of the snapshot on purpose: health changes every minute, the snapshot only when
+    the catalog does. Read it with `catalog.selectors.get_endpoint_health()`.
+    """
+
+    window: str
+    sample_count: int
+    p50_latency_ms: int | None = None
+    p75_latency_ms: int | None = None
+    p90_latency_ms: int | None = None
+    p99_latency_ms: int | None = None
+    p50_ttft_ms: int | None = None
+    p99_ttft_ms: int | None = None
+    p50_tokens_per_s: int | None = None
+    uptime_bps: int | None = None  # 10_000 = 100 %
+    error_rate_bps: int | None = None

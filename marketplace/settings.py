@@ -25,6 +25,11 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORT = env.int("PORT", default=8000)
 SANDBOX = env.bool("SANDBOX", default=True)
 SANDBOX_PORT = env.int("SANDBOX_PORT", default=PORT + 1)
+# Real providers' credentials, from PROVIDER_KEYS="openai=sk-...,anthropic=...": a real provider
+# is routable (outside SANDBOX) only when it has one. Never logged.
+PROVIDER_API_KEYS = dict(
+    item.split("=", 1) for item in env.list("PROVIDER_KEYS", default=[]) if "=" in item
+)
 PUBLIC_URL = env("PUBLIC_URL", default=f"http://127.0.0.1:{PORT}")
 
 INSTALLED_APPS = [
@@ -51,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ from the ASGI app itself (make run, e2e tests, containers): no extra server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -139,6 +146,11 @@ CELERY_BEAT_SCHEDULE["billing.post_usage_to_ledger"] = {
     "task": "billing.tasks.posting.post_usage_to_ledger",
     "schedule": 60.0,
 }
+# Endpoint health (latency, uptime) rolled up from usage records for pages and /v1 listings.
+CELERY_BEAT_SCHEDULE["routing.rollup_endpoint_health"] = {
+    "task": "routing.tasks.rollup_endpoint_health",
+    "schedule": 60.0,
+}
 CELERY_TIMEZONE = "UTC"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -207,6 +219,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Without collectstatic (make run, tests) WhiteNoise finds files where the finders do; the
+# container image runs collectstatic into STATIC_ROOT.
+WHITENOISE_USE_FINDERS = True
 
 LOGGING = {
     "version": 1,

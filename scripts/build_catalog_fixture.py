@@ -152,9 +152,8 @@ def modalities(entry: dict) -> tuple[list[str], list[str]]:
 def pretty(author: str, name: str) -> str:
     words = []
     for part in name.split("-"):
-        if part in {"gpt", "glm", "oss", "qwq", "r1", "vl"}:
-            words.append(part.upper())
-        elif re.fullmatch(r"\d+(\.\d+)?[bkm]", part):
+        if part in {"gpt", "glm", "oss", "qwq", "r1", "vl"} or re.fullmatch(
+                r"\d+(\.\d+)?[bkm]", part):
             words.append(part.upper())
         else:
             words.append(part[:1].upper() + part[1:])
@@ -251,7 +250,10 @@ def build(data: dict, as_of: dt.date) -> dict:
     for slug in sorted(offers):
         author, name = slug.split("/", 1)
         served = offers[slug]
-        flags = lambda key: any(o["entry"].get(key) for o in served.values())  # noqa: E731
+
+        def flags(key: str, served=served) -> bool:
+            return any(o["entry"].get(key) for o in served.values())
+
         inputs = sorted({m for o in served.values() for m in o["input_modalities"]})
         outputs = sorted({m for o in served.values() for m in o["output_modalities"]})
         hosts = [p for p in served if not PROVIDERS[p]["first_party"]]
