@@ -1,0 +1,55 @@
+"""`manage.py seed_demo --json`: the contract `make run` prints from (DESIGN.md section 5)."""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from billing.selectors.charging import get_org_credits
+from marketplace.tenancy.keys import hash_api_key
+from marketplace.tenancy.models import ApiKey, Membership, Organization
+from marketplace.tenancy.selectors import get_key_auth
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed() -> dict:
+    out = io.StringIO()
+    call_command("seed_demo", "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_seed_demo_prints_the_contract_and_is_idempotent():
+    first = _seed()
+    assert set(first) == {"org", "api_key", "email", "password", "dashboard_url"}
+    assert first["dashboard_url"].endswith("/dashboard/")
+    second = _seed()
+    assert (second["org"], second["email"], second["password"]) == (
+        first["org"], first["email"], first["password"]
+    )
+    assert Organization.objects.count() == 1
+    org = Organization.objects.get()
+    assert Membership.objects.get(org=org).role == "owner"
+    # A fresh key each run; the previous demo key is revoked.
+    assert second["api_key"] != first["api_key"]
+    old, new = get_key_auth(hash_api_key(first["api_key"])), get_key_auth(
+        hash_api_key(second["api_key"])
+    )
+    assert old.revoked is True and new.is_usable()
+    assert (new.org_id, new.scope, new.name) == (org.pk, "inference", "demo")
+    assert ApiKey.objects.filter(org=org, revoked_at__isnull=True).count() == 1
+    # $10 of promotional credit, granted once however often the command runs.
+    assert get_org_credits(org.pk)["balance_nanos"] == 10_000_000_000
+
+
+def test_demo_user_can_sign_in(client):
+    facts = _seed()
+    response = client.post(
+        "/accounts/login/", {"login": facts["email"], "password": facts["password"]}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/"
+    page = client.get("/dashboard/")
+    assert page.status_code == 200
+    assert facts["org"].encode() in page.content
