@@ -2,9 +2,9 @@
 
 A presented key is hashed (tenancy's keyed hash) and looked up in a per-process cache whose
 entries live at most `ttl_s` (<= 1 s), so a revocation takes effect within a second even
-without Redis; with Redis, tenancy publishes the revoked key's hash on `REVOKED_CHANNEL` and
-every gateway process drops the entry at once. Misses go to the database in a small thread
-pool, coalesced so N concurrent requests with the same key cause one lookup.
+without Redis; with Redis, tenancy publishes the revoked key's hash and every gateway process
+drops the entry at once (routing/gateway/pubsub.py). Misses go to the database in a small
+thread pool, coalesced so N concurrent requests with the same key cause one lookup.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from marketplace.errors import Forbidden, Unauthenticated
 
 log = logging.getLogger(__name__)
 
-REVOKED_CHANNEL = "switchyard:keys:revoked"
 INFERENCE_SCOPE = "inference"
 
 
@@ -115,24 +114,6 @@ class KeyCache:
             raise
         finally:
             self._inflight.pop(key_hash, None)
-
-    async def listen_for_revocations(self, redis) -> None:
-        """Drop revoked keys as tenancy announces them; reconnects until cancelled."""
-        while True:
-            try:
-                pubsub = redis.pubsub(ignore_subscribe_messages=True)
-                await pubsub.subscribe(REVOKED_CHANNEL)
-                async for message in pubsub.listen():
-                    data = message.get("data")
-                    if isinstance(data, bytes):
-                        data = data.decode()
-                    if isinstance(data, str):
-                        self.invalidate(data)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # Redis restarts must not kill the gateway; TTL still holds
-                log.warning("key revocation listener lost Redis; retrying", exc_info=True)
-                await asyncio.sleep(1.0)
 
 
 class LastUsedRecorder:

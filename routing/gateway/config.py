@@ -34,23 +34,29 @@ class GatewayConfig:
     sandbox_base_url: str | None
     snapshot_poll_s: float
     last_used_flush_s: float
-    hold_deadline_s: float
+    request_deadline_s: float
+    hold_grace_s: float
+    default_margin_bps: int
+    byok_fee_bps: int
     limits: LimitConfig
 
     @classmethod
     def from_settings(cls) -> GatewayConfig:
         get = getattr
-        sandbox = None
-        if get(settings, "SANDBOX", False):
-            sandbox = f"http://127.0.0.1:{settings.SANDBOX_PORT}"
         return cls(
             max_body_bytes=get(settings, "GATEWAY_MAX_BODY_BYTES", 4 * 1024 * 1024),
             key_cache_ttl_s=min(float(get(settings, "GATEWAY_KEY_CACHE_TTL_S", 1.0)), 1.0),
             redis_url=get(settings, "REDIS_URL", ""),
-            sandbox_base_url=sandbox,
+            # None lets the catalog use http://127.0.0.1:SANDBOX_PORT for sandbox:// providers.
+            sandbox_base_url=get(settings, "SANDBOX_BASE_URL", None) or None,
             snapshot_poll_s=float(get(settings, "GATEWAY_SNAPSHOT_POLL_S", 2.0)),
             last_used_flush_s=float(get(settings, "GATEWAY_LAST_USED_FLUSH_S", 5.0)),
-            hold_deadline_s=float(get(settings, "GATEWAY_HOLD_DEADLINE_S", 900.0)),
+            # A hold may be swept once its request cannot still be running: the request's
+            # overall deadline plus a grace for settlement to land.
+            request_deadline_s=float(get(settings, "GATEWAY_REQUEST_DEADLINE_S", 300.0)),
+            hold_grace_s=float(get(settings, "GATEWAY_HOLD_GRACE_S", 60.0)),
+            default_margin_bps=int(get(settings, "MARGIN_DEFAULT_BPS", 550)),
+            byok_fee_bps=int(get(settings, "BYOK_FEE_BPS", 500)),
             limits=LimitConfig(
                 key_rpm=get(settings, "GATEWAY_KEY_RPM", 600),
                 key_tpm=get(settings, "GATEWAY_KEY_TPM", 2_000_000),

@@ -15,13 +15,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import redis.asyncio as aioredis
 
+from billing.hotpath import create_writer
 from marketplace.errors import NotFound, SwitchyardError
-from routing.gateway import routes, seams
+from routing.breakers import Breakers
+from routing.engine import Upstream
+from routing.gateway import pubsub, routes, seams
 from routing.gateway.auth import KeyCache, LastUsedRecorder, bearer_token
 from routing.gateway.config import GatewayConfig
 from routing.gateway.context import RequestContext
 from routing.gateway.http import ClientDisconnected, send_error
+from routing.gateway.limits import Limiter
 from routing.gateway.snapshot import SnapshotHolder
+from routing.health import Health
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +44,28 @@ class Gateway:
                                           config.last_used_flush_s)
         self.catalog = SnapshotHolder(self.db_executor, config.sandbox_base_url,
                                       config.snapshot_poll_s)
-        self.redis = None
+        self.redis = aioredis.Redis.from_url(config.redis_url) if config.redis_url else None
+        self.limiter = Limiter(config.limits, self.redis)
+        breakers = Breakers()
+        self.upstream = Upstream(Health(breakers))
+        self.writer = create_writer()
         self._tasks: list[asyncio.Task] = []
+        if self.redis is not None:
+            broadcast = pubsub.BreakerBroadcast(self.redis, breakers)
+            breakers.publisher = broadcast.publish
+            self._channels = {pubsub.KEYS_REVOKED_CHANNEL: self.keys.invalidate,
+                              pubsub.BREAKERS_CHANNEL: broadcast.on_message}
 
     async def start(self) -> None:
-        if self.config.redis_url:
-            self.redis = aioredis.Redis.from_url(self.config.redis_url)
-            self._tasks.append(asyncio.create_task(self.keys.listen_for_revocations(self.redis)))
+        await self.writer.start()
+        await self.upstream.start()
         await self.catalog.refresh(force=True)
-        self._tasks.append(asyncio.create_task(self.catalog.run()))
-        self._tasks.append(asyncio.create_task(self.last_used.run()))
+        spawn = asyncio.get_running_loop().create_task
+        if self.redis is not None:
+            self._tasks.append(spawn(pubsub.listen(self.redis, self._channels)))
+        self._tasks.append(spawn(self.catalog.run()))
+        self._tasks.append(spawn(self.last_used.run()))
+        self._tasks.append(spawn(self.limiter.run()))
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -57,6 +74,9 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.last_used.flush()
+        await self.limiter.flush_tokens()
+        await self.upstream.close()
+        await self.writer.close()
         if self.redis is not None:
             await self.redis.aclose()
         self.db_executor.shutdown(wait=True)

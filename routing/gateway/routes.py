@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routing.gateway import info
+from routing.gateway import chat, info
 
 
 def resolve(method: str, path: str):
@@ -15,5 +15,6 @@ def resolve(method: str, path: str):
 
 
 _EXACT = {
+    ("POST", "/v1/chat/completions"): chat.chat_completions,
     ("GET", "/v1/models"): info.list_models,
 }

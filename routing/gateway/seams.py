@@ -19,12 +19,10 @@ except ImportError:  # catalog not landed yet: an empty snapshot
     _build_snapshot = None
     _catalog_version = None
 
-try:
-    from billing.selectors.charging import get_margin_table as _margin_table
-except ImportError:
-    _margin_table = None
+from billing.selectors.charging import get_margin_table
 
-__all__ = ["hash_api_key", "looks_like_api_key", "get_key_auth", "record_keys_used"]
+__all__ = ["hash_api_key", "looks_like_api_key", "get_key_auth", "record_keys_used",
+           "get_margin_table"]
 
 
 def get_catalog_version() -> str | None:
@@ -35,7 +33,3 @@ def build_routing_snapshot(sandbox_base_url: str | None) -> RoutingSnapshot:
     if _build_snapshot is None:
         return RoutingSnapshot(version="empty")
     return _build_snapshot(sandbox_base_url=sandbox_base_url)
-
-
-def get_margin_table():
-    return _margin_table() if _margin_table else None

@@ -24,23 +24,25 @@ class SnapshotHolder:
         self._sandbox_base_url = sandbox_base_url
         self._poll_s = poll_s
         self.snapshot: RoutingSnapshot = RoutingSnapshot(version="empty")
-        self.margins = None  # billing's MarginTable, or None until billing provides one
+        self.margins = None  # billing's MarginTable, loaded with the snapshot
         self._version: str | None = None
 
-    def _build(self):
+    def _build(self, force: bool):
+        """(version, snapshot or None if unchanged, margins); runs in a worker thread."""
         version = seams.get_catalog_version()
-        snapshot = seams.build_routing_snapshot(self._sandbox_base_url)
-        margins = seams.get_margin_table()
-        return version, snapshot, margins
+        snapshot = None
+        if force or version is None or version != self._version:
+            snapshot = seams.build_routing_snapshot(self._sandbox_base_url)
+        # The margin table is one small query; reloading it each poll keeps it current.
+        return version, snapshot, seams.get_margin_table()
 
     async def refresh(self, *, force: bool = False) -> None:
         loop = asyncio.get_running_loop()
-        if not force:
-            version = await loop.run_in_executor(self._executor, seams.get_catalog_version)
-            if version == self._version and version is not None:
-                return
-        version, snapshot, margins = await loop.run_in_executor(self._executor, self._build)
-        self.snapshot, self.margins, self._version = snapshot, margins, version
+        version, snapshot, margins = await loop.run_in_executor(
+            self._executor, self._build, force)
+        if snapshot is not None:
+            self.snapshot, self._version = snapshot, version
+        self.margins = margins
 
     async def run(self) -> None:
         while True:

@@ -159,3 +159,73 @@ def make_org_key(django_user_model):
         return OrgKey(org=org, key=key, plaintext=plaintext)
 
     return make
+
+
+SANDBOX_PROVIDERS = (
+    ("sandbox-openai", "Sandbox OpenAI", "openai"),
+    ("sandbox-openai-b", "Sandbox OpenAI B", "openai"),
+    ("sandbox-anthropic", "Sandbox Anthropic", "anthropic"),
+    ("sandbox-gemini", "Sandbox Gemini", "gemini"),
+)
+OPENAI_PARAMS = ["frequency_penalty", "max_tokens", "presence_penalty", "response_format",
+                 "seed", "stop", "structured_outputs", "temperature", "tool_choice", "tools",
+                 "top_p"]
+# $0.15 / $0.60 per million tokens (gpt-4o-mini's list price), and a dearer second provider.
+MINI_PRICE = {"input_nanos_per_m": 150_000_000, "output_nanos_per_m": 600_000_000}
+MINI_PRICE_B = {"input_nanos_per_m": 300_000_000, "output_nanos_per_m": 1_200_000_000}
+CLAUDE_PRICE = {"input_nanos_per_m": 3_000_000_000, "output_nanos_per_m": 15_000_000_000}
+GEMINI_PRICE = {"input_nanos_per_m": 300_000_000, "output_nanos_per_m": 2_500_000_000}
+
+
+@dataclass
+class SandboxCatalog:
+    providers: dict
+    models: dict
+    endpoints: dict  # (model slug, provider slug) -> Endpoint
+
+
+@pytest.fixture
+def sandbox_catalog(transactional_db) -> SandboxCatalog:
+    """A small catalog routed to the sandbox providers, built through catalog's services."""
+    from catalog import services as catalog_services
+
+    providers = {
+        slug: catalog_services.create_provider(
+            slug=slug, name=name, wire_format=wire, base_url=f"sandbox://{slug}",
+            regions=["local"], retention_days=0, zdr=True, is_sandbox=True)
+        for slug, name, wire in SANDBOX_PROVIDERS
+    }
+    specs = {
+        "openai/gpt-4o-mini": [("sandbox-openai", "gpt-4o-mini", MINI_PRICE),
+                               ("sandbox-openai-b", "gpt-4o-mini", MINI_PRICE_B)],
+        "anthropic/claude-sonnet-4": [("sandbox-anthropic", "claude-sonnet-4", CLAUDE_PRICE)],
+        "google/gemini-2.5-flash": [("sandbox-gemini", "gemini-2.5-flash", GEMINI_PRICE)],
+    }
+    models, endpoints = {}, {}
+    for slug, serving in specs.items():
+        models[slug] = catalog_services.create_model(
+            slug=slug, name=slug.split("/")[1], context_length=128_000,
+            input_modalities=["text", "image"], output_modalities=["text"],
+            supports_tools=True, supports_json_schema=True)
+        for provider_slug, upstream_id, price in serving:
+            endpoints[(slug, provider_slug)] = catalog_services.create_endpoint(
+                model=models[slug], provider=providers[provider_slug],
+                upstream_model_id=upstream_id, context_length=128_000,
+                max_output_tokens=16_384, supported_parameters=OPENAI_PARAMS,
+                input_modalities=["text", "image"], price=dict(price))
+    return SandboxCatalog(providers, models, endpoints)
+
+
+def fund(org, amount_nanos: int, memo: str = "gateway test credit") -> None:
+    from billing.services.ledger import grant_promotional_credit
+
+    grant_promotional_credit(org, amount_nanos, memo=memo,
+                             idempotency_key=f"test-{org.pk}-{time.monotonic_ns()}")
+
+
+@pytest.fixture
+def funded_key(make_org_key) -> OrgKey:
+    """An inference key of an org holding $10 of credit."""
+    org_key = make_org_key()
+    fund(org_key.org, 10 * 1_000_000_000)
+    return org_key

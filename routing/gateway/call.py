@@ -1,0 +1,192 @@
+"""One admitted request, from rate limit and hold to settlement and its usage record.
+
+Shared by /v1/chat/completions and /v1/messages (which differ only in how they parse and
+render). Steps 3-7 of DESIGN.md section 2: rate limits, candidates, the admission hold, the
+upstream call through the engine, settlement through billing's hot-path writer.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import orjson
+
+from billing.hotpath import Admission, Settlement
+from billing.pricing import price_for_caller
+from catalog.snapshot import EndpointView
+from marketplace.errors import SwitchyardError
+from routing.adapters.base import estimate_prompt_tokens
+from routing.engine.failures import attempts_metadata
+from routing.gateway.charging import Charge, fit_allowances, plan_hold, settle_charge, usd_text
+from routing.policy import select_candidates
+from routing.types import Attempt, ChatRequest, Usage
+
+if TYPE_CHECKING:
+    from routing.gateway.auth import Caller
+    from routing.gateway.context import RequestContext
+    from routing.gateway.gateway import Gateway
+
+# Attempt statuses that never reached a provider (no usage record for those alone).
+_NOT_REACHED = frozenset({"circuit_open", "connect_error"})
+
+
+def _no_credentials(provider) -> None:
+    return None
+
+
+class Call:
+    __slots__ = ("gw", "ctx", "caller", "request", "inbound", "candidates", "allowances",
+                 "hold_nanos", "_bps", "_margins", "referer", "title", "settled")
+
+    def __init__(self, gw: Gateway, ctx: RequestContext, caller: Caller, request: ChatRequest,
+                 inbound: str):
+        self.gw = gw
+        self.ctx = ctx
+        self.caller = caller
+        self.request = request
+        self.inbound = inbound
+        self.candidates: list[EndpointView] = []
+        self.allowances: dict[int, int] = {}
+        self.hold_nanos = 0
+        self._margins = gw.catalog.margins
+        self._bps: dict[int, int] = {}
+        headers = ctx.headers
+        self.referer = headers.get(b"http-referer", b"").decode("utf-8", "replace")[:300]
+        title = headers.get(b"x-openrouter-title") or headers.get(b"x-title") or b""
+        self.title = title.decode("utf-8", "replace")[:200]
+        self.settled = False
+
+    def bps_for(self, endpoint: EndpointView) -> int:
+        bps = self._bps.get(endpoint.id)
+        if bps is None:
+            margins = self._margins
+            bps = (margins.bps(self.caller.org_id, endpoint.model_slug, endpoint.provider.slug)
+                   if margins is not None else self.gw.config.default_margin_bps)
+            self._bps[endpoint.id] = bps
+        return bps
+
+    def _caller_prices(self, endpoint: EndpointView) -> tuple[int, int]:
+        bps = self.bps_for(endpoint)
+        return (price_for_caller(endpoint.price.input_nanos_per_m, bps),
+                price_for_caller(endpoint.price.output_nanos_per_m, bps))
+
+    async def admit(self) -> None:
+        """Rate limits, candidates, then the hold; raises the 429/404/503/402 to render."""
+        gw, caller, request = self.gw, self.caller, self.request
+        await gw.limiter.admit(caller.key_id, caller.org_id)
+        selection = select_candidates(gw.catalog.snapshot, request, health=gw.upstream.health,
+                                      price_for_caller=self._caller_prices)
+        candidates = selection.ranked
+        plan = plan_hold(request, candidates, self.bps_for)
+        first = candidates[0]
+        self.hold_nanos = await gw.writer.hold(Admission(
+            request_id=self.ctx.request_id, org_id=caller.org_id, key_id=caller.key_id,
+            want_nanos=plan.want_nanos, min_nanos=plan.min_nanos, model_slug=request.model,
+            endpoint_id=first.id, price_id=first.price.price_id,
+            prompt_upper_bytes=request.prompt_upper_bytes,
+            output_allowance_tokens=plan.allowances[first.id],
+            deadline_s=gw.config.request_deadline_s + gw.config.hold_grace_s,
+        ))
+        self.candidates, self.allowances = fit_allowances(
+            plan, request, candidates, self.hold_nanos, self.bps_for)
+
+    def _max_tokens_for(self, endpoint: EndpointView) -> int:
+        return self.allowances[endpoint.id]
+
+    async def complete(self):
+        started = time.perf_counter()
+        try:
+            return await self.gw.upstream.complete(
+                self.request, self.candidates, max_tokens_for=self._max_tokens_for,
+                deadline_s=self.gw.config.request_deadline_s, credentials=_no_credentials,
+                request_id=self.ctx.request_id)
+        finally:
+            self.ctx.upstream_s += time.perf_counter() - started
+
+    async def open_stream(self):
+        started = time.perf_counter()
+        try:
+            return await self.gw.upstream.stream(
+                self.request, self.candidates, max_tokens_for=self._max_tokens_for,
+                deadline_s=self.gw.config.request_deadline_s, credentials=_no_credentials,
+                request_id=self.ctx.request_id)
+        finally:
+            self.ctx.upstream_s += time.perf_counter() - started
+
+    async def settle(self, endpoint: EndpointView, usage: Usage, finish_reason: str | None,
+                     attempts: list, *, ttft_ms: int | None, streamed: bool,
+                     cancelled: bool) -> Charge:
+        """Charge, release the rest of the hold and queue the usage record (batched)."""
+        charge = settle_charge(endpoint, usage, finish_reason, bps=self.bps_for(endpoint),
+                               byok_fee_bps=self.gw.config.byok_fee_bps,
+                               hold_nanos=self.hold_nanos)
+        caller = self.caller
+        latency_ms = int((time.perf_counter() - self.ctx.started) * 1000)
+        self.settled = True
+        await self.gw.writer.settle(Settlement(
+            request_id=self.ctx.request_id, org_id=caller.org_id, key_id=caller.key_id,
+            hold_nanos=self.hold_nanos, requested_model=self.request.model,
+            served_model=endpoint.model_slug, endpoint_id=endpoint.id,
+            provider_slug=endpoint.provider.slug, price_id=endpoint.price.price_id,
+            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            upstream_cost_nanos=charge.upstream_cost_nanos, margin_nanos=charge.margin_nanos,
+            byok_fee_nanos=charge.byok_fee_nanos, charge_nanos=charge.charge_nanos,
+            write_off_nanos=charge.write_off_nanos, latency_ms=latency_ms, ttft_ms=ttft_ms,
+            finish_reason=finish_reason or "", streamed=streamed, cancelled=cancelled,
+            is_byok=False, estimated=usage.estimated,
+            attempts=attempts_metadata(attempts) if attempts and isinstance(
+                attempts[0], Attempt) else list(attempts),
+            app_referer=self.referer, app_title=self.title,
+            created_at_epoch_ms=int(time.time() * 1000) - latency_ms,
+        ))
+        self.gw.limiter.add_tokens(caller.key_id, caller.org_id,
+                                   usage.prompt_tokens + usage.completion_tokens)
+        return charge
+
+    async def fail(self, error: SwitchyardError | None, *, cancelled: bool = False) -> None:
+        """The upstream call failed (or the client left) before an answer: record or release.
+
+        A request that reached a provider leaves a usage record (zero output with an error
+        finish is not charged); one that never reached any provider just drops its hold.
+        """
+        if self.settled or not self.candidates:
+            return
+        attempts = (error.metadata.get("attempts") or []) if error is not None else []
+        reached = [a for a in attempts if a.get("status") not in _NOT_REACHED]
+        if not reached and not cancelled:
+            await self.gw.writer.release(self.ctx.request_id)
+            self.settled = True
+            return
+        endpoint = self._endpoint_of(reached[-1]["endpoint_id"]) if reached \
+            else self.candidates[0]
+        usage = Usage(prompt_tokens=estimate_prompt_tokens(self.request), estimated=True) \
+            if cancelled else Usage()
+        await self.settle(endpoint, usage, "cancelled" if cancelled else "error", attempts,
+                          ttft_ms=None, streamed=self.request.stream, cancelled=cancelled)
+
+    def _endpoint_of(self, endpoint_id: int) -> EndpointView:
+        for endpoint in self.candidates:
+            if endpoint.id == endpoint_id:
+                return endpoint
+        return self.candidates[0]
+
+
+def usage_payload(usage: Usage, charge: Charge) -> dict:
+    """OpenRouter's `usage` block; `cost` is exact decimal dollars, never via a float."""
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cache_read_tokens,
+                                  "cache_write_tokens": usage.cache_write_tokens},
+        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+        "cost": orjson.Fragment(usd_text(charge.charge_nanos)),
+        "is_byok": False,
+        "cost_details": {
+            "upstream_inference_cost": orjson.Fragment(usd_text(charge.upstream_cost_nanos)),
+        },
+    }

@@ -1,0 +1,47 @@
+"""Notice a client that hangs up while we wait on a provider, and cancel the upstream call.
+
+The body has been read, so the next ASGI `receive()` returns only `http.disconnect`. A small
+task waits for it and cancels the request's task; the handler tells that cancellation from a
+server shutdown with `uncancel_if_disconnected()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+class DisconnectWatch:
+    __slots__ = ("_receive", "_task", "_watcher", "disconnected")
+
+    def __init__(self, receive):
+        self._receive = receive
+        self._task: asyncio.Task | None = None
+        self._watcher: asyncio.Task | None = None
+        self.disconnected = False
+
+    async def _watch(self) -> None:
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                self.disconnected = True
+                self._task.cancel()
+                return
+
+    async def __aenter__(self) -> DisconnectWatch:
+        self._task = asyncio.current_task()
+        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        watcher = self._watcher
+        if not watcher.done():
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    def uncancel_if_disconnected(self) -> bool:
+        if self.disconnected:
+            self._task.uncancel()
+            return True
+        return False

@@ -1,0 +1,324 @@
+"""Parse and validate a Chat Completions body into the canonical `ChatRequest`.
+
+DESIGN.md section 5: a known field of the wrong type or range is a 400 naming the field;
+unknown fields are ignored, unless `provider.require_parameters` is set, when they count as
+parameters the endpoint must support (so they exclude endpoints instead of being dropped).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+
+from marketplace.errors import InvalidRequest
+from routing.types import ChatRequest, ProviderPrefs
+
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+# Prompt bytes charged per message for the chat template's role and separator tokens, and per
+# image part (no provider bills an image above ~1,600 tokens at its largest size).
+MESSAGE_OVERHEAD_BYTES = 16
+IMAGE_UPPER_TOKENS = 3_000
+MAX_TOKENS_CEILING = 1_000_000
+
+
+def _bad(field: str, expected: str) -> InvalidRequest:
+    return InvalidRequest(f"Invalid value for '{field}': expected {expected}.", param=field)
+
+
+def _number(body: dict, field: str, low: float, high: float) -> None:
+    value = body[field]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (
+            low <= value <= high):
+        raise _bad(field, f"a number between {low:g} and {high:g}")
+
+
+def _integer(body: dict, field: str, low: int, high: int) -> int:
+    value = body[field]
+    if isinstance(value, bool) or not isinstance(value, int) or not (low <= value <= high):
+        raise _bad(field, f"an integer between {low} and {high}")
+    return value
+
+
+def _of_type(body: dict, field: str, kind: type | tuple, name: str) -> Any:
+    value = body[field]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise _bad(field, name)
+    return value
+
+
+def _check_stop(value: Any) -> None:
+    if value is None or isinstance(value, str):
+        return
+    if isinstance(value, list) and len(value) <= 4 and all(isinstance(s, str) for s in value):
+        return
+    raise _bad("stop", "a string or a list of up to 4 strings")
+
+
+def _check_tools(value: Any) -> None:
+    if not isinstance(value, list):
+        raise _bad("tools", "a list of tools")
+    for i, tool in enumerate(value):
+        if not isinstance(tool, dict) or tool.get("type", "function") != "function":
+            raise _bad(f"tools[{i}]", "an object with type 'function'")
+        function = tool.get("function")
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise _bad(f"tools[{i}].function.name", "a string")
+        if "parameters" in function and not isinstance(function["parameters"], dict):
+            raise _bad(f"tools[{i}].function.parameters", "a JSON schema object")
+
+
+def _check_tool_choice(value: Any) -> None:
+    if value in ("none", "auto", "required"):
+        return
+    if isinstance(value, dict) and value.get("type") == "function" and isinstance(
+            (value.get("function") or {}).get("name"), str):
+        return
+    raise _bad("tool_choice", "'none', 'auto', 'required' or a function choice")
+
+
+def _check_response_format(value: Any) -> None:
+    if not isinstance(value, dict) or value.get("type") not in (
+            "text", "json_object", "json_schema"):
+        raise _bad("response_format", "an object with type text, json_object or json_schema")
+    if value["type"] == "json_schema":
+        schema = value.get("json_schema")
+        if not isinstance(schema, dict) or not isinstance(schema.get("name", ""), str) or (
+                "schema" in schema and not isinstance(schema["schema"], dict)):
+            raise _bad("response_format.json_schema", "an object with a name and a schema")
+
+
+# field -> validator(body) for the OpenAI parameters we forward (as `params`).
+_PARAM_CHECKS = {
+    "temperature": lambda b: _number(b, "temperature", 0, 2),
+    "top_p": lambda b: _number(b, "top_p", 0, 1),
+    "frequency_penalty": lambda b: _number(b, "frequency_penalty", -2, 2),
+    "presence_penalty": lambda b: _number(b, "presence_penalty", -2, 2),
+    "repetition_penalty": lambda b: _number(b, "repetition_penalty", 0, 2),
+    "min_p": lambda b: _number(b, "min_p", 0, 1),
+    "top_a": lambda b: _number(b, "top_a", 0, 1),
+    "top_k": lambda b: _integer(b, "top_k", 0, 1_000_000),
+    "seed": lambda b: _integer(b, "seed", -(2**63), 2**63 - 1),
+    "n": lambda b: _integer(b, "n", 1, 1),
+    "top_logprobs": lambda b: _integer(b, "top_logprobs", 0, 20),
+    "logprobs": lambda b: _of_type(b, "logprobs", bool, "a boolean"),
+    "parallel_tool_calls": lambda b: _of_type(b, "parallel_tool_calls", bool, "a boolean"),
+    "user": lambda b: _of_type(b, "user", str, "a string"),
+    "logit_bias": lambda b: _of_type(b, "logit_bias", dict, "an object"),
+    "stop": lambda b: _check_stop(b["stop"]),
+    "tools": lambda b: _check_tools(b["tools"]),
+    "tool_choice": lambda b: _check_tool_choice(b["tool_choice"]),
+    "response_format": lambda b: _check_response_format(b["response_format"]),
+    "prediction": lambda b: _of_type(b, "prediction", dict, "an object"),
+}
+# Fields we understand that are not forwarded as `params` (handled explicitly below), or that
+# mean nothing to us and are accepted silently (OpenRouter's accepted-but-unsupported ones).
+_OWN_FIELDS = frozenset({
+    "model", "messages", "models", "stream", "stream_options", "max_tokens",
+    "max_completion_tokens", "provider", "reasoning", "reasoning_effort", "transforms",
+    "plugins", "usage", "session_id", "max_cost", "route", "include_reasoning", "debug",
+    "service_tier", "metadata", "store", "verbose", "modalities", "web_search_options",
+})
+
+
+def _input_bytes_and_modalities(messages: list) -> tuple[int, frozenset[str]]:
+    total = 0
+    modalities = {"text"}
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise _bad(f"messages[{i}]", "an object")
+        role = message.get("role")
+        if role not in ROLES:
+            raise _bad(f"messages[{i}].role", "one of " + ", ".join(sorted(ROLES)))
+        total += MESSAGE_OVERHEAD_BYTES
+        content = message.get("content")
+        if isinstance(content, str):
+            total += len(content.encode())
+        elif isinstance(content, list):
+            for j, part in enumerate(content):
+                if not isinstance(part, dict) or not isinstance(part.get("type"), str):
+                    raise _bad(f"messages[{i}].content[{j}]", "a content part with a type")
+                kind = part["type"]
+                if kind == "text":
+                    if not isinstance(part.get("text"), str):
+                        raise _bad(f"messages[{i}].content[{j}].text", "a string")
+                    total += len(part["text"].encode())
+                elif kind == "image_url":
+                    modalities.add("image")
+                    total += IMAGE_UPPER_TOKENS
+                elif kind in ("file", "input_file"):
+                    modalities.add("file")
+                    total += len(orjson.dumps(part))
+                elif kind == "input_audio":
+                    modalities.add("audio")
+                    total += len(orjson.dumps(part))
+                else:
+                    total += len(orjson.dumps(part))
+        elif content is not None:
+            raise _bad(f"messages[{i}].content", "a string, a list of parts or null")
+        elif role in ("user", "system", "developer"):
+            raise _bad(f"messages[{i}].content", "a string or a list of parts")
+        tool_calls = message.get("tool_calls")
+        if tool_calls is not None:
+            if not isinstance(tool_calls, list):
+                raise _bad(f"messages[{i}].tool_calls", "a list")
+            total += len(orjson.dumps(tool_calls))
+    return total, frozenset(modalities)
+
+
+def _str_list(value: Any, field: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _bad(field, "a list of strings")
+    return value
+
+
+def parse_provider(value: Any) -> ProviderPrefs:
+    if value is None:
+        return ProviderPrefs()
+    if not isinstance(value, dict):
+        raise _bad("provider", "an object")
+    prefs = ProviderPrefs()
+    for name in ("order", "only", "ignore", "quantizations"):
+        if value.get(name) is not None:
+            setattr(prefs, name, _str_list(value[name], f"provider.{name}"))
+    for name in ("allow_fallbacks", "require_parameters", "zdr"):
+        if value.get(name) is not None:
+            setattr(prefs, name, _of_type(value, name, bool, "a boolean"))
+    if value.get("data_collection") is not None:
+        if value["data_collection"] not in ("allow", "deny"):
+            raise _bad("provider.data_collection", "'allow' or 'deny'")
+        prefs.data_collection = value["data_collection"]
+    sort = value.get("sort")
+    if isinstance(sort, dict):
+        sort = sort.get("by")
+    if sort is not None:
+        if sort not in ("price", "throughput", "latency"):
+            raise _bad("provider.sort", "'price', 'throughput' or 'latency'")
+        prefs.sort = sort
+    max_price = value.get("max_price")
+    if max_price is not None:
+        if not isinstance(max_price, dict):
+            raise _bad("provider.max_price", "an object of USD prices")
+        parsed = {}
+        for key, price in max_price.items():
+            try:
+                # Exact: the JSON number's text, never a float (money is never a float).
+                parsed[key] = Decimal(str(price))
+            except (InvalidOperation, ValueError):
+                raise _bad(f"provider.max_price.{key}", "a number") from None
+            if isinstance(price, bool) or parsed[key] < 0:
+                raise _bad(f"provider.max_price.{key}", "a non-negative number")
+        prefs.max_price = parsed
+    prefs.preferred_max_latency_s = _percentile(value, "preferred_max_latency")
+    prefs.preferred_min_throughput = _percentile(value, "preferred_min_throughput")
+    return prefs
+
+
+def _percentile(value: dict, name: str) -> float | None:
+    """A number means p50; an object of percentiles uses its p50 (the figure we keep)."""
+    raw = value.get(name)
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        raw = raw.get("p50")
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
+        raise _bad(f"provider.{name}", "a non-negative number or {p50: number}")
+    return float(raw)
+
+
+def _reasoning(body: dict) -> dict | None:
+    reasoning = body.get("reasoning")
+    if reasoning is not None:
+        if not isinstance(reasoning, dict):
+            raise _bad("reasoning", "an object")
+        effort = reasoning.get("effort")
+        if effort is not None and effort not in ("minimal", "low", "medium", "high", "none"):
+            raise _bad("reasoning.effort", "'minimal', 'low', 'medium', 'high' or 'none'")
+        if reasoning.get("max_tokens") is not None:
+            _integer(reasoning, "max_tokens", 0, MAX_TOKENS_CEILING)
+        if effort == "none":
+            return None
+        return reasoning
+    effort = body.get("reasoning_effort")
+    if effort is None:
+        return None
+    if effort not in ("minimal", "low", "medium", "high", "none"):
+        raise _bad("reasoning_effort", "'minimal', 'low', 'medium', 'high' or 'none'")
+    return None if effort == "none" else {"effort": effort}
+
+
+def parse_chat_body(raw: bytes) -> ChatRequest:
+    """The request as a `ChatRequest`, or InvalidRequest (400) naming the offending field."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidRequest("The request body is not valid JSON.", param="body") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.", param="body")
+    return chat_request_from(body)
+
+
+def chat_request_from(body: dict) -> ChatRequest:
+    models = _str_list(body["models"], "models") if body.get("models") is not None else []
+    model = body.get("model")
+    if model is None and models:
+        model = models[0]
+    if not isinstance(model, str) or not model:
+        raise _bad("model", "a model id string")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise _bad("messages", "a non-empty list of messages")
+    prompt_bytes, modalities = _input_bytes_and_modalities(messages)
+    stream = body.get("stream", False)
+    if stream is None:
+        stream = False
+    if not isinstance(stream, bool):
+        raise _bad("stream", "a boolean")
+    max_tokens = None
+    for name in ("max_completion_tokens", "max_tokens"):
+        if body.get(name) is not None:
+            max_tokens = _integer(body, name, 1, MAX_TOKENS_CEILING)
+            break
+    provider = parse_provider(body.get("provider"))
+    params: dict[str, Any] = {}
+    used = set()
+    for name, value in body.items():
+        check = _PARAM_CHECKS.get(name)
+        if check is not None:
+            if value is None:
+                continue
+            check(body)
+            params[name] = value
+            used.add(name)
+        elif name not in _OWN_FIELDS and provider.require_parameters:
+            used.add(name)  # unknown, yet required: only an endpoint that takes it qualifies
+    if "tools" in params:
+        prompt_bytes += len(orjson.dumps(params["tools"]))
+    if "response_format" in params:
+        prompt_bytes += len(orjson.dumps(params["response_format"]))
+    if max_tokens is not None:
+        used.add("max_tokens")
+    reasoning = _reasoning(body)
+    if reasoning is not None:
+        used.add("reasoning")
+    max_cost_nanos = None
+    if body.get("max_cost") is not None:
+        value = body["max_cost"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise _bad("max_cost", "a non-negative number of USD")
+        max_cost_nanos = int(Decimal(str(value)) * 1_000_000_000)
+    for name in ("transforms", "plugins"):
+        if body.get(name) is not None and not isinstance(body[name], list):
+            raise _bad(name, "a list")
+    for name in ("usage", "stream_options"):
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            raise _bad(name, "an object")
+    if body.get("session_id") is not None and not isinstance(body["session_id"], str):
+        raise _bad("session_id", "a string")
+    return ChatRequest(
+        model=model, messages=messages, models=models, stream=stream, max_tokens=max_tokens,
+        params=params, reasoning=reasoning, provider=provider, max_cost_nanos=max_cost_nanos,
+        used_parameters=frozenset(used), input_modalities=modalities,
+        prompt_upper_bytes=prompt_bytes,
+    )

@@ -1,0 +1,64 @@
+"""Redis pub/sub fan-out between gateway processes: key revocations and breaker verdicts.
+
+One subscriber connection per process listens to every channel; the request path never reads
+Redis for these (it reads the in-memory state the messages update).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+KEYS_REVOKED_CHANNEL = "switchyard:keys:revoked"
+BREAKERS_CHANNEL = "switchyard:breakers"
+
+
+async def listen(redis, handlers: dict[str, Callable[[str], None]]) -> None:
+    """Call `handlers[channel](data)` for every message; reconnects until cancelled."""
+    while True:
+        try:
+            pubsub = redis.pubsub(ignore_subscribe_messages=True)
+            await pubsub.subscribe(*handlers)
+            async for message in pubsub.listen():
+                channel = message.get("channel")
+                data = message.get("data")
+                if isinstance(channel, bytes):
+                    channel = channel.decode()
+                if isinstance(data, bytes):
+                    data = data.decode()
+                handler = handlers.get(channel)
+                if handler is not None and isinstance(data, str):
+                    try:
+                        handler(data)
+                    except Exception:
+                        log.warning("bad pub/sub message on %s", channel, exc_info=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # Redis restarts must not kill the gateway; local state still works
+            log.warning("pub/sub listener lost Redis; retrying in 1 s", exc_info=True)
+            await asyncio.sleep(1.0)
+
+
+class BreakerBroadcast:
+    """Publishes this process's breaker verdicts and applies other processes' ones."""
+
+    def __init__(self, redis, breakers):
+        self._redis = redis
+        self._breakers = breakers
+        self._origin = f"{os.getpid()}-{id(self)}"
+        self._tasks: set[asyncio.Task] = set()
+
+    def publish(self, endpoint_id: int, state: str) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._redis.publish(BREAKERS_CHANNEL, f"{self._origin} {endpoint_id} {state}"))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def on_message(self, data: str) -> None:
+        origin, endpoint_id, state = data.split(" ")
+        if origin != self._origin:
+            self._breakers.apply_remote(int(endpoint_id), state)
