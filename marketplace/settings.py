@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ from the ASGI app itself (make run, e2e tests, containers): no extra server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Serves /static/ from the ASGI app itself (make run, e2e tests, containers): no extra server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -219,6 +221,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Without collectstatic (make run, tests) WhiteNoise finds files where the finders do; the
+# container image runs collectstatic into STATIC_ROOT.
+WHITENOISE_USE_FINDERS = True
 # Without collectstatic (make run, tests) WhiteNoise finds files where the finders do; the
 # container image runs collectstatic into STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True

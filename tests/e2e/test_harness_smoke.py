@@ -66,3 +66,10 @@ def test_child_writes_email_to_the_outbox(live_gateway_server):
     emails = live_gateway_server.read_emails()
     assert [e.to for e in emails] == [["nobody@example.com"]]
     assert mail.outbox == []  # it went to the child's outbox, not this process's
+
+
+def test_child_serves_static_files_without_collectstatic(live_gateway_server):
+    response = httpx.get(f"{live_gateway_server.url}/static/css/switchyard.css", timeout=10)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
