@@ -54,6 +54,10 @@ class ModelRow:
     def short_slug(self) -> str:
         return self.slug.split("/", 1)[1]
 
+    @property
+    def capability_list(self) -> list[str]:
+        return sorted(self.capabilities)
+
 
 @dataclass(frozen=True, slots=True)
 class CatalogFilters:

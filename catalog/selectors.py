@@ -73,7 +73,8 @@ def get_price_in_force(endpoint_id: int, at: dt.datetime) -> Price | None:
     return current_prices(at, [endpoint_id]).get(endpoint_id)
 
 
-def _provider_available(provider: Provider) -> bool:
+def provider_available(provider: Provider) -> bool:
+    """Routable now: SANDBOX routes only sandbox providers; else those with a credential."""
     if provider.status != Status.ACTIVE:
         return False
     if settings.SANDBOX:
@@ -96,7 +97,7 @@ def _provider_view(provider: Provider, sandbox_base_url: str | None) -> Provider
         base_url=resolve_base_url(provider, sandbox_base_url),
         regions=tuple(provider.regions or ()), retention_days=provider.retention_days,
         trains_on_data=provider.trains_on_data, zdr=provider.zdr,
-        is_sandbox=provider.is_sandbox, available=_provider_available(provider),
+        is_sandbox=provider.is_sandbox, available=provider_available(provider),
     )
 
 

@@ -157,7 +157,9 @@ def pretty(author: str, name: str) -> str:
             words.append(part.upper())
         else:
             words.append(part[:1].upper() + part[1:])
-    return f"{AUTHOR_NAMES.get(author, author)}: {' '.join(words)}"
+    text = " ".join(words)
+    text = re.sub(r"\b(GPT|GLM) (?=\d)", r"\1-", text)  # "GPT-4o", as the vendors write it
+    return f"{AUTHOR_NAMES.get(author, author)}: {text}"
 
 
 def release_date(ids: list[str]) -> str | None:

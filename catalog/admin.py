@@ -1,0 +1,95 @@
+"""Staff curation in Django admin. Prices are append-only: add a version, never edit one."""
+
+from django.contrib import admin
+from django.db import transaction
+
+from catalog.models import Endpoint, EndpointHealth, Model, Price, Provider
+from catalog.services import bump_catalog_version
+
+
+class VersionBumpingAdmin(admin.ModelAdmin):
+    """Every admin write bumps the catalog version in its transaction (gateway + page cache)."""
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            bump_catalog_version()
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            bump_catalog_version()
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            bump_catalog_version()
+
+
+@admin.register(Provider)
+class ProviderAdmin(VersionBumpingAdmin):
+    list_display = ("slug", "name", "wire_format", "status", "is_sandbox", "retention_days",
+                    "zdr")
+    list_filter = ("wire_format", "status", "is_sandbox")
+    search_fields = ("slug", "name")
+
+
+@admin.register(Model)
+class ModelAdmin(VersionBumpingAdmin):
+    list_display = ("slug", "name", "context_length", "status")
+    list_filter = ("status", "author", "supports_tools", "supports_vision")
+    search_fields = ("slug", "name")
+
+
+class PriceInline(admin.TabularInline):
+    model = Price
+    extra = 0
+    can_delete = False
+    readonly_fields = ("effective_from", "input_nanos_per_m", "output_nanos_per_m",
+                       "cache_read_nanos_per_m", "cache_write_nanos_per_m",
+                       "reasoning_nanos_per_m", "request_nanos", "image_nanos", "source",
+                       "source_date")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(VersionBumpingAdmin):
+    list_display = ("model", "provider", "upstream_model_id", "context_length", "status")
+    list_filter = ("status", "provider")
+    search_fields = ("model__slug", "upstream_model_id")
+    list_select_related = ("model", "provider")
+    inlines = [PriceInline]
+    actions = ["disable"]
+
+    @admin.action(description="Disable the selected endpoints")
+    def disable(self, request, queryset):
+        with transaction.atomic():
+            queryset.update(status="disabled")
+            bump_catalog_version()
+
+
+@admin.register(Price)
+class PriceAdmin(VersionBumpingAdmin):
+    """Adding a row adds a new price version; existing versions are read-only."""
+
+    list_display = ("endpoint", "effective_from", "input_nanos_per_m", "output_nanos_per_m",
+                    "source_date")
+    list_select_related = ("endpoint__model", "endpoint__provider")
+    raw_id_fields = ("endpoint",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return [f.name for f in Price._meta.fields]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EndpointHealth)
+class EndpointHealthAdmin(admin.ModelAdmin):
+    list_display = ("endpoint", "window", "p50_latency_ms", "uptime_bps", "sample_count",
+                    "computed_at")
+    list_filter = ("window",)

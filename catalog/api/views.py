@@ -1,0 +1,151 @@
+"""Catalog management API: reads for any signed-in user or management key; staff curate.
+
+One view per resource; each write parses with an input serializer, calls one service, and
+answers with the output serializer. Unknown slugs and ids answer 404.
+"""
+
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog import selectors, services
+from catalog.api import serializers as s
+from catalog.models import Endpoint, Provider
+from marketplace.errors import InvalidRequest, NotFound
+from marketplace.tenancy.api.base import OrgApiKeyAuthentication
+from marketplace.tenancy.models import KeyScope
+from marketplace.tenancy.selectors import KeyAuth
+
+
+class CatalogAccess(BasePermission):
+    """Reads: any signed-in user or a management-scope key. Writes: staff users only."""
+
+    message = "Catalog changes are for staff; inference keys cannot use the management API."
+
+    def has_permission(self, request, view):
+        if isinstance(request.auth, KeyAuth) and request.auth.scope != KeyScope.MANAGEMENT:
+            return False
+        if request.method in SAFE_METHODS:
+            return True
+        return bool(getattr(request.user, "is_staff", False))
+
+
+class CatalogApi(APIView):
+    authentication_classes = [OrgApiKeyAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated, CatalogAccess]
+
+    def paginate(self, request, queryset, serializer):
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
+def _provider(slug: str) -> Provider:
+    provider = selectors.list_providers().filter(slug=slug).first()
+    if provider is None:
+        raise NotFound(f"Provider {slug!r} not found.")
+    return provider
+
+
+def _endpoint(endpoint_id: int) -> Endpoint:
+    endpoint = selectors.list_endpoints().filter(pk=endpoint_id).first()
+    if endpoint is None:
+        raise NotFound("Endpoint not found.")
+    return endpoint
+
+
+def _valid(serializer_class, data, *, partial=False) -> dict:
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ProviderListApi(CatalogApi):
+    def get(self, request):
+        return self.paginate(request, selectors.list_providers(), s.ProviderOut)
+
+    def post(self, request):
+        provider = services.create_provider(**_valid(s.ProviderIn, request.data))
+        return Response(s.ProviderOut(provider).data, status=status.HTTP_201_CREATED)
+
+
+class ProviderDetailApi(CatalogApi):
+    def get(self, request, slug):
+        return Response(s.ProviderOut(_provider(slug)).data)
+
+    def patch(self, request, slug):
+        provider = _provider(slug)
+        data = _valid(s.ProviderIn, request.data, partial=True)
+        data.pop("slug", None)
+        return Response(s.ProviderOut(services.update_provider(provider, **data)).data)
+
+
+class ModelListApi(CatalogApi):
+    def get(self, request):
+        qs = selectors.list_models()
+        author = request.query_params.get("author")
+        if author:
+            qs = qs.filter(author=author)
+        return self.paginate(request, qs, s.ModelOut)
+
+    def post(self, request):
+        model = services.create_model(**_valid(s.ModelIn, request.data))
+        return Response(s.ModelOut(model).data, status=status.HTTP_201_CREATED)
+
+
+class ModelDetailApi(CatalogApi):
+    def get(self, request, author, slug):
+        return Response(s.ModelOut(selectors.get_model(f"{author}/{slug}")).data)
+
+    def patch(self, request, author, slug):
+        model = selectors.get_model(f"{author}/{slug}")
+        data = _valid(s.ModelIn, request.data, partial=True)
+        data.pop("slug", None)
+        return Response(s.ModelOut(services.update_model(model, **data)).data)
+
+
+class EndpointListApi(CatalogApi):
+    def get(self, request):
+        qs = selectors.list_endpoints(model_slug=request.query_params.get("model"),
+                                      provider_slug=request.query_params.get("provider"))
+        return self.paginate(request, qs, s.EndpointOut)
+
+    def post(self, request):
+        data = _valid(s.EndpointIn, request.data)
+        model = selectors.get_model(data.pop("model"))
+        provider = _provider(data.pop("provider"))
+        endpoint = services.create_endpoint(model=model, provider=provider, **data)
+        return Response(s.EndpointOut(endpoint).data, status=status.HTTP_201_CREATED)
+
+
+class EndpointDetailApi(CatalogApi):
+    def get(self, request, endpoint_id):
+        return Response(s.EndpointOut(_endpoint(endpoint_id)).data)
+
+    def patch(self, request, endpoint_id):
+        endpoint = _endpoint(endpoint_id)
+        data = _valid(s.EndpointUpdateIn, request.data, partial=True)
+        return Response(s.EndpointOut(services.update_endpoint(endpoint, **data)).data)
+
+
+class EndpointDisableApi(CatalogApi):
+    def post(self, request, endpoint_id):
+        endpoint = services.disable_endpoint(_endpoint(endpoint_id))
+        return Response(s.EndpointOut(endpoint).data)
+
+
+class PriceListApi(CatalogApi):
+    def get(self, request):
+        raw = request.query_params.get("endpoint")
+        if raw is not None and not raw.isdigit():
+            raise InvalidRequest("endpoint must be an endpoint id.", param="endpoint")
+        qs = selectors.list_prices(endpoint_id=int(raw) if raw else None)
+        return self.paginate(request, qs, s.PriceOut)
+
+    def post(self, request):
+        data = _valid(s.NewPriceIn, request.data)
+        price = services.add_price(_endpoint(data.pop("endpoint")), **data)
+        return Response(s.PriceOut(price).data, status=status.HTTP_201_CREATED)
