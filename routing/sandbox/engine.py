@@ -62,6 +62,8 @@ class Ask:
     stop: list[str] = field(default_factory=list)
     explicit_cache: bool = False  # Anthropic: cache only at cache_control breakpoints
     stream: bool = False
+    sse: bool = True  # stream framing: SSE, or (Gemini without alt=sse) one JSON array
+    show_thoughts: bool = False  # Gemini includeThoughts: thought parts in the answer
 
 
 @dataclass

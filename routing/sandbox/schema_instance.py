@@ -8,7 +8,11 @@ near the top, only required ones deeper so recursive schemas terminate), arrays 
 """
 
 import math
+import re
 
+# Tried in order when a string has a ``pattern`` (we do not invert regular expressions).
+_PATTERN_GUESSES = ["123", "1", "a", "abc", "ABC", "A1", "abc-123", "2025-01-01",
+                    "sandbox@example.com", "https://example.com", "+15550100", "0x1f"]
 _FULL_DEPTH = 4
 _MAX_DEPTH = 12
 _FORMATS = {
@@ -131,13 +135,30 @@ def _array(schema, root, depth):
 
 
 def _string(schema) -> str:
-    value = _FORMATS.get(str(schema.get("format", "")), "sandbox")
+    base = _FORMATS.get(str(schema.get("format", "")), "sandbox")
+    pattern = schema.get("pattern")
+    candidates = [base, *_PATTERN_GUESSES] if pattern else [base]
+    for candidate in candidates:
+        value = _fit_length(candidate, schema)
+        if not pattern or _matches(pattern, value):
+            return value
+    return _fit_length(base, schema)
+
+
+def _fit_length(value: str, schema) -> str:
     low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
     if len(value) < low:
-        value = value + "x" * (low - len(value))
+        value = value + value[-1:] * (low - len(value)) if value else "x" * low
     if high is not None and len(value) > int(high):
         value = value[: int(high)]
     return value
+
+
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return re.search(pattern, value) is not None
+    except re.error:
+        return False
 
 
 def _number(schema, integer: bool):

@@ -59,9 +59,9 @@ async def serve(request: web.Request, wire, extra: dict | None = None) -> web.St
     answer = engine.answer(ask, provider.cache, meta["call_id"])
     provider.served += 1
     if plan.malformed_json:
-        return await _send(request, plan, [wire.malformed(ask.stream)], ask.stream)
+        return await _send(request, plan, [wire.malformed(ask.stream)], ask.stream and ask.sse)
     if ask.stream:
-        return await _send(request, plan, wire.stream(ask, answer, meta, body), True)
+        return await _send(request, plan, wire.stream(ask, answer, meta, body), ask.sse, True)
     return await _send(request, plan, [dumps(wire.render(ask, answer, meta))], False)
 
 
@@ -87,7 +87,9 @@ async def _stall(request: web.Request):
     return web.Response(status=499)
 
 
-async def _send(request, plan: Plan, frames: list[bytes], streaming: bool):
+async def _send(request, plan: Plan, frames: list[bytes], sse: bool, streaming: bool = False):
+    """Write ``frames`` (one JSON body, or stream frames) with the plan's timing faults."""
+    streaming = streaming or sse
     if plan.reset_after_bytes is None and not streaming:
         if plan.ttft_ms:
             await asyncio.sleep(plan.ttft_ms / 1000)
@@ -95,9 +97,10 @@ async def _send(request, plan: Plan, frames: list[bytes], streaming: bool):
     budget = plan.reset_after_bytes
     if budget == 0:
         return await _reset(request)
-    response = web.StreamResponse(headers=_SSE_HEADERS if streaming else None)
-    if not streaming:
+    response = web.StreamResponse(headers=_SSE_HEADERS if sse else None)
+    if not sse:
         response.content_type = "application/json"
+    if not streaming:
         response.content_length = len(frames[0])
     await response.prepare(request)
     if plan.ttft_ms:
