@@ -95,7 +95,7 @@ class Breakers:
     def record_success(self, endpoint_id: int) -> None:
         breaker = self._breakers.get(endpoint_id)
         if breaker is None:
-            return  # nothing to remember about a healthy endpoint with no failures
+            breaker = self._breakers[endpoint_id] = _Breaker(window_start=self._clock())
         breaker.probe_in_flight = False
         breaker.consecutive = 0
         self._count(breaker, failed=False)

@@ -1,0 +1,44 @@
+"""Shared pieces of the engine tests: endpoints on the real sandbox server, and a runner."""
+
+from __future__ import annotations
+
+import asyncio
+
+from routing.engine import Upstream
+from routing.health import Health
+from tests.routing.builders import chat, endpoint, provider
+
+MODEL = "acme/chat"
+PROMPT = "Hello there"
+
+
+def sandbox_endpoint(sandbox, slug: str, wire_format: str = "openai", **fields):
+    """An endpoint whose provider is `slug` on the sandbox (any slug is a fresh provider)."""
+    return endpoint(MODEL, provider(slug, wire_format=wire_format, base_url=sandbox.url(slug)),
+                    upstream_model_id=fields.pop("upstream_model_id", "sandbox-model"),
+                    **fields)
+
+
+def run(test, **upstream_options):
+    """Run `await test(upstream)` with a started Upstream, closing it afterwards."""
+    async def main():
+        upstream = Upstream(Health(), **upstream_options)
+        await upstream.start()
+        try:
+            return await test(upstream)
+        finally:
+            await upstream.close()
+    return asyncio.run(main())
+
+
+def call_kwargs(deadline_s: float = 10.0):
+    return {"max_tokens_for": lambda e: 64, "deadline_s": deadline_s,
+            "credentials": lambda p: "sk-sandbox"}
+
+
+def request(stream: bool = False, **fields):
+    return chat(MODEL, prompt=PROMPT, stream=stream, **fields)
+
+
+async def drain(stream):
+    return [chunk async for chunk in stream.chunks]
