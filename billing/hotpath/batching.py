@@ -2,8 +2,9 @@
 
 `settle()` only enqueues, so no request waits for a window or a commit; a background task
 flushes whatever arrived within `window_ms` of the first pending settlement, in chunks of at
-most `max_batch`. A failed flush is retried once, then logged by request id and dropped: the
-holds stay open and the stale-hold sweep settles them (never lost silently, never charged twice).
+most `max_batch`. A failed flush is retried once, then each settlement is tried alone (so one
+bad row cannot sink its neighbours); what still fails is logged by request id and its hold stays
+open for the stale-hold sweep (never lost silently, never charged twice).
 """
 
 from __future__ import annotations
@@ -107,16 +108,26 @@ class BatchingWriter:
             try:
                 settled = await self._settle_batch(rows)
             except Exception as exc:  # noqa: BLE001 - any failure must not reach the request
-                if attempt == 1:
-                    logger.warning("settle flush of %d failed (%s); retrying once",
-                                   len(rows), type(exc).__name__)
-                    continue
-                logger.error(
-                    "settle flush of %d failed twice (%s); holds stay open for the sweep: %s",
-                    len(rows), type(exc).__name__, ",".join(s.request_id for s in rows),
-                )
-                return
+                logger.warning("settle flush of %d failed (%s)%s", len(rows),
+                               type(exc).__name__, "; retrying once" if attempt == 1 else "")
+                continue
             if settled != len(rows):
                 logger.warning("settle: %d of %d settlements found no open hold",
                                len(rows) - settled, len(rows))
             return
+        # Twice failed: one bad row must not sink the batch, so settle each alone once.
+        if len(rows) > 1:
+            for row in rows:
+                try:
+                    await self._settle_batch([row])
+                except Exception as exc:  # noqa: BLE001
+                    self._log_lost([row], exc)
+            return
+        self._log_lost(rows, None)
+
+    @staticmethod
+    def _log_lost(rows: list[Settlement], exc: Exception | None) -> None:
+        logger.error(
+            "settlement not written%s; its hold stays open for the stale-hold sweep: %s",
+            f" ({type(exc).__name__})" if exc else "", ",".join(s.request_id for s in rows),
+        )
