@@ -58,8 +58,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ from the ASGI app itself (make run, e2e tests, containers): no extra server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Serves /static/ from the ASGI app itself (make run, e2e tests, containers): no extra server.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -212,6 +210,14 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+# Top-up bounds in cents (Stripe's unit), and the issuer prefix invoices are numbered under.
+TOPUP_MIN_CENTS = env.int("TOPUP_MIN_CENTS", default=500)
+TOPUP_MAX_CENTS = env.int("TOPUP_MAX_CENTS", default=1_000_000)
+INVOICE_ISSUER = env("INVOICE_ISSUER", default="SY")
+INVOICE_ISSUER_DETAILS = env(
+    "INVOICE_ISSUER_DETAILS",
+    default="Switchyard Marketplace Inc.\n1 Rail Yard Way\nSan Francisco, CA",
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -221,9 +227,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
-# Without collectstatic (make run, tests) WhiteNoise finds files where the finders do; the
-# container image runs collectstatic into STATIC_ROOT.
-WHITENOISE_USE_FINDERS = True
 # Without collectstatic (make run, tests) WhiteNoise finds files where the finders do; the
 # container image runs collectstatic into STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,63 @@
+"""Reads of invoices and usage, always scoped to one org."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from billing.models import Invoice, InvoiceLine, UsageRecord
+from marketplace.errors import NotFound
+from marketplace.tenancy.models import Organization
+
+
+def list_invoices(org: Organization) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(org=org).order_by("-period_start", "-id")
+
+
+def access_invoice(org: Organization, invoice_id: int) -> Invoice:
+    """The org's invoice; another org's id is NotFound, exactly like a missing one."""
+    invoice = Invoice.objects.filter(org=org, pk=invoice_id).first()
+    if invoice is None:
+        raise NotFound("No such invoice.")
+    return invoice
+
+
+def list_invoice_lines(invoice: Invoice) -> QuerySet[InvoiceLine]:
+    return InvoiceLine.objects.filter(invoice=invoice).order_by("kind", "model", "provider", "id")
+
+
+def list_invoice_usage(invoice: Invoice) -> QuerySet[UsageRecord]:
+    """Every usage record rolled into this invoice, oldest first."""
+    return UsageRecord.objects.filter(
+        org_id=invoice.org_id, invoiced__invoice=invoice
+    ).order_by("created_at", "id")
+
+
+@dataclass(frozen=True, slots=True)
+class UsageFilters:
+    since: datetime | None = None
+    until: datetime | None = None
+    api_key_id: int | None = None
+    model: str = ""
+    provider: str = ""
+
+
+def list_usage(org: Organization, filters: UsageFilters | None = None) -> QuerySet[UsageRecord]:
+    """The org's usage records, newest first, narrowed by period, key, model and provider."""
+    filters = filters or UsageFilters()
+    rows = UsageRecord.objects.filter(org=org)
+    if filters.since:
+        rows = rows.filter(created_at__gte=filters.since)
+    if filters.until:
+        rows = rows.filter(created_at__lt=filters.until)
+    if filters.api_key_id:
+        rows = rows.filter(api_key_id=filters.api_key_id)
+    if filters.model:
+        rows = rows.filter(served_model=filters.model) | rows.filter(
+            requested_model=filters.model, served_model=""
+        )
+    if filters.provider:
+        rows = rows.filter(provider_slug=filters.provider)
+    return rows.order_by("-created_at", "-id")

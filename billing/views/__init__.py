@@ -1,0 +1,1 @@
+"""Billing's dashboard views (thin: parse, call a service or selector, render)."""
