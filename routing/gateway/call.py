@@ -36,16 +36,14 @@ def _no_credentials(provider) -> None:
 
 
 class Call:
-    __slots__ = ("gw", "ctx", "caller", "request", "inbound", "candidates", "allowances",
+    __slots__ = ("gw", "ctx", "caller", "request", "candidates", "allowances",
                  "hold_nanos", "_bps", "_margins", "referer", "title", "settled")
 
-    def __init__(self, gw: Gateway, ctx: RequestContext, caller: Caller, request: ChatRequest,
-                 inbound: str):
+    def __init__(self, gw: Gateway, ctx: RequestContext, caller: Caller, request: ChatRequest):
         self.gw = gw
         self.ctx = ctx
         self.caller = caller
         self.request = request
-        self.inbound = inbound
         self.candidates: list[EndpointView] = []
         self.allowances: dict[int, int] = {}
         self.hold_nanos = 0

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import orjson
 
-from marketplace.errors import SwitchyardError
 from routing.gateway.call import Call, usage_payload
-from routing.gateway.disconnect import DisconnectWatch
-from routing.gateway.http import SSE_DONE, SSE_HEADERS, read_body, send_json
+from routing.gateway.charging import Charge
+from routing.gateway.http import SSE_DONE, read_body
 from routing.gateway.parse import parse_chat_body
-from routing.types import Usage
+from routing.gateway.respond import answer_json, answer_stream
+from routing.types import Completion, Stream, Usage
 
 if TYPE_CHECKING:
     from routing.gateway.context import RequestContext
@@ -22,83 +21,38 @@ if TYPE_CHECKING:
 async def chat_completions(gw: Gateway, ctx: RequestContext) -> None:
     caller = await gw.authenticate(ctx)
     request = parse_chat_body(await read_body(ctx.receive, gw.config.max_body_bytes))
-    call = Call(gw, ctx, caller, request, inbound="chat")
+    call = Call(gw, ctx, caller, request)
     await call.admit()
     if request.stream:
-        await _stream(call)
+        await answer_stream(call, _OpenAIStream)
     else:
-        await _complete(call)
+        await answer_json(call, _render)
 
 
-async def _complete(call: Call) -> None:
-    ctx = call.ctx
-    async with DisconnectWatch(ctx.receive) as watch:
-        try:
-            completion = await call.complete()
-        except SwitchyardError as error:
-            await call.fail(error)
-            raise
-        except asyncio.CancelledError:
-            if not watch.uncancel_if_disconnected():
-                raise
-            await call.fail(None, cancelled=True)
-            return
-    charge = await call.settle(completion.endpoint, completion.usage, completion.finish_reason,
-                               completion.attempts, ttft_ms=None, streamed=False,
-                               cancelled=False)
+def _render(completion: Completion, charge: Charge) -> bytes:
     body = completion.body
     body["model"] = completion.endpoint.model_slug
     body["provider"] = completion.endpoint.provider.name
     body["usage"] = usage_payload(completion.usage, charge)
-    await send_json(ctx.send, 200, orjson.dumps(body), ctx.response_headers())
+    return orjson.dumps(body)
 
 
-def _sse(chunk: dict) -> bytes:
-    return b"data: " + orjson.dumps(chunk) + b"\n\n"
+class _OpenAIStream:
+    __slots__ = ("_id", "_created")
 
+    def __init__(self, stream: Stream):
+        self._id = ""
+        self._created = 0
 
-async def _stream(call: Call) -> None:
-    ctx = call.ctx
-    send = ctx.send
-    async with DisconnectWatch(ctx.receive) as watch:
-        try:
-            stream = await call.open_stream()
-        except SwitchyardError as error:
-            await call.fail(error)
-            raise
-        except asyncio.CancelledError:
-            if not watch.uncancel_if_disconnected():
-                raise
-            await call.fail(None, cancelled=True)
-            return
-        # From here on the status is 200: failures become a final SSE error event.
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [*SSE_HEADERS, *ctx.response_headers()]})
-        cancelled = False
-        last = None
-        chunks = stream.chunks
-        try:
-            async for chunk in chunks:
-                last = chunk
-                await send({"type": "http.response.body", "body": _sse(chunk),
-                            "more_body": True})
-        except asyncio.CancelledError:
-            if not watch.uncancel_if_disconnected():
-                raise
-            cancelled = True
-        finally:
-            await chunks.aclose()  # ends the upstream call if we stopped early
-    usage = stream.usage
-    finish = stream.finish_reason or ("cancelled" if cancelled else None)
-    if usage is None:  # the relay always sets it; guard against an engine bug all the same
-        usage = Usage(estimated=True)
-    charge = await call.settle(stream.endpoint, usage, finish, stream.attempts,
-                               ttft_ms=stream.ttft_ms, streamed=True, cancelled=cancelled)
-    if cancelled:
-        return
-    final = {"id": ctx.request_id, "object": "chat.completion.chunk",
-             "created": (last or {}).get("created", 0), "model": stream.endpoint.model_slug,
-             "provider": stream.endpoint.provider.name, "choices": [],
-             "usage": usage_payload(usage, charge)}
-    await send({"type": "http.response.body", "body": _sse(final) + SSE_DONE,
-                "more_body": False})
+    def chunk(self, chunk: dict) -> bytes:
+        self._id = chunk.get("id", self._id)
+        self._created = chunk.get("created", self._created)
+        return b"data: " + orjson.dumps(chunk) + b"\n\n"
+
+    def final(self, stream: Stream, usage: Usage, charge: Charge) -> bytes:
+        """The usage chunk (empty `choices`), always sent, then `[DONE]`."""
+        endpoint = stream.endpoint
+        final = {"id": self._id, "object": "chat.completion.chunk", "created": self._created,
+                 "model": endpoint.model_slug, "provider": endpoint.provider.name,
+                 "choices": [], "usage": usage_payload(usage, charge)}
+        return b"data: " + orjson.dumps(final) + b"\n\n" + SSE_DONE

@@ -81,6 +81,10 @@ class Gateway:
             await self.redis.aclose()
         self.db_executor.shutdown(wait=True)
 
+    async def in_thread(self, fn, *args):
+        """Run a blocking database read in the gateway's bounded pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.db_executor, fn, *args)
+
     async def authenticate(self, ctx: RequestContext, *, allow_x_api_key: bool = False):
         caller = await self.keys.authenticate(
             bearer_token(ctx.headers, allow_x_api_key=allow_x_api_key))

@@ -1,4 +1,8 @@
-"""Read-only /v1 endpoints: the model list and a model's endpoints, from the snapshot."""
+"""Read-only /v1 catalog endpoints: the model list and a model's endpoints, from the snapshot.
+
+Prices are the caller's (billing's margin for the calling org included), rendered by the
+catalog's OpenRouter payload builders.
+"""
 
 from __future__ import annotations
 
@@ -6,48 +10,41 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from billing.pricing import price_for_caller
+from catalog.openrouter import endpoints_listing_payload, models_list_payload
 from marketplace.errors import NotFound
+from routing.gateway import seams
 from routing.gateway.http import send_json
 
 if TYPE_CHECKING:
     from routing.gateway.context import RequestContext
     from routing.gateway.gateway import Gateway
 
-try:  # catalog's OpenRouter-shaped payload builders
-    from catalog import openrouter as catalog_payloads
-except ImportError:  # not landed yet: the minimal OpenAI-compatible list below
-    catalog_payloads = None
 
+def _caller_pricing(gw: Gateway, org_id: int):
+    margins = gw.catalog.margins
+    default = gw.config.default_margin_bps
 
-def _minimal_model(model) -> dict:
-    return {"id": model.slug, "object": "model", "created": model.created_at_epoch,
-            "owned_by": model.author, "name": model.name,
-            "context_length": model.context_length}
+    def price(nanos: int, endpoint) -> int:
+        bps = (margins.bps(org_id, endpoint.model_slug, endpoint.provider.slug)
+               if margins is not None else default)
+        return price_for_caller(nanos, bps)
+
+    return price
 
 
 async def list_models(gw: Gateway, ctx: RequestContext) -> None:
-    await gw.authenticate(ctx)
-    snapshot = gw.catalog.snapshot
-    builder = getattr(catalog_payloads, "models_list_payload", None)
-    if builder is not None:
-        payload = builder(snapshot)
-    else:
-        payload = {"object": "list",
-                   "data": [_minimal_model(m) for m in snapshot.models.values()]}
+    caller = await gw.authenticate(ctx)
+    payload = models_list_payload(gw.catalog.snapshot, _caller_pricing(gw, caller.org_id))
     await send_json(ctx.send, 200, orjson.dumps(payload), ctx.response_headers())
 
 
 async def model_endpoints(gw: Gateway, ctx: RequestContext) -> None:
-    await gw.authenticate(ctx)
+    caller = await gw.authenticate(ctx)
     slug = ctx.scope["path"][len("/v1/models/"):-len("/endpoints")]
     model = gw.catalog.snapshot.model(slug)
     if model is None:
         raise NotFound(f"Model {slug!r} not found.", metadata={"param": "model"})
-    builder = getattr(catalog_payloads, "endpoints_listing_payload", None)
-    if builder is not None:
-        payload = builder(model)
-    else:
-        payload = {"data": {"id": model.slug, "name": model.name, "endpoints": [
-            {"provider_name": e.provider.name, "context_length": e.context_length,
-             "max_completion_tokens": e.max_output_tokens} for e in model.endpoints]}}
+    health = await gw.in_thread(seams.get_endpoint_health, [e.id for e in model.endpoints])
+    payload = endpoints_listing_payload(model, _caller_pricing(gw, caller.org_id), health)
     await send_json(ctx.send, 200, orjson.dumps(payload), ctx.response_headers())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routing.gateway import chat, info
+from routing.gateway import account, chat, info, messages
 
 
 def resolve(method: str, path: str):
@@ -16,5 +16,10 @@ def resolve(method: str, path: str):
 
 _EXACT = {
     ("POST", "/v1/chat/completions"): chat.chat_completions,
+    ("POST", "/v1/messages"): messages.messages,
     ("GET", "/v1/models"): info.list_models,
+    ("GET", "/v1/key"): account.key_info,
+    ("GET", "/v1/auth/key"): account.key_info,  # OpenRouter's older path for the same answer
+    ("GET", "/v1/credits"): account.credits,
+    ("GET", "/v1/generation"): account.generation,
 }

@@ -7,29 +7,23 @@ boundary visible in one file.
 
 from __future__ import annotations
 
-from catalog.snapshot import RoutingSnapshot
+from billing.models import UsageRecord
+from billing.selectors.charging import get_margin_table
+from catalog.selectors import build_routing_snapshot, get_catalog_version, get_endpoint_health
 from marketplace.tenancy.keys import hash_api_key, looks_like_api_key
 from marketplace.tenancy.selectors import get_key_auth
 from marketplace.tenancy.services import record_keys_used
 
-try:
-    from catalog.selectors import build_routing_snapshot as _build_snapshot
-    from catalog.selectors import get_catalog_version as _catalog_version
-except ImportError:  # catalog not landed yet: an empty snapshot
-    _build_snapshot = None
-    _catalog_version = None
-
-from billing.selectors.charging import get_margin_table
-
 __all__ = ["hash_api_key", "looks_like_api_key", "get_key_auth", "record_keys_used",
-           "get_margin_table"]
+           "get_margin_table", "build_routing_snapshot", "get_catalog_version",
+           "get_endpoint_health"]
 
 
-def get_catalog_version() -> str | None:
-    return _catalog_version() if _catalog_version else None
+def get_usage_record(org_id: int, request_id: str) -> dict | None:
+    """One usage record of the org by request id (None for another org's, as for a missing one).
 
-
-def build_routing_snapshot(sandbox_base_url: str | None) -> RoutingSnapshot:
-    if _build_snapshot is None:
-        return RoutingSnapshot(version="empty")
-    return _build_snapshot(sandbox_base_url=sandbox_base_url)
+    billing has no selector for a single record yet; this reads it the way one would, scoped to
+    the org, as plain values.
+    """
+    return (UsageRecord.objects.filter(org_id=org_id, request_id=request_id)
+            .values().first())

@@ -32,7 +32,7 @@ class SnapshotHolder:
         version = seams.get_catalog_version()
         snapshot = None
         if force or version is None or version != self._version:
-            snapshot = seams.build_routing_snapshot(self._sandbox_base_url)
+            snapshot = seams.build_routing_snapshot(sandbox_base_url=self._sandbox_base_url)
         # The margin table is one small query; reloading it each poll keeps it current.
         return version, snapshot, seams.get_margin_table()
 

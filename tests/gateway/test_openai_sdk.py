@@ -2,12 +2,11 @@
 
 import asyncio
 import json
-import time
 
 import openai
 import pytest
 
-from billing.models import UsageRecord
+from tests.gateway.helpers import wait_usage_record
 
 
 @pytest.fixture
@@ -28,7 +27,7 @@ def test_sync_completion_reports_usage_and_cost(client, funded_key):
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
     extra = usage.model_extra
     assert extra["is_byok"] is False
-    record = _wait_record(completion.id)
+    record = wait_usage_record(completion.id)
     assert record.org_id == funded_key.org.pk
     assert record.prompt_tokens == usage.prompt_tokens
     assert record.completion_tokens == usage.completion_tokens
@@ -41,16 +40,6 @@ def test_sync_completion_reports_usage_and_cost(client, funded_key):
     assert round(extra["cost"] * 1_000_000_000) == record.charge_nanos
 
 
-def _wait_record(request_id: str, timeout_s: float = 5.0) -> UsageRecord:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        record = UsageRecord.objects.filter(request_id=request_id).first()
-        if record is not None:
-            return record
-        assert time.monotonic() < deadline, f"no usage record for {request_id}"
-        time.sleep(0.05)
-
-
 def test_streaming_sends_chunks_then_a_usage_chunk(client):
     stream = client.chat.completions.create(
         model="openai/gpt-4o-mini", stream=True,
@@ -61,7 +50,7 @@ def test_streaming_sends_chunks_then_a_usage_chunk(client):
     assert text
     assert chunks[-1].choices == []
     assert chunks[-1].usage.completion_tokens > 0
-    record = _wait_record(chunks[0].id)
+    record = wait_usage_record(chunks[0].id)
     assert record.streamed is True
     assert record.completion_tokens == chunks[-1].usage.completion_tokens
 
@@ -81,7 +70,7 @@ def test_async_client_concurrent_requests(sandbox_catalog, funded_key, start_gat
     results = asyncio.run(run())
     assert len({r.id for r in results}) == 8
     for result in results:
-        _wait_record(result.id)
+        wait_usage_record(result.id)
 
 
 def test_tool_call_round_trip(client):

@@ -1,0 +1,135 @@
+"""GET /v1/key, /v1/credits and /v1/generation: the caller's own figures, from billing.
+
+These are not on the hot path: each reads the database once in the gateway's small thread
+pool, scoped to the calling key's org (another org's generation id answers 404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+import orjson
+
+from billing.selectors.charging import get_key_usage, get_org_credits
+from marketplace.errors import InvalidRequest, NotFound
+from routing.gateway import seams
+from routing.gateway.charging import usd_text
+from routing.gateway.http import send_json
+
+if TYPE_CHECKING:
+    from routing.gateway.context import RequestContext
+    from routing.gateway.gateway import Gateway
+
+
+def _usd(nanos: int | None):
+    return None if nanos is None else orjson.Fragment(usd_text(nanos))
+
+
+async def key_info(gw: Gateway, ctx: RequestContext) -> None:
+    caller = await gw.authenticate(ctx)
+    usage = await gw.in_thread(get_key_usage, caller.org_id, caller.key_id)
+    rpm, tpm = gw.config.limits.for_key(caller.key_id)
+    expires = (dt.datetime.fromtimestamp(caller.expires_at_epoch, tz=dt.UTC).isoformat()
+               if caller.expires_at_epoch is not None else None)
+    data = {
+        "label": f"{caller.prefix}...",
+        "name": caller.name,
+        "limit": _usd(usage["limit_nanos"]),
+        "limit_reset": usage["limit_period"] if usage["limit_period"] != "total" else None,
+        "limit_remaining": _usd(usage["limit_remaining_nanos"]),
+        "include_byok_in_limit": False,
+        "usage": _usd(usage["usage_nanos"]),
+        "usage_daily": _usd(usage["usage_daily_nanos"]),
+        "usage_weekly": _usd(usage["usage_weekly_nanos"]),
+        "usage_monthly": _usd(usage["usage_monthly_nanos"]),
+        "byok_usage": 0, "byok_usage_daily": 0, "byok_usage_weekly": 0,
+        "byok_usage_monthly": 0,
+        "is_free_tier": False,
+        "is_management_key": False,
+        "is_provisioning_key": False,
+        "creator_user_id": None,
+        "expires_at": expires,
+        # Our limits (OpenRouter's own `rate_limit` is deprecated but still parsed by clients).
+        "rate_limit": {"requests": rpm, "interval": "1m",
+                       "note": "Requests per minute for this key."},
+        "rate_limits": {"requests_per_minute": rpm, "tokens_per_minute": tpm},
+    }
+    await send_json(ctx.send, 200, orjson.dumps({"data": data}), ctx.response_headers())
+
+
+async def credits(gw: Gateway, ctx: RequestContext) -> None:
+    caller = await gw.authenticate(ctx)
+    figures = await gw.in_thread(get_org_credits, caller.org_id)
+    data = {"total_credits": _usd(figures["total_credits_nanos"]),
+            "total_usage": _usd(figures["total_usage_nanos"])}
+    await send_json(ctx.send, 200, orjson.dumps({"data": data}), ctx.response_headers())
+
+
+def _generation_payload(record: dict) -> dict:
+    created = record["created_at"]
+    return {
+        "id": record["request_id"],
+        "request_id": record["request_id"],
+        "upstream_id": None,
+        "total_cost": _usd(record["charge_nanos"]),
+        "usage": _usd(record["charge_nanos"]),
+        "cache_discount": None,
+        "upstream_inference_cost": _usd(record["upstream_cost_nanos"]),
+        "created_at": created.isoformat() if created else "",
+        "model": record["served_model"] or record["requested_model"],
+        "app_id": None,
+        "http_referer": record["app_referer"] or None,
+        "streamed": record["streamed"],
+        "cancelled": record["cancelled"],
+        "provider_name": record["provider_slug"] or None,
+        "latency": record["latency_ms"],
+        "moderation_latency": None,
+        "generation_time": (record["latency_ms"] - record["ttft_ms"]
+                            if record["ttft_ms"] is not None else record["latency_ms"]),
+        "finish_reason": record["finish_reason"] or None,
+        "native_finish_reason": record["finish_reason"] or None,
+        "service_tier": None,
+        "tokens_prompt": record["prompt_tokens"],
+        "tokens_completion": record["completion_tokens"],
+        "native_tokens_prompt": record["prompt_tokens"],
+        "native_tokens_completion": record["completion_tokens"],
+        "native_tokens_completion_images": 0,
+        "native_tokens_reasoning": record["reasoning_tokens"],
+        "native_tokens_cached": record["cache_read_tokens"],
+        "num_media_prompt": None,
+        "num_input_audio_prompt": None,
+        "num_media_completion": None,
+        "num_search_results": None,
+        "num_fetches": None,
+        "is_byok": record["is_byok"],
+        "origin": record["app_referer"] or "",
+        "api_type": "completions",
+        "provider_responses": None,
+        # Our extensions: how it was served and what it cost us, exactly.
+        "requested_model": record["requested_model"],
+        "endpoint_id": record["endpoint_id"],
+        "time_to_first_token": record["ttft_ms"],
+        "app_title": record["app_title"] or None,
+        "attempts": record["attempts"],
+        "estimated": record["estimated"],
+        "margin": _usd(record["margin_nanos"]),
+        "upstream_cost_nanos": record["upstream_cost_nanos"],
+        "margin_nanos": record["margin_nanos"],
+        "charge_nanos": record["charge_nanos"],
+        "write_off_nanos": record["write_off_nanos"],
+    }
+
+
+async def generation(gw: Gateway, ctx: RequestContext) -> None:
+    caller = await gw.authenticate(ctx)
+    query = parse_qs(ctx.scope.get("query_string", b"").decode("latin-1"))
+    ids = query.get("id") or []
+    if not ids or not ids[0]:
+        raise InvalidRequest("Pass the generation id as ?id=.", param="id")
+    record = await gw.in_thread(seams.get_usage_record, caller.org_id, ids[0][:64])
+    if record is None:
+        raise NotFound("No generation with this id.", metadata={"param": "id"})
+    payload = {"data": _generation_payload(record)}
+    await send_json(ctx.send, 200, orjson.dumps(payload), ctx.response_headers())

@@ -1,0 +1,89 @@
+"""POST /v1/messages: Anthropic Messages in and out (streaming events too), any provider.
+
+Parsing and rendering are routing.adapters.anthropic_inbound's; this module adds the gateway's
+parts: OpenRouter's `provider` object, exact `cost`, and Anthropic-shaped error bodies (the
+anthropic SDK reads `{"type": "error", "error": {"type", "message"}}`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import orjson
+
+from marketplace.errors import InvalidRequest, SwitchyardError
+from routing.adapters.anthropic_inbound import (
+    AnthropicStreamWriter,
+    parse_messages_request,
+    render_message,
+)
+from routing.gateway.call import Call
+from routing.gateway.charging import Charge, usd_text
+from routing.gateway.http import read_body, send_json
+from routing.gateway.parse import parse_provider
+from routing.gateway.respond import answer_json, answer_stream
+from routing.types import Completion, Stream, Usage
+
+if TYPE_CHECKING:
+    from routing.gateway.context import RequestContext
+    from routing.gateway.gateway import Gateway
+
+
+async def messages(gw: Gateway, ctx: RequestContext) -> None:
+    try:
+        caller = await gw.authenticate(ctx, allow_x_api_key=True)
+        raw = await read_body(ctx.receive, gw.config.max_body_bytes)
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise InvalidRequest("The request body is not valid JSON.", param="body") from None
+        request = parse_messages_request(body)
+        request.provider = parse_provider(body.get("provider"))
+        call = Call(gw, ctx, caller, request)
+        await call.admit()
+        if request.stream:
+            await answer_stream(call, _AnthropicStream)
+        else:
+            await answer_json(call, _render)
+    except SwitchyardError as error:
+        await send_json(ctx.send, error.status, orjson.dumps(anthropic_error(error)),
+                        [*ctx.response_headers(),
+                         *((k.lower().encode(), str(v).encode())
+                           for k, v in error.headers.items())])
+
+
+def anthropic_error(error: SwitchyardError) -> dict:
+    """Anthropic's error envelope, with OpenRouter's code and metadata beside it."""
+    return {"type": "error", "error": {"type": error.type, "message": error.message,
+                                       "code": error.status,
+                                       "metadata": {"reason": error.code, **error.metadata}}}
+
+
+def _with_cost(usage: dict, charge: Charge) -> dict:
+    usage["cost"] = orjson.Fragment(usd_text(charge.charge_nanos))
+    return usage
+
+
+def _render(completion: Completion, charge: Charge) -> bytes:
+    message = render_message(completion.body, completion.usage,
+                             model=completion.endpoint.model_slug)
+    _with_cost(message["usage"], charge)
+    message["provider"] = completion.endpoint.provider.name
+    return orjson.dumps(message)
+
+
+class _AnthropicStream:
+    __slots__ = ("_writer",)
+
+    def __init__(self, stream: Stream):
+        self._writer = AnthropicStreamWriter("",
+                                             stream.endpoint.model_slug)
+
+    def chunk(self, chunk: dict) -> bytes:
+        if not self._writer.message_id:
+            self._writer.message_id = chunk.get("id", "")
+        return self._writer.chunk(chunk)
+
+    def final(self, stream: Stream, usage: Usage, charge: Charge) -> bytes:
+        error = stream.error.message if stream.error is not None else None
+        return self._writer.finish(usage, stream.finish_reason, error=error)

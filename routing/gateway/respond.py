@@ -1,0 +1,83 @@
+"""Run an admitted call and answer it, as JSON or as a stream, in either inbound dialect.
+
+The dialect (OpenAI chat completions or Anthropic messages) only decides the bytes: a JSON
+renderer for finished completions and a stream encoder for chunks and the closing events.
+Everything else (disconnect handling, settlement, the never-silent end of a stream) is here once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Protocol
+
+from marketplace.errors import SwitchyardError
+from routing.gateway.call import Call
+from routing.gateway.charging import Charge
+from routing.gateway.disconnect import DisconnectWatch
+from routing.gateway.http import SSE_HEADERS, send_json
+from routing.types import Completion, Stream, Usage
+
+
+class StreamEncoder(Protocol):
+    def chunk(self, chunk: dict) -> bytes: ...
+    def final(self, stream: Stream, usage: Usage, charge: Charge) -> bytes: ...
+
+
+async def answer_json(call: Call, render: Callable[[Completion, Charge], bytes]) -> None:
+    ctx = call.ctx
+    async with DisconnectWatch(ctx.receive) as watch:
+        try:
+            completion = await call.complete()
+        except SwitchyardError as error:
+            await call.fail(error)
+            raise
+        except asyncio.CancelledError:
+            if not watch.uncancel_if_disconnected():
+                raise
+            await call.fail(None, cancelled=True)
+            return
+    charge = await call.settle(completion.endpoint, completion.usage, completion.finish_reason,
+                               completion.attempts, ttft_ms=None, streamed=False,
+                               cancelled=False)
+    await send_json(ctx.send, 200, render(completion, charge), ctx.response_headers())
+
+
+async def answer_stream(call: Call, make_encoder: Callable[[Stream], StreamEncoder]) -> None:
+    ctx = call.ctx
+    send = ctx.send
+    async with DisconnectWatch(ctx.receive) as watch:
+        try:
+            stream = await call.open_stream()
+        except SwitchyardError as error:
+            await call.fail(error)
+            raise
+        except asyncio.CancelledError:
+            if not watch.uncancel_if_disconnected():
+                raise
+            await call.fail(None, cancelled=True)
+            return
+        encoder = make_encoder(stream)
+        # From here on the status is 200: failures become a final error event, never a cut.
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [*SSE_HEADERS, *ctx.response_headers()]})
+        cancelled = False
+        chunks = stream.chunks
+        try:
+            async for chunk in chunks:
+                data = encoder.chunk(chunk)
+                if data:
+                    await send({"type": "http.response.body", "body": data, "more_body": True})
+        except asyncio.CancelledError:
+            if not watch.uncancel_if_disconnected():
+                raise
+            cancelled = True
+        finally:
+            await chunks.aclose()  # ends the upstream call if we stopped early
+    usage = stream.usage or Usage(estimated=True)  # the relay always sets it
+    finish = stream.finish_reason or ("cancelled" if cancelled else None)
+    charge = await call.settle(stream.endpoint, usage, finish, stream.attempts,
+                               ttft_ms=stream.ttft_ms, streamed=True, cancelled=cancelled)
+    if not cancelled:
+        await send({"type": "http.response.body", "body": encoder.final(stream, usage, charge),
+                    "more_body": False})
