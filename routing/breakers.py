@@ -54,6 +54,7 @@ class Breakers:
         self.publisher = publisher
         self._clock = clock
         self._breakers: dict[int, _Breaker] = {}
+        self._not_closed: set[int] = set()  # fast path: most endpoints are closed
 
     def state(self, endpoint_id: int) -> str:
         breaker = self._breakers.get(endpoint_id)
@@ -65,18 +66,18 @@ class Breakers:
 
     def allows(self, endpoint_id: int) -> bool:
         """Whether a request could go to this endpoint now (takes nothing; for the policy)."""
-        breaker = self._breakers.get(endpoint_id)
-        if breaker is None or breaker.state == CLOSED:
+        if endpoint_id not in self._not_closed:
             return True
+        breaker = self._breakers[endpoint_id]
         if breaker.state == OPEN:
             return self._cooled(breaker)
         return not breaker.probe_in_flight
 
     def acquire(self, endpoint_id: int) -> bool:
         """Claim the right to send one attempt; in half-open only the first caller gets it."""
-        breaker = self._breakers.get(endpoint_id)
-        if breaker is None or breaker.state == CLOSED:
+        if endpoint_id not in self._not_closed:
             return True
+        breaker = self._breakers[endpoint_id]
         if breaker.state == OPEN:
             if not self._cooled(breaker):
                 return False
@@ -127,6 +128,10 @@ class Breakers:
             breaker.consecutive = 0
             breaker.window_total = breaker.window_failures = 0
         breaker.state = state
+        if state == CLOSED:
+            self._not_closed.discard(endpoint_id)
+        else:
+            self._not_closed.add(endpoint_id)
 
     def _cooled(self, breaker: _Breaker) -> bool:
         return self._clock() - breaker.opened_at >= self.config.cooldown_s
@@ -148,6 +153,9 @@ class Breakers:
         breaker.state = state
         if state == CLOSED:
             breaker.window_total = breaker.window_failures = 0
+            self._not_closed.discard(endpoint_id)
+        else:
+            self._not_closed.add(endpoint_id)
         # Half-opening is each process's own timing; only verdicts are worth broadcasting.
         if self.publisher is not None and state != HALF_OPEN:
             self.publisher(endpoint_id, state)

@@ -174,8 +174,10 @@ def _sorted_by(how: str, endpoints: list[EndpointView], prices: dict[int, tuple[
 
 def _default_order(endpoints: list[EndpointView], prices: dict[int, tuple[int, int]],
                    health: HealthView, rng: random.Random) -> list[EndpointView]:
-    healthy = [e for e in endpoints if not health.recent_outage(e.id)]
-    shaky = [e for e in endpoints if health.recent_outage(e.id)]
+    healthy: list[EndpointView] = []
+    shaky: list[EndpointView] = []
+    for e in endpoints:
+        (shaky if health.recent_outage(e.id) else healthy).append(e)
     return _weighted_order(healthy, prices, rng) + _sorted_by("price", shaky, prices, health)
 
 
