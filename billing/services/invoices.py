@@ -78,9 +78,8 @@ class _InvoiceBatch:
     record_ids: list[int] = field(default_factory=list)
 
 
-def roll_usage_batch(*, batch_size: int = 1000, now: datetime | None = None) -> int:
+def roll_usage_batch(*, batch_size: int = 1000) -> int:
     """Roll one batch of posted, not yet invoiced usage records; return how many."""
-    now = now or timezone.now()
     with transaction.atomic():
         records = list(
             UsageRecord.objects.select_for_update(skip_locked=True, of=("self",))
@@ -95,7 +94,7 @@ def roll_usage_batch(*, batch_size: int = 1000, now: datetime | None = None) -> 
             period_start, _ = period_bounds(record.created_at)
             key = (record.org_id, period_start)
             if key not in invoices:
-                invoices[key] = _open_invoice_for(record.org_id, record.created_at, now)
+                invoices[key] = _open_invoice_for(record.org_id, record.created_at)
             invoice = invoices[key]
             batch = batches.setdefault(invoice.pk, _InvoiceBatch(invoice))
             kind = LineKind.BYOK_FEE if record.is_byok else LineKind.USAGE
@@ -107,10 +106,14 @@ def roll_usage_batch(*, batch_size: int = 1000, now: datetime | None = None) -> 
     return len(records)
 
 
-def _open_invoice_for(org_id: int, created_at: datetime, now: datetime) -> Invoice:
-    """The open invoice for a record's period, locked; a finalized period rolls into now's."""
-    for moment in (created_at, now):
-        start, end = period_bounds(moment)
+def _open_invoice_for(org_id: int, created_at: datetime) -> Invoice:
+    """The open invoice for a record's period, locked.
+
+    A record settled after its period was finalized rolls into the first open period after
+    it (normally the current one), so nothing is ever lost or added to a frozen invoice.
+    """
+    start, end = period_bounds(created_at)
+    for _ in range(240):  # twenty years of finalized months would be a bug, not data
         invoice, _ = Invoice.objects.get_or_create(
             org_id=org_id,
             period_start=start,
@@ -119,7 +122,8 @@ def _open_invoice_for(org_id: int, created_at: datetime, now: datetime) -> Invoi
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if invoice.status == InvoiceStatus.OPEN:
             return invoice
-    raise Conflict("The current period's invoice is already finalized.")
+        start, end = period_bounds(end)
+    raise Conflict("No open billing period to roll usage into.")
 
 
 def _apply(batch: _InvoiceBatch) -> None:
@@ -153,11 +157,11 @@ def _increments(line_sum: _LineSum) -> dict:
     return {name: F(name) + value for name, value in vars(line_sum).items()}
 
 
-def roll_usage_into_invoices(*, batch_size: int = 1000, now: datetime | None = None) -> int:
+def roll_usage_into_invoices(*, batch_size: int = 1000) -> int:
     """Roll every posted usage record not yet invoiced; safe to kill and rerun."""
     total = 0
     while True:
-        rolled = roll_usage_batch(batch_size=batch_size, now=now)
+        rolled = roll_usage_batch(batch_size=batch_size)
         total += rolled
         if rolled < batch_size:
             return total
@@ -224,7 +228,7 @@ def finalize_invoice(invoice_id: int, *, now: datetime | None = None) -> Invoice
 def finalize_due_invoices(*, now: datetime | None = None) -> list[int]:
     """Roll pending usage, then finalize every open invoice whose period ended (plus grace)."""
     now = now or timezone.now()
-    roll_usage_into_invoices(now=now)
+    roll_usage_into_invoices()
     due = Invoice.objects.filter(
         status=InvoiceStatus.OPEN, period_end__lte=now - FINALIZE_GRACE
     ).order_by("period_start", "id")
