@@ -48,25 +48,31 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _upsert(model_cls, lookup: dict, fields: tuple[str, ...], data: dict, kind: str,
-            result: ImportResult, existing: dict):
-    key = tuple(lookup.values())
-    instance = existing.get(key)
-    if instance is None:
-        instance = model_cls(**lookup)
-        _apply(instance, fields, data)
-        instance.save()
-        existing[key] = instance
-        result.created[kind] += 1
-    elif _apply(instance, fields, data):
-        instance.save()
-        result.updated[kind] += 1
-    return instance
+def _prices_in_force(at: dt.datetime) -> dict[int, Price]:
+    prices: dict[int, Price] = {}
+    for price in Price.objects.filter(effective_from__lte=at).order_by("endpoint_id",
+                                                                        "-effective_from"):
+        prices.setdefault(price.endpoint_id, price)
+    return prices
 
 
-def _price_in_force(endpoint: Endpoint, at: dt.datetime) -> Price | None:
-    return (Price.objects.filter(endpoint=endpoint, effective_from__lte=at)
-            .order_by("-effective_from").first())
+def _upsert_all(model_cls, rows: list[tuple[dict, dict]], fields: tuple[str, ...], kind: str,
+                result: ImportResult, existing: dict) -> None:
+    """Create the missing rows in one bulk insert; save the ones whose fields changed."""
+    new = []
+    for lookup, data in rows:
+        key = tuple(lookup.values())
+        instance = existing.get(key)
+        if instance is None:
+            instance = model_cls(**lookup)
+            _apply(instance, fields, data)
+            existing[key] = instance
+            new.append(instance)
+        elif _apply(instance, fields, data):
+            instance.save()
+            result.updated[kind] += 1
+    model_cls.objects.bulk_create(new)  # PostgreSQL and SQLite both return the new ids
+    result.created[kind] += len(new)
 
 
 @transaction.atomic
@@ -85,30 +91,36 @@ def import_catalog(fixture: dict[str, Any], *, sandbox: bool,
         provider_rows += [dict(p, is_sandbox=True) for p in fixture["sandbox"]["providers"]]
         endpoint_rows += fixture["sandbox"]["endpoints"]
 
-    for row in provider_rows:
-        data = {k: v for k, v in row.items() if k != "slug"}
-        _upsert(Provider, {"slug": row["slug"]}, PROVIDER_FIELDS, data, "providers", result,
+    _upsert_all(Provider, [({"slug": r["slug"]}, {k: v for k, v in r.items() if k != "slug"})
+                           for r in provider_rows], PROVIDER_FIELDS, "providers", result,
                 providers)
+    model_rows = []
     for row in fixture["models"]:
         data = {k: v for k, v in row.items() if k != "slug"}
         data["released_on"] = _date(data.get("released_on"))
         data["expires_on"] = _date(data.get("expires_on"))
-        _upsert(Model, {"slug": row["slug"]}, MODEL_FIELDS, data, "models", result, models)
+        model_rows.append(({"slug": row["slug"]}, data))
+    _upsert_all(Model, model_rows, MODEL_FIELDS, "models", result, models)
+    _upsert_all(Endpoint, [
+        ({"model_id": models[(r["model"],)].id, "provider_id": providers[(r["provider"],)].id},
+         {k: r[k] for k in ENDPOINT_FIELDS if k in r})
+        for r in endpoint_rows
+    ], ENDPOINT_FIELDS, "endpoints", result, endpoints)
+
+    in_force = _prices_in_force(now)
+    new_prices = []
     for row in endpoint_rows:
-        model = models[(row["model"],)]
-        provider = providers[(row["provider"],)]
-        data = {k: row[k] for k in ENDPOINT_FIELDS if k in row}
-        endpoint = _upsert(Endpoint, {"model_id": model.id, "provider_id": provider.id},
-                           ENDPOINT_FIELDS, data, "endpoints", result, endpoints)
+        endpoint = endpoints[(models[(row["model"],)].id, providers[(row["provider"],)].id)]
         wanted = {name: row["price"].get(name, 0) for name in Price.NANOS_FIELDS}
-        current = _price_in_force(endpoint, now)
+        current = in_force.get(endpoint.id)
         if current is not None and current.amounts() == wanted:
             continue
-        Price.objects.create(
+        new_prices.append(Price(
             endpoint=endpoint, effective_from=now, source=row["price"].get("source", ""),
             source_date=_date(row["price"].get("source_date")), **wanted,
-        )
-        result.created["prices"] += 1
+        ))
+    Price.objects.bulk_create(new_prices)
+    result.created["prices"] += len(new_prices)
     if result.changed:
         bump_catalog_version()
     return result
