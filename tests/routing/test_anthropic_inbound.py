@@ -1,13 +1,10 @@
 """/v1/messages translation: Anthropic requests in, Anthropic Messages and events out."""
 
 import asyncio
-from pathlib import Path
 
 import anthropic
 import pytest
-import yaml
 from aiohttp import web
-from openapi_schema_validator import OAS31Validator
 
 from marketplace.errors import InvalidRequest
 from routing.adapters.anthropic_inbound import (
@@ -16,8 +13,7 @@ from routing.adapters.anthropic_inbound import (
     render_message,
 )
 from routing.types import Usage
-
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "reference" / "openrouter-openapi.yaml"
+from tests.openrouter_schema import errors
 
 BODY = {
     "model": "anthropic/claude-sonnet-4.5",
@@ -126,12 +122,7 @@ def test_render_message_matches_openrouters_schema():
     assert (message["usage"]["input_tokens"], message["usage"]["cache_read_input_tokens"],
             message["usage"]["cache_creation_input_tokens"],
             message["usage"]["output_tokens"]) == (100, 1000, 200, 40)
-    if not SPEC.exists():
-        pytest.skip(f"OpenRouter's OpenAPI description is not at {SPEC}")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    spec = yaml.load(SPEC.read_text(), Loader=loader)  # noqa: S506 - a safe loader
-    schema = {"$ref": "#/components/schemas/MessagesResult", "components": spec["components"]}
-    OAS31Validator(schema).validate(message)
+    assert errors(message, "MessagesResult") == []
 
 
 CHUNKS = [
