@@ -205,6 +205,17 @@ BYOK_FEE_BPS = env.int("BYOK_FEE_BPS", default=500)
 # The gateway's hot-path writer: its own small psycopg pool, and the settle batching window.
 HOTPATH_POOL_MAX = env.int("HOTPATH_POOL_MAX", default=4)
 HOTPATH_SETTLE_WINDOW_MS = env.int("HOTPATH_SETTLE_WINDOW_MS", default=3)
+# The /v1 gateway: per-minute rate limits (per key and per org; overrides as JSON
+# {"key:ID": {"rpm": n, "tpm": n}, "org:ID": {...}}), body limit, deadlines, key-cache TTL.
+GATEWAY_KEY_RPM = env.int("GATEWAY_KEY_RPM", default=600)
+GATEWAY_KEY_TPM = env.int("GATEWAY_KEY_TPM", default=2_000_000)
+GATEWAY_ORG_RPM = env.int("GATEWAY_ORG_RPM", default=3_000)
+GATEWAY_ORG_TPM = env.int("GATEWAY_ORG_TPM", default=10_000_000)
+GATEWAY_LIMIT_OVERRIDES = env.json("GATEWAY_LIMIT_OVERRIDES", default={})
+GATEWAY_MAX_BODY_BYTES = env.int("GATEWAY_MAX_BODY_BYTES", default=4 * 1024 * 1024)
+GATEWAY_REQUEST_DEADLINE_S = env.float("GATEWAY_REQUEST_DEADLINE_S", default=300.0)
+GATEWAY_HOLD_GRACE_S = env.float("GATEWAY_HOLD_GRACE_S", default=60.0)
+GATEWAY_KEY_CACHE_TTL_S = env.float("GATEWAY_KEY_CACHE_TTL_S", default=1.0)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")

@@ -31,10 +31,6 @@ if TYPE_CHECKING:
 _NOT_REACHED = frozenset({"circuit_open", "connect_error"})
 
 
-def _no_credentials(provider) -> None:
-    return None
-
-
 class Call:
     __slots__ = ("gw", "ctx", "caller", "request", "candidates", "allowances",
                  "hold_nanos", "_bps", "_margins", "referer", "title", "settled")
@@ -89,6 +85,10 @@ class Call:
         self.candidates, self.allowances = fit_allowances(
             plan, request, candidates, self.hold_nanos, self.bps_for)
 
+    def _credentials(self, provider) -> str | None:
+        # Real providers' keys from settings (sandbox providers need none). Never logged.
+        return self.gw.config.provider_keys.get(provider.slug)
+
     def _max_tokens_for(self, endpoint: EndpointView) -> int:
         return self.allowances[endpoint.id]
 
@@ -97,7 +97,7 @@ class Call:
         try:
             return await self.gw.upstream.complete(
                 self.request, self.candidates, max_tokens_for=self._max_tokens_for,
-                deadline_s=self.gw.config.request_deadline_s, credentials=_no_credentials,
+                deadline_s=self.gw.config.request_deadline_s, credentials=self._credentials,
                 request_id=self.ctx.request_id)
         finally:
             self.ctx.upstream_s += time.perf_counter() - started
@@ -107,7 +107,7 @@ class Call:
         try:
             return await self.gw.upstream.stream(
                 self.request, self.candidates, max_tokens_for=self._max_tokens_for,
-                deadline_s=self.gw.config.request_deadline_s, credentials=_no_credentials,
+                deadline_s=self.gw.config.request_deadline_s, credentials=self._credentials,
                 request_id=self.ctx.request_id)
         finally:
             self.ctx.upstream_s += time.perf_counter() - started

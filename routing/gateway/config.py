@@ -38,6 +38,7 @@ class GatewayConfig:
     hold_grace_s: float
     default_margin_bps: int
     byok_fee_bps: int
+    provider_keys: dict
     limits: LimitConfig
 
     @classmethod
@@ -57,6 +58,7 @@ class GatewayConfig:
             hold_grace_s=float(get(settings, "GATEWAY_HOLD_GRACE_S", 60.0)),
             default_margin_bps=int(get(settings, "MARGIN_DEFAULT_BPS", 550)),
             byok_fee_bps=int(get(settings, "BYOK_FEE_BPS", 500)),
+            provider_keys=dict(get(settings, "PROVIDER_API_KEYS", {}) or {}),
             limits=LimitConfig(
                 key_rpm=get(settings, "GATEWAY_KEY_RPM", 600),
                 key_tpm=get(settings, "GATEWAY_KEY_TPM", 2_000_000),
