@@ -1,6 +1,8 @@
 """Upstream.complete against the real sandbox server: retries, fallbacks, timeouts, errors."""
 
+import socket
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -174,3 +176,18 @@ def test_open_breaker_skips_the_endpoint(sandbox):
     result = run(test)
     assert statuses(result) == [("br-a", "circuit_open"), ("br-b", 200)]
     assert sandbox.control.requests("br-a") == []
+
+
+def test_connection_refused_falls_back(sandbox):
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dead = sandbox_endpoint(sandbox, "cr-a")
+    dead = replace(dead, provider=replace(dead.provider, base_url=f"http://127.0.0.1:{port}"))
+    b = sandbox_endpoint(sandbox, "cr-b")
+
+    async def test(upstream):
+        return await upstream.complete(request(), [dead, b], **call_kwargs())
+    result = run(test)
+    assert result.endpoint is b
+    assert statuses(result) == [("cr-a", "connect_error"), ("cr-b", 200)]
