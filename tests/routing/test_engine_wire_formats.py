@@ -102,3 +102,28 @@ def test_reasoning_is_requested_and_reported(sandbox, wire):
     if wire != "anthropic":  # Anthropic folds thinking into output_tokens without a split
         assert done.usage.reasoning_tokens == \
             done.usage.completion_tokens - DEFAULT_REPLY_TOKENS
+
+
+def test_cache_control_hints_reach_anthropic_and_cached_tokens_come_back(sandbox):
+    ep = sandbox_endpoint(sandbox, "wc-anthropic", wire_format="anthropic",
+                          upstream_model_id="claude-sonnet-4-5")
+    system = "You answer questions about this long manual. " * 40
+    messages = [
+        {"role": "system", "content": [
+            {"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]},
+        {"role": "user", "content": PROMPT},
+    ]
+
+    async def test(upstream):
+        first = await upstream.complete(request(messages=messages), [ep], **call_kwargs())
+        second = await upstream.stream(request(stream=True, messages=messages), [ep],
+                                       **call_kwargs())
+        await drain(second)
+        return first.usage, second.usage
+    first, second = run(test)
+    cached = count_text(system)
+    assert (first.cache_write_tokens, first.cache_read_tokens) == (cached, 0)
+    assert (second.cache_write_tokens, second.cache_read_tokens) == (0, cached)
+    assert first.prompt_tokens == second.prompt_tokens == cached + count_text(PROMPT)
+    sent = sandbox.control.requests("wc-anthropic")[0]["body"]
+    assert sent["system"][0]["cache_control"] == {"type": "ephemeral"}
