@@ -16,7 +16,8 @@ from routing.sandbox.server import create_app
 
 
 async def _run(host: str, port: int):
-    runner = web.AppRunner(create_app(), access_log=None, handle_signals=False)
+    # a stalled request must not hold shutdown for the default 60 s
+    runner = web.AppRunner(create_app(), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024)
     await site.start()

@@ -3,6 +3,7 @@
 import orjson
 
 from routing.sandbox.engine import Segment
+from routing.sandbox.tokens import tool_definition_text
 
 
 class WireError(Exception):
@@ -25,14 +26,7 @@ def sse(data, event: str | None = None) -> bytes:
 
 def tool_segment(name: str, description, parameters) -> Segment:
     """A tool definition counts the tokens of its canonical JSON, the same in every format."""
-    from routing.sandbox.tokens import canonical_json
-
-    spec = {"name": name}
-    if description:
-        spec["description"] = description
-    if parameters:
-        spec["parameters"] = parameters
-    return Segment([canonical_json(spec)])
+    return Segment([tool_definition_text(name, description, parameters)])
 
 
 def require(condition: bool, message: str, param: str | None = None, status: int = 400):

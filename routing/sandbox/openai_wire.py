@@ -1,7 +1,7 @@
 """OpenAI Chat Completions wire format: request parsing, JSON and SSE answers, errors."""
 
 from routing.sandbox import tokens
-from routing.sandbox.common import WireError, positive_int, require, sse, tool_segment
+from routing.sandbox.common import WireError, positive_int, require, sse
 from routing.sandbox.engine import Answer, Ask, Segment, Tool, reasoning_tokens_for
 
 NAME = "openai"
@@ -13,23 +13,11 @@ _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
 MODELS = ["sandbox-model", "gpt-4o", "gpt-4o-mini", "gpt-4.1-mini", "o4-mini"]
 
 
-def _parts_text(content) -> tuple[list[str], int]:
-    if content is None:
-        return [], 0
-    if isinstance(content, str):
-        return [content], 0
-    require(isinstance(content, list), "message content must be a string or a list of parts",
-            "messages")
-    texts, media = [], 0
-    for part in content:
+def _check_content(content):
+    require(content is None or isinstance(content, str | list),
+            "message content must be a string or a list of parts", "messages")
+    for part in content if isinstance(content, list) else []:
         require(isinstance(part, dict), "content parts must be objects", "messages")
-        if part.get("type") in ("text", "input_text"):
-            texts.append(str(part.get("text", "")))
-        elif part.get("type") == "refusal":
-            texts.append(str(part.get("refusal", "")))
-        else:
-            media += 1
-    return texts, media
 
 
 def parse(body, request, match) -> Ask:
@@ -38,25 +26,23 @@ def parse(body, request, match) -> Ask:
     require(isinstance(model, str) and model != "", "model is required", "model")
     require(isinstance(messages, list) and messages != [], "messages must be a non-empty list",
             "messages")
-    segments, last_user = [], ""
-    tools = []
+    require(isinstance(body.get("tools") or [], list), "tools must be a list", "tools")
+    tools, last_user = [], ""
     for entry in body.get("tools") or []:
         function = entry.get("function") if isinstance(entry, dict) else None
         require(isinstance(function, dict) and isinstance(function.get("name"), str),
                 "each tool needs function.name", "tools")
         tools.append(Tool(function["name"], function.get("parameters") or {}))
-        segments.append(tool_segment(function["name"], function.get("description"),
-                                     function.get("parameters")))
     for message in messages:
         require(isinstance(message, dict) and isinstance(message.get("role"), str),
                 "each message needs a role", "messages")
-        texts, media = _parts_text(message.get("content"))
-        for call in message.get("tool_calls") or []:
-            function = call.get("function") or {}
-            texts += [str(function.get("name", "")), str(function.get("arguments", ""))]
-        segments.append(Segment(texts, media))
+        _check_content(message.get("content"))
+        require(isinstance(message.get("tool_calls") or [], list), "tool_calls must be a list",
+                "messages")
         if message["role"] == "user":
-            last_user = " ".join(t for t in _parts_text(message.get("content"))[0])
+            last_user = " ".join(tokens.message_texts(message.get("content"))[0])
+    segments = [Segment(texts, media) for texts, media
+                in tokens.chat_prompt_segments(messages, body.get("tools"))]
     limit = positive_int(body.get("max_completion_tokens"), "max_completion_tokens")
     if limit is None:
         limit = positive_int(body.get("max_tokens"), "max_tokens")

@@ -2,7 +2,8 @@
 
 Covers what tool and response schemas use in practice: ``$ref`` into ``$defs``/``definitions``,
 ``allOf``/``anyOf``/``oneOf``, ``const``, ``enum``, type lists, objects (every declared property
-near the top, only required ones deeper so recursive schemas terminate), arrays (``minItems``,
+near the top, only required ones deeper so recursive schemas terminate; arrays likewise hold
+one item near the top and only ``minItems`` deeper), arrays (``minItems``,
 ``maxItems``, ``prefixItems``), string length and common formats, numeric bounds and
 ``multipleOf``. Gemini's OpenAPI-style upper-case types and ``nullable`` are accepted too.
 """
@@ -125,7 +126,8 @@ def _object(schema, root, depth):
 def _array(schema, root, depth):
     prefix = schema.get("prefixItems") or []
     items = schema.get("items")
-    count = max(int(schema.get("minItems", 0)), len(prefix), 1)
+    # one item near the top (useful), only the required minimum deeper (recursion ends)
+    count = max(int(schema.get("minItems", 0)), len(prefix), 1 if depth < _FULL_DEPTH else 0)
     if "maxItems" in schema:
         count = min(count, int(schema["maxItems"]))
     out = [instance_for(s, root, depth + 1) for s in prefix[:count]]

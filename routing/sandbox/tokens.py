@@ -51,3 +51,58 @@ def pieces(text: str, tokens_per_piece: int = 1) -> list[str]:
     if start < len(text):
         out.append(text[start:])
     return out
+
+
+def tool_definition_text(name: str, description=None, parameters=None) -> str:
+    """The counted text of one tool definition (identical in all three wire formats)."""
+    spec = {"name": name}
+    if description:
+        spec["description"] = description
+    if parameters:
+        spec["parameters"] = parameters
+    return canonical_json(spec)
+
+
+def chat_prompt_segments(messages: list, tools: list | None = None) -> list[tuple[list, int]]:
+    """OpenAI-shaped ``messages``/``tools`` as counted pieces: ``(texts, media_parts)`` per tool
+    definition, then per message. Counted: text and refusal parts, tool-call names and argument
+    strings, tool-result contents; every other content part (image, audio, file) is one media
+    part. Roles, names and ids are free."""
+    out = []
+    for tool in tools or []:
+        function = tool.get("function") or {}
+        out.append(([tool_definition_text(str(function.get("name", "")),
+                                          function.get("description"),
+                                          function.get("parameters"))], 0))
+    for message in messages:
+        texts, media = message_texts(message.get("content"))
+        for call in message.get("tool_calls") or []:
+            function = call.get("function") or {}
+            texts += [str(function.get("name", "")), str(function.get("arguments", ""))]
+        out.append((texts, media))
+    return out
+
+
+def message_texts(content) -> tuple[list[str], int]:
+    """``(texts, media_parts)`` of one OpenAI message content (a string or a list of parts)."""
+    if content is None:
+        return [], 0
+    if isinstance(content, str):
+        return [content], 0
+    texts, media = [], 0
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind in ("text", "input_text"):
+            texts.append(str(part.get("text", "")))
+        elif kind == "refusal":
+            texts.append(str(part.get("refusal", "")))
+        else:
+            media += 1
+    return texts, media
+
+
+def count_chat_prompt(messages: list, tools: list | None = None) -> int:
+    """Prompt tokens the sandbox reports for this OpenAI-shaped prompt (``tools`` as given in
+    the request), for metering a stream that ended without usage."""
+    return sum(sum(count_text(t) for t in texts) + count_media(media)
+               for texts, media in chat_prompt_segments(messages, tools))

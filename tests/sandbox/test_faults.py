@@ -134,14 +134,15 @@ def test_latency_and_time_to_first_token(sandbox):
     started = time.monotonic()
     ok(sandbox)
     assert time.monotonic() - started >= 0.15
-    sandbox.control.set_fault(SLUG, ttft_ms=300, inter_chunk_ms=10)
+    sandbox.control.set_fault(SLUG, ttft_ms=1000, inter_chunk_ms=10)
     started = time.monotonic()
     stream = api(sandbox).chat.completions.create(model="m", stream=True, messages=[
         {"role": "user", "content": "t sandbox:tokens=20"}])
     headers_at = time.monotonic() - started
     chunks = [(time.monotonic() - started, c) for c in stream]
-    assert headers_at < 0.25  # the status line and headers come before the first token
-    assert chunks[0][0] >= 0.3
+    assert chunks[0][0] >= 1.0
+    # the status line and headers come at once; only the first chunk waits (slack for load)
+    assert chunks[0][0] - headers_at >= 0.5
     assert chunks[-1][0] - chunks[0][0] >= 0.01 * (len(chunks) - 1)
 
 

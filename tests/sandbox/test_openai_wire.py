@@ -230,3 +230,29 @@ def test_requests_are_recorded_without_secrets(sandbox):
     assert entry["body"]["messages"][0]["content"] == "record me"
     assert "authorization" not in {k.lower() for k in entry["headers"]}
     assert "sk-test" not in json.dumps(entry)
+
+
+def test_prompt_usage_matches_the_shared_counting_rule(sandbox):
+    from routing.sandbox.tokens import MEDIA_TOKENS, count_chat_prompt
+
+    messages = [
+        {"role": "system", "content": "Look closely."},
+        {"role": "user", "content": [
+            {"type": "text", "text": "What is in this picture?"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+        ]},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function",
+             "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "sunny, 21 C"},
+        {"role": "user", "content": "thanks"},
+    ]
+    result = client(sandbox).chat.completions.create(
+        model="m", messages=messages, tools=[TOOL], tool_choice="none")
+    expected = count_chat_prompt(messages, [TOOL])
+    assert result.usage.prompt_tokens == expected
+    by_hand = (count_text("Look closely.") + count_text("What is in this picture?")
+               + MEDIA_TOKENS + count_text("get_weather") + count_text('{"city":"Paris"}')
+               + count_text("sunny, 21 C") + count_text("thanks"))
+    spec = {k: TOOL["function"][k] for k in ("name", "description", "parameters")}
+    assert expected == by_hand + count_text(canonical_json(spec))
