@@ -61,7 +61,7 @@ def _client() -> stripe.StripeClient:
         settings.STRIPE_SECRET_KEY,
         base_addresses=base,
         max_network_retries=2,
-        http_client=stripe.HTTPXClient(timeout=TIMEOUT_S),
+        http_client=stripe.HTTPXClient(timeout=TIMEOUT_S, allow_sync_methods=True),
     )
 
 

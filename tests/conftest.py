@@ -33,3 +33,51 @@ def pytest_collection_modifyitems(config, items):
         for marker, (available, reason) in _NEEDS.items():
             if item.get_closest_marker(marker) and not available():
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+class LocalStripe:
+    """A running `localstripe` (PyPI's local Stripe server): `.url` and the STRIPE_* `.env`."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.env = {
+            "STRIPE_SECRET_KEY": "sk_test_switchyard",
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_switchyard",
+            "STRIPE_WEBHOOK_SECRET": "whsec_switchyard_test",
+            "STRIPE_API_BASE": url,
+            "STRIPE_JS_URL": f"{url}/js.stripe.com/v3/",
+        }
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    """Start `localstripe --port <free port> --from-scratch` for the session (billing tests)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "localstripe"), "--port", str(port),
+         "--from-scratch"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{url}/js.stripe.com/v3/", timeout=1)
+            break
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("localstripe did not start") from None
+            time.sleep(0.1)
+    yield LocalStripe(url)
+    process.terminate()
+    process.wait(timeout=10)

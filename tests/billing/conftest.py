@@ -3,6 +3,7 @@
 import itertools
 
 import pytest
+from billing_stripe_events import sign_event
 
 from billing.services.ledger import ensure_wallet
 from marketplace.tenancy.models import Organization
@@ -100,3 +101,35 @@ def charge_request(make_key):
         )
 
     return charge
+
+
+@pytest.fixture
+def stripe_on(localstripe, settings):
+    """Point billing at the session's localstripe (settings only; the code is real)."""
+    for name, value in localstripe.env.items():
+        setattr(settings, name, value)
+    return localstripe
+
+
+@pytest.fixture
+def send_event(client, settings):
+    """POST a signed event to the webhook; returns the response."""
+    import uuid
+
+    def send(event_type: str, obj: dict, *, secret: str | None = None, timestamp=None):
+        event = {
+            "id": f"evt_{uuid.uuid4().hex[:24]}",
+            "object": "event",
+            "type": event_type,
+            "created": 1_700_000_000,
+            "data": {"object": obj},
+        }
+        payload, header = sign_event(
+            event, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp=timestamp
+        )
+        return client.post(
+            "/billing/stripe/webhook/", data=payload, content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=header,
+        )
+
+    return send

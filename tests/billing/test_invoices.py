@@ -44,7 +44,9 @@ def test_roll_groups_lines_and_matches_the_ledger(org, charge_request):
     grant_promotional_credit(org, 10**10, memo="", idempotency_key="start")
     for upstream in (1_000_001, 2_000_003, 3_000_005):
         charge_request(org, upstream_nanos=upstream, model="openai/gpt-4o-mini")
-    charge_request(org, upstream_nanos=7_777, model="anthropic/claude", provider="sandbox-anthropic")
+    charge_request(
+        org, upstream_nanos=7_777, model="anthropic/claude", provider="sandbox-anthropic"
+    )
     charge_request(org, upstream_nanos=1_000_000, byok=True, provider="sandbox-anthropic",
                    model="anthropic/claude")
 
