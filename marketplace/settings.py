@@ -146,6 +146,20 @@ CELERY_BEAT_SCHEDULE["billing.post_usage_to_ledger"] = {
     "task": "billing.tasks.posting.post_usage_to_ledger",
     "schedule": 60.0,
 }
+# Usage rolls into the month's open invoice hourly; ended periods are finalized (idempotent).
+CELERY_BEAT_SCHEDULE["billing.roll_usage_into_invoices"] = {
+    "task": "billing.tasks.invoicing.roll_usage_into_invoices",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["billing.finalize_invoices"] = {
+    "task": "billing.tasks.invoicing.finalize_invoices",
+    "schedule": 3600.0,
+}
+# Auto top-ups fire once per threshold crossing.
+CELERY_BEAT_SCHEDULE["billing.run_auto_top_ups"] = {
+    "task": "billing.tasks.topups.run_auto_top_ups",
+    "schedule": 60.0,
+}
 # Endpoint health (latency, uptime) rolled up from usage records for pages and /v1 listings.
 CELERY_BEAT_SCHEDULE["routing.rollup_endpoint_health"] = {
     "task": "routing.tasks.rollup_endpoint_health",
