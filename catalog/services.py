@@ -90,6 +90,8 @@ def create_model(*, slug: str, **data) -> Model:
         raise InvalidRequest("A model slug is 'author/name'.", param="slug")
     model = Model(slug=slug)
     data.setdefault("author", slug.split("/")[0])
+    data.setdefault("input_modalities", ["text"])
+    data.setdefault("output_modalities", ["text"])
     _apply(model, MODEL_FIELDS, data)
     _save(model)
     bump_catalog_version()
