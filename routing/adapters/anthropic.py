@@ -224,7 +224,9 @@ class AnthropicAdapter(Adapter):
                 "model": endpoint.model_slug,
                 "choices": [{"index": 0, "message": message, "finish_reason": finish,
                              "native_finish_reason": raw.get("stop_reason")}]}
-        return ParsedCompletion(body, usage_from_anthropic(raw.get("usage") or {}), finish)
+        usage = usage_from_anthropic(raw["usage"]) if isinstance(raw.get("usage"), dict) \
+            else None
+        return ParsedCompletion(body, usage, finish)
 
     def stream_translator(self, endpoint: EndpointView, request: ChatRequest,
                           completion_id: str, created: int) -> StreamTranslator:

@@ -33,7 +33,7 @@ class UpstreamRequest:
 @dataclass(slots=True)
 class ParsedCompletion:
     body: dict[str, Any]  # OpenAI chat.completion, without usage
-    usage: Usage
+    usage: Usage | None  # None: the provider reported none (see estimate_completion_usage)
     finish_reason: str
 
 
@@ -189,6 +189,17 @@ class StreamTranslator:
             completion_tokens=count_text_tokens("".join(self._text_parts)),
             estimated=True,
         )
+
+
+def estimate_completion_usage(request: ChatRequest, body: dict[str, Any]) -> Usage:
+    """Usage for an answer that came without any: both sides counted, flagged `estimated`."""
+    message = (body.get("choices") or [{}])[0].get("message") or {}
+    parts = [message.get("content") or "", message.get("reasoning") or ""]
+    for call in message.get("tool_calls") or ():
+        function = call.get("function") or {}
+        parts += [function.get("name") or "", function.get("arguments") or ""]
+    return Usage(prompt_tokens=estimate_prompt_tokens(request),
+                 completion_tokens=count_text_tokens("".join(parts)), estimated=True)
 
 
 def estimate_prompt_tokens(request: ChatRequest) -> int:

@@ -226,8 +226,9 @@ class GeminiAdapter(Adapter):
                 "model": endpoint.model_slug,
                 "choices": [{"index": 0, "message": message, "finish_reason": finish,
                              "native_finish_reason": candidate.get("finishReason")}]}
-        return ParsedCompletion(body, usage_from_gemini(payload.get("usageMetadata") or {}),
-                                finish)
+        metadata = payload.get("usageMetadata")
+        usage = usage_from_gemini(metadata) if isinstance(metadata, dict) else None
+        return ParsedCompletion(body, usage, finish)
 
     def stream_translator(self, endpoint: EndpointView, request: ChatRequest,
                           completion_id: str, created: int) -> StreamTranslator:

@@ -16,7 +16,6 @@ from routing.adapters.base import (
     dumps,
     param_allowed,
 )
-from routing.adapters.tokens import count_text_tokens
 from routing.types import ChatRequest, UpstreamFailure, Usage
 
 # Request fields passed through as given (when the endpoint supports them). Anything else in
@@ -68,6 +67,15 @@ def usage_from_openai(raw: dict[str, Any] | None) -> Usage | None:
     )
 
 
+def _effort(reasoning: dict[str, Any] | None) -> str | None:
+    """OpenAI-compatible APIs take an effort level; a bare token budget means "medium"."""
+    if not reasoning or reasoning.get("enabled") is False:
+        return None
+    if reasoning.get("effort"):
+        return reasoning["effort"]
+    return "medium" if reasoning.get("max_tokens") or reasoning.get("enabled") else None
+
+
 class OpenAIAdapter(Adapter):
     wire_format = "openai"
 
@@ -84,7 +92,7 @@ class OpenAIAdapter(Adapter):
         slug = endpoint.provider.slug
         body["max_completion_tokens" if slug in MAX_COMPLETION_TOKENS_PROVIDERS
              else "max_tokens"] = max_tokens
-        effort = (request.reasoning or {}).get("effort")
+        effort = _effort(request.reasoning)
         if effort and (param_allowed(endpoint, "reasoning")
                        or param_allowed(endpoint, "reasoning_effort")):
             body["reasoning_effort"] = effort
@@ -106,21 +114,11 @@ class OpenAIAdapter(Adapter):
         body["model"] = endpoint.model_slug
         body.setdefault("object", "chat.completion")
         finish = body["choices"][0].get("finish_reason") or "stop"
-        if usage is None:
-            usage = _estimate_from_body(body)
         return ParsedCompletion(body, usage, finish)
 
     def stream_translator(self, endpoint: EndpointView, request: ChatRequest,
                           completion_id: str, created: int) -> StreamTranslator:
         return OpenAIStreamTranslator(endpoint, request, completion_id, created)
-
-
-def _estimate_from_body(body: dict[str, Any]) -> Usage:
-    message = body["choices"][0].get("message") or {}
-    text = (message.get("content") or "") + "".join(
-        (c.get("function") or {}).get("arguments", "") for c in message.get("tool_calls") or ()
-    )
-    return Usage(completion_tokens=count_text_tokens(text), estimated=True)
 
 
 class OpenAIStreamTranslator(StreamTranslator):

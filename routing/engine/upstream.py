@@ -21,7 +21,7 @@ import aiohttp
 
 from catalog.snapshot import EndpointView, ProviderView
 from routing.adapters import adapter_for
-from routing.adapters.base import SSEDecoder, UpstreamRequest
+from routing.adapters.base import SSEDecoder, UpstreamRequest, estimate_completion_usage
 from routing.engine.failures import (
     IO_ERRORS,
     exhausted_error,
@@ -92,10 +92,11 @@ class Upstream:
             if response.status >= 300:
                 raise adapter.translate_error(response.status, response.headers, data)
             parsed = adapter.parse_response(endpoint, data)
+            usage = parsed.usage or estimate_completion_usage(request, parsed.body)
             parsed.body["id"] = completion_id
             parsed.body["created"] = int(time.time())
             latency_ms = _ms(time.monotonic() - started)
-            return Completion(endpoint, parsed.body, parsed.usage, parsed.finish_reason, [],
+            return Completion(endpoint, parsed.body, usage, parsed.finish_reason, [],
                               latency_ms)
 
         completion, attempts = await self._try_in_turn(candidates, deadline_s, started, attempt)

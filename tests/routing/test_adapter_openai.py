@@ -4,6 +4,7 @@ import orjson
 import pytest
 
 from routing.adapters import adapter_for
+from routing.adapters.base import estimate_completion_usage
 from routing.sandbox.tokens import count_text
 from routing.types import UpstreamFailure, Usage
 from tests.routing.builders import chat, endpoint, provider, run_stream
@@ -157,3 +158,24 @@ def test_error_statuses_translate_to_retryable_or_terminal():
     assert (down.retryable, down.retry_after_s, down.message) == (True, 1.5, "<html>oops</html>")
     assert ADAPTER.translate_error(408, {}, b"").retryable is True
     assert ADAPTER.translate_error(422, {}, b"").retryable is False
+
+
+def test_answer_without_usage_is_estimated_from_both_sides():
+    wire = {"id": "x", "choices": [{"index": 0, "finish_reason": "stop",
+                                    "message": {"role": "assistant", "content": "Hi, you!"}}]}
+    parsed = ADAPTER.parse_response(EP, orjson.dumps(wire))
+    assert parsed.usage is None
+    request = chat(prompt="Greet me, please")
+    assert estimate_completion_usage(request, parsed.body) == Usage(
+        prompt_tokens=count_text("Greet me, please"), completion_tokens=count_text("Hi, you!"),
+        estimated=True)
+
+
+def test_reasoning_budget_alone_asks_for_medium_effort():
+    ep = endpoint("x/y", provider("xai"))
+    body = orjson.loads(ADAPTER.build_request(ep, chat("x/y", reasoning={"max_tokens": 900}),
+                                              max_tokens=10, api_key=None, stream=False).body)
+    assert body["reasoning_effort"] == "medium"
+    off = chat("x/y", reasoning={"effort": "high", "enabled": False})
+    assert "reasoning_effort" not in orjson.loads(
+        ADAPTER.build_request(ep, off, max_tokens=10, api_key=None, stream=False).body)
