@@ -93,9 +93,15 @@ def parse(body, request, match) -> Ask:
     elif thinking.get("type") == "adaptive":
         reasoning = reasoning_tokens_for("medium")
     stops = body.get("stop_sequences") or []
+    # structured outputs: `output_format` (beta) or `output_config.format`
+    config = body.get("output_config") if isinstance(body.get("output_config"), dict) else {}
+    fmt = body.get("output_format") or config.get("format") or {}
+    schema = fmt.get("schema") if isinstance(fmt, dict) and fmt.get("type") == "json_schema" \
+        else None
     return Ask(
         model=model, segments=segments, last_user_text=last_user, max_tokens=limit,
         tools=tools, tool_choice=tool_choice, reasoning_tokens=reasoning,
+        json_schema=schema if isinstance(schema, dict) else None,
         stop=[s for s in stops if isinstance(s, str)], explicit_cache=True,
         stream=body.get("stream") is True,
     )

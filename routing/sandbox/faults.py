@@ -1,9 +1,9 @@
 """Per-provider fault profiles, the request log and the deterministic fault decision.
 
 A profile is set through the control API. Failure faults (``error_status``, ``rate_limit``,
-``reset_after_bytes``, ``stall``, ``malformed_json``) apply to every request, or only to the
-first ``fail_first_n`` requests after the profile was set, and ``error_rate`` (0..1) thins
-``error_status``/``rate_limit`` deterministically: request k fails when
+``reset_after_bytes``, ``stall``, ``stall_after_bytes``, ``malformed_json``) apply to every
+request, or only to the first ``fail_first_n`` requests after the profile was set, and
+``error_rate`` (0..1) thins ``error_status``/``rate_limit`` deterministically: request k fails when
 ``floor(k * rate) > floor((k - 1) * rate)``, so rate 0.5 fails every second request.
 Timing faults (``latency_ms``, ``ttft_ms``, ``inter_chunk_ms``) always apply.
 """
@@ -18,7 +18,7 @@ from routing.sandbox.engine import PromptCache
 REQUEST_LOG_SIZE = 200
 _HIDDEN_HEADERS = {"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie"}
 _NUMBERS = ("latency_ms", "ttft_ms", "inter_chunk_ms", "retry_after_s", "error_rate")
-_INTEGERS = ("error_status", "reset_after_bytes", "fail_first_n")
+_INTEGERS = ("error_status", "reset_after_bytes", "stall_after_bytes", "fail_first_n")
 _FLAGS = ("rate_limit", "stall", "malformed_json")
 KNOWN = {*_NUMBERS, *_INTEGERS, *_FLAGS, "error_body"}
 
@@ -38,6 +38,7 @@ class FaultProfile:
     rate_limit: bool = False
     retry_after_s: float = 1
     reset_after_bytes: int | None = None
+    stall_after_bytes: int | None = None
     stall: bool = False
     malformed_json: bool = False
     fail_first_n: int | None = None
@@ -73,8 +74,8 @@ class FaultProfile:
 
 
 def _any_failure(values) -> bool:
-    return any(values.get(k) not in (None, False) for k in (*_FLAGS, "error_status",
-                                                               "reset_after_bytes"))
+    failures = (*_FLAGS, "error_status", "reset_after_bytes", "stall_after_bytes")
+    return any(values.get(k) not in (None, False) for k in failures)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Plan:
     retry_after_s: float | None = None
     error_body: object = None
     reset_after_bytes: int | None = None
+    stall_after_bytes: int | None = None
     stall: bool = False
     malformed_json: bool = False
 
@@ -132,7 +134,7 @@ class Provider:
         if p.error_status is not None and hit:
             return Plan(**timing, status=p.error_status, error_body=p.error_body)
         return Plan(**timing, reset_after_bytes=p.reset_after_bytes,
-                    malformed_json=p.malformed_json)
+                    stall_after_bytes=p.stall_after_bytes, malformed_json=p.malformed_json)
 
 
 class Registry:

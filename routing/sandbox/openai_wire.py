@@ -10,7 +10,8 @@ _FINISH = {"stop": "stop", "stop_sequence": "stop", "length": "length",
            "tool_calls": "tool_calls"}
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
                 403: "permission_error", 404: "not_found_error", 429: "rate_limit_error"}
-MODELS = ["sandbox-model", "gpt-4o", "gpt-4o-mini", "gpt-4.1-mini", "o4-mini"]
+MODELS = ["sandbox-model", "gpt-4o", "gpt-4o-mini", "gpt-4.1-mini", "o4-mini",
+          "meta-llama/Llama-3.3-70B-Instruct"]
 
 
 def _check_content(content):

@@ -88,14 +88,15 @@ async def _stall(request: web.Request):
 
 
 async def _send(request, plan: Plan, frames: list[bytes], sse: bool, streaming: bool = False):
-    """Write ``frames`` (one JSON body, or stream frames) with the plan's timing faults."""
+    """Write ``frames`` (one JSON body, or stream frames) with the plan's timing faults, and
+    reset the connection or stall after the plan's byte budget."""
     streaming = streaming or sse
-    if plan.reset_after_bytes is None and not streaming:
+    cut = plan.reset_after_bytes if plan.reset_after_bytes is not None else plan.stall_after_bytes
+    if cut is None and not streaming:
         if plan.ttft_ms:
             await asyncio.sleep(plan.ttft_ms / 1000)
         return web.Response(body=frames[0], content_type="application/json")
-    budget = plan.reset_after_bytes
-    if budget == 0:
+    if cut == 0 and plan.reset_after_bytes is not None:
         return await _reset(request)
     response = web.StreamResponse(headers=_SSE_HEADERS if sse else None)
     if not sse:
@@ -108,13 +109,16 @@ async def _send(request, plan: Plan, frames: list[bytes], sse: bool, streaming: 
     for index, frame in enumerate(frames):
         if index and plan.inter_chunk_ms:
             await asyncio.sleep(plan.inter_chunk_ms / 1000)
-        if budget is not None and len(frame) >= budget:
-            if budget:
-                await response.write(frame[:budget])
-            return await _reset(request)
+        if cut is not None and len(frame) >= cut:
+            if cut:
+                await response.write(frame[:cut])
+            if plan.reset_after_bytes is not None:
+                return await _reset(request)
+            await _stall(request)
+            return response
         await response.write(frame)
-        if budget is not None:
-            budget -= len(frame)
+        if cut is not None:
+            cut -= len(frame)
     await response.write_eof()
     return response
 

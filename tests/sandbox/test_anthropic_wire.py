@@ -1,5 +1,7 @@
 """The official anthropic SDK, pointed straight at the sandbox, parses every kind of answer."""
 
+import json
+
 import anthropic
 import httpx
 import jsonschema
@@ -155,3 +157,18 @@ def test_missing_version_header_and_max_tokens_are_anthropic_errors(sandbox):
 def test_models_list_in_anthropic_shape(sandbox):
     page = client(sandbox).models.list()
     assert "claude-sonnet-4-5" in [m.id for m in page.data]
+
+
+def test_structured_output_format_answers_matching_json(sandbox):
+    schema = {"type": "object", "properties": {"answer": {"type": "string"},
+                                               "confidence": {"type": "number", "minimum": 0,
+                                                              "maximum": 1}},
+              "required": ["answer", "confidence"], "additionalProperties": False}
+    response = httpx.post(
+        sandbox.anthropic_base(SLUG) + "/v1/messages",
+        headers={"anthropic-version": "2023-06-01", "x-api-key": "k"},
+        json={"model": "m", "max_tokens": 200, "messages": [{"role": "user", "content": "q"}],
+              "output_format": {"type": "json_schema", "schema": schema}},
+    )
+    [block] = response.json()["content"]
+    jsonschema.validate(json.loads(block["text"]), schema)

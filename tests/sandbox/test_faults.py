@@ -118,6 +118,19 @@ def test_stall_times_out_the_client_then_the_server_still_answers(sandbox):
     assert ok(sandbox).choices[0].message.content == reply_text("hi")
 
 
+def test_stall_mid_stream_after_some_bytes(sandbox):
+    sandbox.control.set_fault(SLUG, stall_after_bytes=400)
+    received = []
+    started = time.monotonic()
+    with pytest.raises(openai.APITimeoutError):  # noqa: PT012 - the read stalls
+        for chunk in api(sandbox, timeout=0.7).chat.completions.create(
+                model="m", messages=LONG, stream=True):
+            received.append(chunk)
+    assert received and time.monotonic() - started < 5
+    sandbox.control.clear_fault(SLUG)
+    assert ok(sandbox).choices[0].message.content == reply_text("hi")
+
+
 def test_malformed_json_fails_to_parse(sandbox):
     sandbox.control.set_fault(SLUG, malformed_json=True)
     with pytest.raises(json.JSONDecodeError):
