@@ -222,6 +222,7 @@ class AnthropicAdapter(Adapter):
         finish = STOP_REASONS.get(raw.get("stop_reason") or "end_turn", "stop")
         body = {"id": raw.get("id", ""), "object": "chat.completion", "created": 0,
                 "model": endpoint.model_slug,
+                "system_fingerprint": None,
                 "choices": [{"index": 0, "message": message, "finish_reason": finish,
                              "native_finish_reason": raw.get("stop_reason")}]}
         usage = usage_from_anthropic(raw["usage"]) if isinstance(raw.get("usage"), dict) \

@@ -224,6 +224,7 @@ class GeminiAdapter(Adapter):
         finish = _finish(candidate.get("finishReason") or "STOP", bool(calls)) or "stop"
         body = {"id": payload.get("responseId", ""), "object": "chat.completion", "created": 0,
                 "model": endpoint.model_slug,
+                "system_fingerprint": None,
                 "choices": [{"index": 0, "message": message, "finish_reason": finish,
                              "native_finish_reason": candidate.get("finishReason")}]}
         metadata = payload.get("usageMetadata")

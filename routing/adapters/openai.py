@@ -113,6 +113,7 @@ class OpenAIAdapter(Adapter):
         usage = usage_from_openai(body.pop("usage", None))
         body["model"] = endpoint.model_slug
         body.setdefault("object", "chat.completion")
+        body.setdefault("system_fingerprint", None)
         finish = body["choices"][0].get("finish_reason") or "stop"
         return ParsedCompletion(body, usage, finish)
 

@@ -24,17 +24,32 @@ from routing.types import Stream, UpstreamFailure
 Verdict = Callable[[UpstreamFailure | str], None]
 
 
+def error_type(failure: UpstreamFailure) -> str:
+    """OpenRouter's `ApiErrorType` for a failure after the first byte."""
+    status = failure.status
+    if status == "timeout":
+        return "timeout"
+    if status == 429:
+        return "rate_limit_exceeded"
+    if status in ("reset", "connect_error") or status in (502, 503, 504):
+        return "provider_unavailable"
+    if status == 529:
+        return "provider_overloaded"
+    return "server"
+
+
 def error_chunk(translator: StreamTranslator, failure: UpstreamFailure) -> dict[str, Any]:
     """OpenRouter's mid-stream error: an `error` object beside a choice finishing "error"."""
-    code = failure.status if isinstance(failure.status, int) else 502
+    code = 408 if failure.status == "timeout" else 502
     return {
         "id": translator.completion_id,
         "object": "chat.completion.chunk",
         "created": translator.created,
         "model": translator.endpoint.model_slug,
         "error": {"code": code, "message": failure.message,
-                  "metadata": {"provider": translator.endpoint.provider.slug,
-                               "upstream_status": failure.status}},
+                  "metadata": {"error_type": error_type(failure),
+                               "provider_code": str(failure.status),
+                               "provider": translator.endpoint.provider.slug}},
         "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
     }
 

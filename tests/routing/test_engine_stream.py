@@ -5,6 +5,7 @@ import contextlib
 
 from routing.sandbox.engine import DEFAULT_REPLY_TOKENS
 from routing.sandbox.tokens import count_text
+from tests.openrouter_schema import errors
 from tests.routing.engine_helpers import (
     PROMPT,
     call_kwargs,
@@ -70,6 +71,8 @@ def test_reset_after_the_first_byte_ends_with_an_error_chunk(sandbox):
     last = chunks[-1]
     assert last["choices"][0]["finish_reason"] == "error"
     assert last["error"]["code"] == 502
+    assert last["error"]["metadata"]["error_type"] == "provider_unavailable"
+    assert [e for c in chunks for e in errors(c, "ChatStreamChunk")] == []
     assert stream.finish_reason == "error"
     assert stream.error.status == "reset"
     relayed = text_of(chunks)

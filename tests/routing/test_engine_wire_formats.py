@@ -6,6 +6,7 @@ import pytest
 
 from routing.sandbox.engine import DEFAULT_REPLY_TOKENS, reply_text
 from routing.sandbox.tokens import count_text
+from tests.openrouter_schema import errors
 from tests.routing.engine_helpers import (
     PROMPT,
     call_kwargs,
@@ -61,6 +62,8 @@ def test_text_json_and_stream_agree(sandbox, wire):
     assert stream.finish_reason == "stop"
     assert stream.usage == done.usage
     assert stream.usage.estimated is False
+    assert errors(done.body, "ChatResult") == []
+    assert [e for c in chunks for e in errors(c, "ChatStreamChunk")] == []
 
 
 @pytest.mark.parametrize("wire", WIRES)
@@ -86,6 +89,8 @@ def test_tool_calls_json_and_streamed(sandbox, wire):
     assert orjson.loads(streamed["arguments"]) == orjson.loads(call["function"]["arguments"])
     assert stream.finish_reason == "tool_calls"
     assert stream.usage == done.usage and stream.usage.completion_tokens > 0
+    assert errors(done.body, "ChatResult") == []
+    assert [e for c in chunks for e in errors(c, "ChatStreamChunk")] == []
 
 
 @pytest.mark.parametrize("wire", WIRES)
