@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_date
 
 from billing.models import Invoice, InvoiceLine, UsageRecord
 from marketplace.errors import NotFound
@@ -61,3 +62,17 @@ def list_usage(org: Organization, filters: UsageFilters | None = None) -> QueryS
     if filters.provider:
         rows = rows.filter(provider_slug=filters.provider)
     return rows.order_by("-created_at", "-id")
+
+
+def parse_usage_filters(params) -> UsageFilters:
+    """Filters from query parameters: `since`/`until` dates (until inclusive), key, model."""
+    since = parse_date(params.get("since") or "")
+    until = parse_date(params.get("until") or "")
+    key = params.get("key") or ""
+    return UsageFilters(
+        since=datetime.combine(since, time.min, tzinfo=UTC) if since else None,
+        until=datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC) if until else None,
+        api_key_id=int(key) if key.isdigit() else None,
+        model=(params.get("model") or "").strip(),
+        provider=(params.get("provider") or "").strip(),
+    )

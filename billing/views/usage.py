@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
 from itertools import chain
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET
 
-from billing.selectors.invoices import UsageFilters, list_usage
+from billing.selectors.invoices import list_usage, parse_usage_filters
 from billing.views.invoices import USAGE_COLUMNS, _csv_response, usage_row
 from marketplace.tenancy.access import org_member_required
 from marketplace.tenancy.roles import BILLING_ROLES
 from marketplace.tenancy.selectors import list_api_keys
-
-
-def parse_usage_filters(params) -> UsageFilters:
-    """Filters from query parameters: `since`/`until` dates (until inclusive), key, model."""
-    since = parse_date(params.get("since") or "")
-    until = parse_date(params.get("until") or "")
-    key = params.get("key") or ""
-    return UsageFilters(
-        since=datetime.combine(since, time.min, tzinfo=UTC) if since else None,
-        until=datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC) if until else None,
-        api_key_id=int(key) if key.isdigit() else None,
-        model=(params.get("model") or "").strip(),
-        provider=(params.get("provider") or "").strip(),
-    )
 
 
 @require_GET

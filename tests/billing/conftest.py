@@ -133,3 +133,46 @@ def send_event(client, settings):
         )
 
     return send
+
+
+@pytest.fixture
+def member_client(db):
+    """A Django test client signed in as a new user with `role` in `org`."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from marketplace.tenancy.models import Membership
+
+    def make(org: Organization, role: str) -> Client:
+        n = next(_seq)
+        user = get_user_model().objects.create_user(
+            username=f"user{n}", email=f"user{n}@example.com", password="pw-a-long-one-1"
+        )
+        Membership.objects.create(org=org, user=user, role=role)
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def finalized_invoice(charge_request):
+    """An org's usage rolled and finalized into a numbered invoice."""
+    from datetime import UTC, datetime
+
+    from billing.models import Invoice
+    from billing.services.invoices import finalize_due_invoices
+    from billing.services.ledger import grant_promotional_credit
+    from billing.tasks.invoicing import roll_usage_into_invoices
+
+    def make(org: Organization) -> Invoice:
+        grant_promotional_credit(org, 10**11, memo="welcome", idempotency_key="inv-start")
+        charge_request(org, upstream_nanos=1_234_567_891, model="openai/gpt-4o")
+        charge_request(org, upstream_nanos=20_000, model="anthropic/claude-3-haiku",
+                       provider="sandbox-anthropic", byok=True)
+        roll_usage_into_invoices()
+        finalize_due_invoices(now=datetime(2099, 1, 1, tzinfo=UTC))
+        return Invoice.objects.get(org=org)
+
+    return make
