@@ -184,9 +184,8 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_UNIQUE_EMAIL = True
-# The sign-up form says when an email is already registered (a clear error beats a silent
-# "check your inbox"), at the cost of revealing which addresses have accounts.
-ACCOUNT_PREVENT_ENUMERATION = False
+# Sign-up says plainly when an email is already registered (marketplace/dashboard/signup.py).
+ACCOUNT_FORMS = {"signup": "marketplace.dashboard.signup.SignupForm"}
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 LOGIN_REDIRECT_URL = "/dashboard/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
