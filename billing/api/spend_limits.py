@@ -13,7 +13,6 @@ from billing.models import LimitPeriod
 from billing.money import nanos_to_usd, usd_to_nanos
 from billing.selectors.charging import get_key_usage
 from billing.services.spend_limits import clear_key_spend_limit, set_key_spend_limit
-from marketplace.errors import InvalidRequest
 from marketplace.tenancy.api.base import OrgScopedMixin
 from marketplace.tenancy.roles import SETTINGS_EDITORS
 from marketplace.tenancy.selectors import access_api_key
@@ -68,12 +67,7 @@ class KeySpendLimitApi(OrgScopedMixin, APIView):
 
     def put(self, request, key_id):
         serializer = self.InputSerializer(data=request.data)
-        if not serializer.is_valid():
-            field, errors = next(iter(serializer.errors.items()))
-            raise InvalidRequest(
-                f"{field}: {errors[0]}",
-                param=None if field == "non_field_errors" else field,
-            )
+        serializer.is_valid(raise_exception=True)  # DRF's 400 with the fields, as tenancy's API
         data = serializer.validated_data
         limit_nanos = data.get("limit_nanos")
         if limit_nanos is None:
