@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 
 import orjson
 import psycopg
@@ -24,7 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 from billing.hotpath import Admission, Settlement
 from billing.hotpath import sql as statements
 from billing.hotpath.batching import BatchingWriter
-from billing.hotpath.rules import insufficient, period_starts
+from billing.hotpath.rules import insufficient
 from marketplace.errors import Conflict
 
 logger = logging.getLogger("billing.hotpath")
@@ -56,12 +55,10 @@ class PostgresWriter(BatchingWriter):
         pool_max: int = 4,
         window_ms: int = 3,
         max_batch: int = 500,
-        clock: Callable[[], datetime] | None = None,
     ):
         super().__init__(window_ms=window_ms, max_batch=max_batch)
         self._conninfo = conninfo
         self._pool_max = pool_max
-        self._clock = clock or (lambda: datetime.now(UTC))
         self._pool: AsyncConnectionPool | None = None
 
     @classmethod
@@ -90,13 +87,8 @@ class PostgresWriter(BatchingWriter):
             await self._pool.close()
             self._pool = None
 
-    def _time_params(self) -> dict:
-        now = self._clock()
-        return {"now": now, **period_starts(now)}
-
     async def _hold(self, admission: Admission) -> int:
         params = {
-            **self._time_params(),
             "request_id": admission.request_id,
             "org_id": admission.org_id,
             "key_id": admission.key_id,
@@ -110,8 +102,8 @@ class PostgresWriter(BatchingWriter):
             "is_byok": admission.is_byok,
             "provider_slug": admission.provider_slug,
             "input_nanos_per_m": admission.input_nanos_per_m,
+            "deadline_ms": round(admission.deadline_s * 1000),
         }
-        params["deadline"] = params["now"] + timedelta(seconds=admission.deadline_s)
         row = await self._execute_one(statements.HOLD, params, tries=_HOLD_TRIES)
         if row is None:  # no wallet at all
             raise insufficient(wallet_available=None, key_available=None,
@@ -123,28 +115,22 @@ class PostgresWriter(BatchingWriter):
         return granted
 
     async def _release(self, request_id: str) -> bool:
-        params = {**self._time_params(), "request_id": request_id}
-        row = await self._execute_one(statements.RELEASE, params, tries=_HOLD_TRIES)
+        row = await self._execute_one(statements.RELEASE, {"request_id": request_id},
+                                      tries=_HOLD_TRIES)
         return bool(row and row[0])
 
     async def _settle_batch(self, batch: Sequence[Settlement]) -> int:
-        now = self._clock()
         arrays: dict[str, list] = {name: [] for name, _ in statements.USAGE_COLUMNS}
         for s in batch:
             for name, _ in statements.USAGE_COLUMNS:
-                if name == "created_at":
-                    value = (
-                        datetime.fromtimestamp(s.created_at_epoch_ms / 1000, tz=UTC)
-                        if s.created_at_epoch_ms else now
-                    )
+                if name == "created_ms":
+                    value = s.created_at_epoch_ms
                 elif name == "attempts":
                     value = orjson.dumps(list(s.attempts)).decode()
                 else:
                     value = getattr(s, name)
                 arrays[name].append(value)
-        row = await self._execute_one(
-            statements.SETTLE_BATCH, {**self._time_params(), **arrays, "now": now}, tries=2
-        )
+        row = await self._execute_one(statements.SETTLE_BATCH, arrays, tries=2)
         return row[0] if row else 0
 
     async def _execute_one(self, query: str, params: dict, *, tries: int):

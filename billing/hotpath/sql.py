@@ -1,15 +1,18 @@
 """The hot path's SQL: one statement per hold, per release and per settlement batch.
 
-Each statement locks the wallet before the key's limit row (the ORM services' order), reads
-and writes in the same statement (never read-then-write across round trips) and carries the
-key limit's period rollover inline: `CASE period ...` picks the current period's start from
-the `day`/`week`/`month` parameters, and a row that started earlier has spent nothing yet.
+Each statement locks rows in the ORM services' order (hold, wallet, key limit), reads and
+writes in the same statement (never read-then-write across round trips) and carries the key
+limit's period rollover inline: a row whose period started before the current one has spent
+nothing yet. Time is the server's `now()`: no timestamp crosses the wire on the hot path
+(adapting datetimes costs more client CPU than the rest of a hold's parameters together).
 Semantics match billing/services/charging.py, which a test holds them to.
 """
 
-# The current period's start of a key-limit row `l`, from the bound period starts.
-_PERIOD_START = """CASE {l}.period WHEN 'day' THEN %(day)s::timestamptz
-        WHEN 'week' THEN %(week)s::timestamptz WHEN 'month' THEN %(month)s::timestamptz
+# The current period's start of a key-limit row `l`: calendar periods in UTC (ISO weeks start
+# on Monday), as billing.hotpath.rules.period_starts computes them for the ORM services.
+_PERIOD_START = """CASE {l}.period WHEN 'day' THEN date_trunc('day', now(), 'UTC')
+        WHEN 'week' THEN date_trunc('week', now(), 'UTC')
+        WHEN 'month' THEN date_trunc('month', now(), 'UTC')
         ELSE {l}.period_start END"""
 
 HOLD = f"""
@@ -34,11 +37,11 @@ WITH w AS (
     SELECT * FROM g WHERE granted >= %(min)s::bigint AND granted >= 0
 ), uw AS (
     UPDATE billing_wallet SET held_nanos = billing_wallet.held_nanos + ok.granted,
-        updated_at = %(now)s
+        updated_at = now()
     FROM ok WHERE billing_wallet.id = ok.wallet_id RETURNING 1
 ), uk AS (
     UPDATE billing_keyspendlimit SET held_nanos = billing_keyspendlimit.held_nanos + ok.granted,
-        spent_nanos = ok.spent, period_start = ok.current_start, updated_at = %(now)s
+        spent_nanos = ok.spent, period_start = ok.current_start, updated_at = now()
     FROM ok WHERE billing_keyspendlimit.id = ok.limit_id RETURNING 1
 ), ins AS (
     INSERT INTO billing_hold (request_id, org_id, api_key_id, amount_nanos, endpoint_id,
@@ -47,7 +50,7 @@ WITH w AS (
     SELECT %(request_id)s, %(org_id)s, %(key_id)s, ok.granted, %(endpoint_id)s, %(price_id)s,
         %(model_slug)s, %(prompt_upper_bytes)s, %(output_allowance_tokens)s, %(is_byok)s,
         CASE WHEN ok.limit_id IS NULL THEN 0 ELSE ok.granted END, %(provider_slug)s,
-        %(input_nanos_per_m)s, 'open', %(now)s, %(deadline)s
+        %(input_nanos_per_m)s, 'open', now(), now() + %(deadline_ms)s * interval '1 millisecond'
     FROM ok RETURNING 1
 )
 SELECT granted, wallet_available, key_available FROM g
@@ -56,19 +59,19 @@ SELECT granted, wallet_available, key_available FROM g
 # Close an open hold (`h`), charge nothing, release its reservations.
 RELEASE = f"""
 WITH h AS (
-    UPDATE billing_hold SET status = 'released', closed_at = %(now)s
+    UPDATE billing_hold SET status = 'released', closed_at = now()
     WHERE request_id = %(request_id)s AND status = 'open'
     RETURNING org_id, api_key_id, amount_nanos, key_held_nanos
 ), uw AS (
     UPDATE billing_wallet SET held_nanos = billing_wallet.held_nanos - h.amount_nanos,
-        updated_at = %(now)s
+        updated_at = now()
     FROM h WHERE billing_wallet.org_id = h.org_id RETURNING 1
 ), uk AS (
     UPDATE billing_keyspendlimit l SET
         spent_nanos = CASE WHEN l.period_start < {_PERIOD_START.format(l="l")} THEN 0
             ELSE l.spent_nanos END,
         period_start = {_PERIOD_START.format(l="l")},
-        held_nanos = GREATEST(l.held_nanos - h.key_held_nanos, 0), updated_at = %(now)s
+        held_nanos = GREATEST(l.held_nanos - h.key_held_nanos, 0), updated_at = now()
     FROM h WHERE l.api_key_id = h.api_key_id RETURNING 1
 )
 SELECT count(*) FROM h
@@ -77,7 +80,7 @@ SELECT count(*) FROM h
 # The usage record's columns that come from the settlement, in the arrays' order.
 USAGE_COLUMNS = (
     ("request_id", "text"),
-    ("created_at", "timestamptz"),
+    ("created_ms", "bigint"),  # epoch ms, 0 for now(); see SETTLE_BATCH
     ("requested_model", "text"),
     ("served_model", "text"),
     ("endpoint_id", "bigint"),
@@ -110,7 +113,7 @@ _UNNEST_NAMES = ", ".join(name for name, _ in USAGE_COLUMNS)
 # Columns copied as they are; org, key, charge, write-off and attempts are computed below.
 _COPIED = [
     name for name, _ in USAGE_COLUMNS
-    if name not in ("request_id", "charge_nanos", "write_off_nanos", "attempts")
+    if name not in ("request_id", "charge_nanos", "write_off_nanos", "attempts", "created_ms")
 ]
 
 # Settle a batch: close the open holds among them, cap each charge at its hold (overshoot to
@@ -119,7 +122,7 @@ SETTLE_BATCH = f"""
 WITH s AS (
     SELECT * FROM unnest({_UNNEST_ARGS}) AS s({_UNNEST_NAMES})
 ), h AS (
-    UPDATE billing_hold SET status = 'settled', closed_at = %(now)s
+    UPDATE billing_hold SET status = 'settled', closed_at = now()
     FROM s WHERE billing_hold.request_id = s.request_id AND billing_hold.status = 'open'
     RETURNING billing_hold.request_id, billing_hold.org_id, billing_hold.api_key_id,
         billing_hold.amount_nanos, billing_hold.key_held_nanos
@@ -129,7 +132,7 @@ WITH s AS (
     FROM h JOIN s ON s.request_id = h.request_id
 ), uw AS (
     UPDATE billing_wallet SET balance_nanos = billing_wallet.balance_nanos - a.charged,
-        held_nanos = billing_wallet.held_nanos - a.held, updated_at = %(now)s
+        held_nanos = billing_wallet.held_nanos - a.held, updated_at = now()
     FROM (SELECT org_id, sum(charged)::bigint AS charged, sum(amount_nanos)::bigint AS held
           FROM c GROUP BY org_id) a
     WHERE billing_wallet.org_id = a.org_id RETURNING 1
@@ -138,15 +141,17 @@ WITH s AS (
         spent_nanos = CASE WHEN l.period_start < {_PERIOD_START.format(l="l")} THEN 0
             ELSE l.spent_nanos END + a.charged,
         period_start = {_PERIOD_START.format(l="l")},
-        held_nanos = GREATEST(l.held_nanos - a.key_held, 0), updated_at = %(now)s
+        held_nanos = GREATEST(l.held_nanos - a.key_held, 0), updated_at = now()
     FROM (SELECT api_key_id, sum(charged)::bigint AS charged,
                  sum(key_held_nanos)::bigint AS key_held
           FROM c WHERE api_key_id IS NOT NULL GROUP BY api_key_id) a
     WHERE l.api_key_id = a.api_key_id RETURNING 1
 ), ins AS (
     INSERT INTO billing_usagerecord (request_id, org_id, api_key_id, charge_nanos,
-        write_off_nanos, attempts, {", ".join(_COPIED)})
+        write_off_nanos, attempts, created_at, {", ".join(_COPIED)})
     SELECT s.request_id, c.org_id, c.api_key_id, c.charged, c.written_off, s.attempts::jsonb,
+        CASE WHEN s.created_ms = 0 THEN now()
+            ELSE timestamptz 'epoch' + s.created_ms * interval '1 millisecond' END,
         {", ".join("s." + name for name in _COPIED)}
     FROM c JOIN s ON s.request_id = c.request_id
     ON CONFLICT (request_id) DO NOTHING RETURNING 1

@@ -37,6 +37,11 @@ def get_margin_table() -> MarginTable:
     )
 
 
+def get_usage_record(org_id: int, request_id: str) -> dict | None:
+    """One usage record of the org by request id, as plain values (None for another org's)."""
+    return UsageRecord.objects.filter(org_id=org_id, request_id=request_id).values().first()
+
+
 def get_key_spend_limit(org_id: int, key_id: int) -> KeySpendLimit | None:
     return KeySpendLimit.objects.filter(org_id=org_id, api_key_id=key_id).first()
 

@@ -32,6 +32,7 @@ from billing.pricing import MarginTable, cap_to_hold, compute_charge
 from billing.selectors.charging import get_margin_table
 
 logger = logging.getLogger(__name__)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def place_hold(admission: Admission, *, now: datetime | None = None) -> int:
@@ -161,9 +162,7 @@ def _settle_locked(settlement: Settlement, now: datetime) -> UsageRecord | None:
 def usage_fields(s: Settlement, now: datetime) -> dict:
     """The usage record's columns from a settlement (org and key come from the hold)."""
     created_at = (
-        datetime.fromtimestamp(s.created_at_epoch_ms / 1000, tz=UTC)
-        if s.created_at_epoch_ms
-        else now
+        _EPOCH + timedelta(milliseconds=s.created_at_epoch_ms) if s.created_at_epoch_ms else now
     )
     return {
         "created_at": created_at,
