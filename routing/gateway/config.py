@@ -39,6 +39,8 @@ class GatewayConfig:
     default_margin_bps: int
     byok_fee_bps: int
     provider_keys: dict
+    attempt_timeout_s: float
+    stream_idle_timeout_s: float
     limits: LimitConfig
 
     @classmethod
@@ -59,6 +61,8 @@ class GatewayConfig:
             default_margin_bps=int(get(settings, "MARGIN_DEFAULT_BPS", 550)),
             byok_fee_bps=int(get(settings, "BYOK_FEE_BPS", 500)),
             provider_keys=dict(get(settings, "PROVIDER_API_KEYS", {}) or {}),
+            attempt_timeout_s=float(get(settings, "GATEWAY_ATTEMPT_TIMEOUT_S", 60.0)),
+            stream_idle_timeout_s=float(get(settings, "GATEWAY_STREAM_IDLE_TIMEOUT_S", 60.0)),
             limits=LimitConfig(
                 key_rpm=get(settings, "GATEWAY_KEY_RPM", 600),
                 key_tpm=get(settings, "GATEWAY_KEY_TPM", 2_000_000),

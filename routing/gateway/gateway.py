@@ -47,7 +47,8 @@ class Gateway:
         self.redis = aioredis.Redis.from_url(config.redis_url) if config.redis_url else None
         self.limiter = Limiter(config.limits, self.redis)
         breakers = Breakers()
-        self.upstream = Upstream(Health(breakers))
+        self.upstream = Upstream(Health(breakers), attempt_timeout_s=config.attempt_timeout_s,
+                                 stream_idle_timeout_s=config.stream_idle_timeout_s)
         self.writer = create_writer()
         self._tasks: list[asyncio.Task] = []
         if self.redis is not None:
