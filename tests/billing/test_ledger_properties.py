@@ -136,11 +136,12 @@ class WalletMachine(RuleBasedStateMachine):
         assert wallet.balance_nanos + wallet.credit_limit_nanos + reversed_nanos >= 0
 
 
+@pytest.mark.timeout(400)
 def test_ledger_always_balances():
     run_state_machine_as_test(
         WalletMachine,
         settings=settings(
-            max_examples=25, stateful_step_count=25, deadline=None,
+            max_examples=15, stateful_step_count=25, deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )
