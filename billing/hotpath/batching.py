@@ -66,8 +66,11 @@ class BatchingWriter:
         return await self._hold(admission)
 
     async def settle(self, settlement: Settlement) -> None:
-        if self._wake is None:
-            raise RuntimeError("the hot-path writer is not started")
+        if self._task is None:
+            # Never raise into the request: the hold stays open and the sweep settles it.
+            logger.error("settle on a writer that is not running; hold %s left for the sweep",
+                         settlement.request_id)
+            return
         self._pending.append(settlement)
         self._wake.set()
 

@@ -30,6 +30,7 @@ from billing.models import Hold, HoldStatus, KeySpendLimit, UsageRecord, Wallet
 from billing.money import usage_cost_nanos
 from billing.pricing import MarginTable, cap_to_hold, compute_charge
 from billing.selectors.charging import get_margin_table
+from marketplace.errors import Conflict
 
 logger = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -73,6 +74,8 @@ def place_hold(admission: Admission, *, now: datetime | None = None) -> int:
                 period_start=period_start,
                 updated_at=now,
             )
+        if Hold.objects.filter(request_id=admission.request_id).exists():
+            raise Conflict("A hold for this request id already exists.")
         Hold.objects.create(
             request_id=admission.request_id,
             org_id=admission.org_id,

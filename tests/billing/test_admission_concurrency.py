@@ -11,6 +11,7 @@ import pytest
 
 from billing.hotpath.postgres import PostgresWriter, django_conninfo
 from billing.models import Hold, KeySpendLimit, UsageRecord, Wallet
+from billing.services.ledger import check_wallet_consistency, post_usage_records
 from marketplace.errors import InsufficientCredits
 from tests.billing.hotpath_support import admission, fund, settlement
 
@@ -59,6 +60,18 @@ def _charged():
     return sum(UsageRecord.objects.values_list("charge_nanos", flat=True))
 
 
+def _post_everything_and_check_the_ledger(org):
+    """B2's posting turns each usage record into ledger entries; the wallet must then agree."""
+    after = 0
+    while True:
+        batch = post_usage_records(batch_size=50, after_id=after)
+        after = batch.last_id
+        if batch.claimed < 50:
+            break
+    assert not UsageRecord.objects.filter(posted_at__isnull=True).exists()
+    assert check_wallet_consistency(org).ok
+
+
 def test_a_wallet_that_affords_33_admits_exactly_33(org, make_key):
     keys = [make_key(org) for _ in range(4)]
     # Credit limit included: balance 0, credit limit 33 admissions and a bit.
@@ -76,6 +89,7 @@ def test_a_wallet_that_affords_33_admits_exactly_33(org, make_key):
     assert wallet.balance_nanos == -_charged()  # the sum of charges is the balance change
     assert wallet.balance_nanos >= -wallet.credit_limit_nanos
     assert all(c <= COST for c in UsageRecord.objects.values_list("charge_nanos", flat=True))
+    _post_everything_and_check_the_ledger(org)
 
 
 def test_a_key_limit_that_affords_33_admits_exactly_33(org, make_key):
@@ -99,6 +113,7 @@ def test_a_key_limit_that_affords_33_admits_exactly_33(org, make_key):
     assert limit.spent_nanos <= limit.limit_nanos
     wallet = Wallet.objects.get(org=org)
     assert (wallet.balance_nanos, wallet.held_nanos) == (10**12 - _charged(), 0)
+    _post_everything_and_check_the_ledger(org)
 
 
 def test_partial_grants_never_overshoot_the_wallet(org, make_key):

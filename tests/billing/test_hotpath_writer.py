@@ -15,7 +15,7 @@ from django.utils import timezone
 from billing.hotpath import create_writer
 from billing.models import Hold, HoldStatus, KeySpendLimit, UsageRecord, Wallet
 from billing.services.charging import place_hold, release_hold, settle_hold
-from marketplace.errors import InsufficientCredits
+from marketplace.errors import Conflict, InsufficientCredits
 from tests.billing.hotpath_support import admission, fund, money_rows, settlement
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -200,3 +200,43 @@ def test_settle_does_not_wait_for_the_batch_window(org, make_key):
     assert UsageRecord.objects.count() == 20
     wallet = Wallet.objects.get(org=org)
     assert (wallet.balance_nanos, wallet.held_nanos) == (100_000 - 20 * 106, 0)
+
+
+def test_a_duplicate_request_id_is_a_conflict_and_holds_nothing_more(org, make_key):
+    key = make_key(org)
+    fund(org, 100_000)
+    adm = admission(org, key, want=1_000)
+    assert place_hold(adm) == 1_000
+    with pytest.raises(Conflict):
+        place_hold(adm)
+
+    async def go():
+        writer = create_writer(pool_max=1)
+        await writer.start()
+        try:
+            with pytest.raises(Conflict):
+                await writer.hold(adm)
+        finally:
+            await writer.close()
+
+    asyncio.run(go())
+    assert Wallet.objects.get(org=org).held_nanos == 1_000
+    assert Hold.objects.count() == 1
+
+
+def test_a_settlement_after_close_is_logged_not_raised(org, make_key, caplog):
+    key = make_key(org)
+    fund(org, 100_000)
+    adm = admission(org, key, want=1_000)
+
+    async def go():
+        writer = create_writer(pool_max=1)
+        await writer.start()
+        granted = await writer.hold(adm)
+        await writer.close()
+        await writer.settle(settlement(adm, granted, upstream=10))
+
+    with caplog.at_level(logging.ERROR, logger="billing.hotpath"):
+        asyncio.run(go())
+    assert adm.request_id in caplog.text
+    assert Hold.objects.get().status == HoldStatus.OPEN  # the sweep's to settle
