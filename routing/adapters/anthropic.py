@@ -242,6 +242,16 @@ class AnthropicStreamTranslator(StreamTranslator):
         self._tool_index: dict[int, int] = {}  # Anthropic block index -> OpenAI tool index
         self._usage_raw: dict[str, Any] = {}
 
+    def final_usage(self) -> Usage:
+        """Cut short before message_delta: message_start's input counts, our output count."""
+        if self.usage is None and "input_tokens" in self._usage_raw:
+            counted = super().final_usage()
+            usage = usage_from_anthropic({**self._usage_raw, "output_tokens": 0})
+            usage.completion_tokens = counted.completion_tokens
+            usage.estimated = True
+            return usage
+        return super().final_usage()
+
     def feed(self, event: str | None, data: bytes) -> list[dict[str, Any]]:
         payload = decode_json(data)
         if not isinstance(payload, dict):

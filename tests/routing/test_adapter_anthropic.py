@@ -184,3 +184,11 @@ def test_error_body_and_529():
     invalid = ADAPTER.translate_error(
         400, {}, b'{"type":"error","error":{"type":"invalid_request_error","message":"bad"}}')
     assert (invalid.retryable, invalid.message) == (False, "bad")
+
+
+def test_cut_stream_keeps_the_providers_input_counts():
+    cut = STREAM.split(b"event: content_block_stop")[0]  # ends after the thinking delta
+    translator, chunks = run_stream(ADAPTER, EP, cut, 4096)
+    assert translator.done is False
+    assert translator.final_usage() == Usage(prompt_tokens=125, completion_tokens=2,
+                                             cache_read_tokens=100, estimated=True)

@@ -164,3 +164,21 @@ def test_cancel_while_waiting_for_the_first_byte(sandbox):
             return len(upstream.session.connector._acquired)  # noqa: SLF001
         raise AssertionError("the stream call finished although it was cancelled")
     assert run(test) == 0
+
+
+def test_reset_mid_stream_on_the_anthropic_wire_ends_with_an_error_chunk(sandbox):
+    a = sandbox_endpoint(sandbox, "rs-anth", wire_format="anthropic",
+                         upstream_model_id="claude-sonnet-4-5")
+    sandbox.control.set_fault("rs-anth", reset_after_bytes=900)
+
+    async def test(upstream):
+        stream = await upstream.stream(request(stream=True), [a], **call_kwargs())
+        return stream, await drain(stream)
+    stream, chunks = run(test)
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert chunks[-1]["choices"][0]["finish_reason"] == "error"
+    assert stream.error.status == "reset" and stream.finish_reason == "error"
+    # message_start carried the input tokens; the output was cut short, so it is our count.
+    assert stream.usage.estimated is True
+    assert stream.usage.prompt_tokens == count_text(PROMPT)
+    assert stream.usage.completion_tokens == count_text(text_of(chunks))
