@@ -146,12 +146,20 @@ def _weighted_order(endpoints: list[EndpointView], prices: dict[int, tuple[int, 
     log(u)/w = log(u) * price^2, because u^(1/w) underflows for such small weights. Free
     endpoints count as a 1-nano price: they dominate but stay comparable.
     """
+    if len(endpoints) < 2:
+        return list(endpoints)
+    draw, log = rng.random, math.log
     keyed = []
     for endpoint in endpoints:
-        price = float(max(1, _blended(prices[endpoint.id])))
-        keyed.append((math.log(1.0 - rng.random()) * price * price, endpoint))
-    keyed.sort(key=lambda item: item[0], reverse=True)
+        prompt, completion = prices[endpoint.id]
+        price = float(prompt + completion) or 1.0
+        keyed.append((log(1.0 - draw()) * price * price, endpoint))
+    keyed.sort(key=_first, reverse=True)
     return [endpoint for _, endpoint in keyed]
+
+
+def _first(item: tuple[float, EndpointView]) -> float:
+    return item[0]
 
 
 def _sorted_by(how: str, endpoints: list[EndpointView], prices: dict[int, tuple[int, int]],
