@@ -240,3 +240,28 @@ def test_a_settlement_after_close_is_logged_not_raised(org, make_key, caplog):
         asyncio.run(go())
     assert adm.request_id in caplog.text
     assert Hold.objects.get().status == HoldStatus.OPEN  # the sweep's to settle
+
+
+def test_a_hold_from_yesterday_settles_into_todays_period(org, make_key):
+    key = make_key(org)
+    fund(org, 100_000)
+    yesterday = timezone.now() - timedelta(days=1)
+    KeySpendLimit.objects.create(org=org, api_key=key, limit_nanos=50_000, period="day",
+                                 spent_nanos=0, period_start=yesterday)
+    adm = admission(org, key, want=20_000)
+    place_hold(adm, now=yesterday)  # admitted just before midnight, settled after it
+    KeySpendLimit.objects.filter(api_key=key).update(spent_nanos=30_000)  # yesterday's spend
+
+    async def go():
+        writer = create_writer(pool_max=1)
+        await writer.start()
+        try:
+            await writer.settle(settlement(adm, 20_000, upstream=1_000))
+        finally:
+            await writer.close()
+
+    asyncio.run(go())
+    limit = KeySpendLimit.objects.get(api_key=key)
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    # Yesterday's 30_000 no longer counts; the charge lands in today's period.
+    assert (limit.spent_nanos, limit.held_nanos, limit.period_start) == (1_055, 0, today)
