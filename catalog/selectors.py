@@ -181,9 +181,14 @@ def get_endpoint_health(endpoint_ids: Iterable[int]) -> dict[int, dict[str, Heal
     return result
 
 
+def _storable(text: str | None) -> bool:
+    """False for text no catalog row can hold (PostgreSQL rejects NUL; slugs are short)."""
+    return text is not None and "\x00" not in text and len(text) <= 200
+
+
 def get_model(slug: str) -> Model:
     """A model by canonical slug; unknown slugs raise NotFound (404 on pages and API)."""
-    model = Model.objects.filter(slug=slug).first()
+    model = Model.objects.filter(slug=slug).first() if _storable(slug) else None
     if model is None:
         raise NotFound(f"Model {slug!r} not found.")
     return model
@@ -205,10 +210,9 @@ def list_endpoints(*, model_slug: str | None = None,
                    provider_slug: str | None = None) -> QuerySet[Endpoint]:
     qs = Endpoint.objects.select_related("model", "provider").order_by("model__slug",
                                                                       "provider__slug")
-    if model_slug:
-        qs = qs.filter(model__slug=model_slug)
-    if provider_slug:
-        qs = qs.filter(provider__slug=provider_slug)
+    for value, field in ((model_slug, "model__slug"), (provider_slug, "provider__slug")):
+        if value:
+            qs = qs.filter(**{field: value}) if _storable(value) else qs.none()
     return qs
 
 

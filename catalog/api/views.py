@@ -44,7 +44,8 @@ class CatalogApi(APIView):
 
 
 def _provider(slug: str) -> Provider:
-    provider = selectors.list_providers().filter(slug=slug).first()
+    provider = selectors.list_providers().filter(slug=slug).first() if "\x00" not in slug \
+        else None
     if provider is None:
         raise NotFound(f"Provider {slug!r} not found.")
     return provider
@@ -88,7 +89,7 @@ class ModelListApi(CatalogApi):
         qs = selectors.list_models()
         author = request.query_params.get("author")
         if author:
-            qs = qs.filter(author=author)
+            qs = qs.filter(author=author) if "\x00" not in author else qs.none()
         return self.paginate(request, qs, s.ModelOut)
 
     def post(self, request):

@@ -62,11 +62,19 @@ def test_management_key_reads_and_inference_key_is_refused(imported_catalog):
 
 
 @pytest.mark.parametrize("path", ["/models/nobody/nothing/", "/providers/nobody/",
-                                  "/endpoints/999999999/"])
+                                  "/endpoints/999999999/", "/models/openai/gpt-4o%00/"])
 def test_unknown_ids_are_404(member_client, path):
     response = member_client.get(f"{BASE}{path}")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_filters_that_no_row_can_match_give_empty_lists(member_client):
+    for query in ("/endpoints/?model=openai%00", "/endpoints/?provider=" + "p" * 300,
+                  "/models/?author=%00"):
+        response = member_client.get(f"{BASE}{query}")
+        assert response.status_code == 200
+        assert response.json()["count"] == 0
 
 
 def test_member_cannot_curate(member_client):
