@@ -58,11 +58,16 @@ class Health:
             stats.throughput_tps = _ewma(stats.throughput_tps, tps, alpha)
         self.breakers.record_success(endpoint_id)
 
-    def record_failure(self, endpoint_id: int) -> None:
+    def record_failure(self, endpoint_id: int, *, trips_breaker: bool = True) -> None:
+        """A failed attempt. A rate limit (`trips_breaker=False`) marks a recent outage, so
+        ranking prefers other endpoints for a while, but is no sign of a broken endpoint."""
         stats = self._stats.setdefault(endpoint_id, EndpointStats())
         stats.failures += 1
         stats.last_failure_at = self._clock()
-        self.breakers.record_failure(endpoint_id)
+        if trips_breaker:
+            self.breakers.record_failure(endpoint_id)
+        else:
+            self.breakers.release(endpoint_id)
 
     # Reads for the policy: cheap dict lookups, no I/O.
 

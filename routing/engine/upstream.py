@@ -210,7 +210,7 @@ class Upstream:
                 if not moves_on(failure):
                     health.breakers.record_success(endpoint.id)  # it answered; we were wrong
                     raise terminal_error(failure, slug, attempts)
-                health.record_failure(endpoint.id)
+                health.record_failure(endpoint.id, trips_breaker=failure.status != 429)
                 failures.append(failure)
                 wait = failure.retry_after_s
                 if waited or wait is None or wait > self.retry_after_cap_s \

@@ -54,3 +54,13 @@ def test_failures_and_successes_reach_the_breakers():
     assert breakers.acquire(9)
     health.record_success(9, latency_ms=100)
     assert health.breaker_allows(9) and breakers.acquire(9)
+
+
+def test_rate_limits_mark_an_outage_but_do_not_trip_the_breaker():
+    clock = Clock()
+    breakers = Breakers(BreakerConfig(consecutive_failures=2), clock=clock)
+    health = Health(breakers, clock=clock)
+    for _ in range(5):
+        health.record_failure(4, trips_breaker=False)
+    assert health.recent_outage(4) is True
+    assert health.breaker_allows(4) and breakers.state(4) == "closed"
