@@ -121,9 +121,12 @@ def _build_rows(now: dt.datetime) -> list[ModelRow]:
     return rows
 
 
-def list_model_rows(version: int) -> list[ModelRow]:
-    """Every active model with its providers and cheapest prices; cached per catalog version."""
-    key = f"catalog:model-rows:{version}"
+def list_model_rows(stamp: str | int) -> list[ModelRow]:
+    """Every active model with its providers and cheapest prices; cached per catalog stamp.
+
+    `stamp` is `get_catalog_stamp()` (or the bare version): any catalog write changes it.
+    """
+    key = f"catalog:model-rows:{stamp}"
     rows = cache.get(key)
     if rows is None:
         rows = _build_rows(timezone.now())

@@ -48,6 +48,18 @@ def get_catalog_version() -> int:
     return version or 0
 
 
+def get_catalog_stamp() -> str:
+    """The version and the time of its last bump, e.g. "42:1764124800123456": a cache key.
+
+    Unlike the bare counter it also changes when the database is replaced (a restore, a test
+    flush) and the counter starts again from the same number.
+    """
+    row = CatalogVersion.objects.filter(pk=1).values_list("version", "updated_at").first()
+    if row is None:
+        return "0:0"
+    return f"{row[0]}:{int(row[1].timestamp() * 1_000_000)}"
+
+
 def current_prices(at: dt.datetime | None = None,
                    endpoint_ids: Iterable[int] | None = None) -> dict[int, Price]:
     """The price version in force at `at` for each endpoint, in one query."""

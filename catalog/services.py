@@ -36,7 +36,8 @@ def bump_catalog_version() -> int:
     if not updated:
         row, created = CatalogVersion.objects.get_or_create(pk=1, defaults={"version": 1})
         if not created:
-            CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)
+            CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1,
+                                                       updated_at=timezone.now())
     return CatalogVersion.objects.values_list("version", flat=True).get(pk=1)
 
 

@@ -16,7 +16,7 @@ SORT_LABELS = {"name": "Name", "price": "Price: low to high", "-price": "Price: 
 
 
 def model_list(request):
-    rows = selectors.list_model_rows(selectors.get_catalog_version())
+    rows = selectors.list_model_rows(selectors.get_catalog_stamp())
     error, status = None, 200
     try:
         filters = selectors.parse_catalog_filters(request.GET)

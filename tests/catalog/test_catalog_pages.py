@@ -3,16 +3,10 @@
 import re
 
 import pytest
-from django.core.cache import cache
 
 from catalog import services
 from catalog.models import Endpoint, EndpointHealth
 from catalog.selectors import get_catalog_version
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
 
 
 def _slugs(response) -> list[str]:
