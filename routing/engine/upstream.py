@@ -34,6 +34,7 @@ from routing.health import Health
 from routing.types import Attempt, ChatRequest, Completion, Stream, UpstreamFailure
 
 T = TypeVar("T")
+USER_AGENT = "switchyard-gateway/0.1"  # some providers' firewalls refuse requests without one
 MaxTokensFor = Callable[[EndpointView], int]
 Credentials = Callable[[ProviderView], str | None]
 
@@ -61,7 +62,7 @@ class Upstream:
         # Timeouts are ours (per attempt and per request), so the session has none of its own.
         self._session = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=None),
-            raise_for_status=False, skip_auto_headers=("User-Agent",))
+            raise_for_status=False, headers={"user-agent": USER_AGENT})
 
     async def close(self) -> None:
         if self._session is not None:

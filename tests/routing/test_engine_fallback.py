@@ -39,6 +39,9 @@ def test_success_translates_body_and_usage(sandbox):
     sent = sandbox.control.requests("fb-ok")[-1]
     assert sent["body"]["model"] == "sandbox-model"
     assert sent["body"]["max_tokens"] == 64
+    headers = {k.lower(): v for k, v in sent["headers"].items()}
+    assert headers["user-agent"] == "switchyard-gateway/0.1"
+    assert headers["content-type"] == "application/json"
 
 
 def test_503_falls_back_to_the_next_provider(sandbox):
