@@ -186,5 +186,9 @@ def usage_payload(usage: Usage, charge: Charge) -> dict:
         "is_byok": False,
         "cost_details": {
             "upstream_inference_cost": orjson.Fragment(usd_text(charge.upstream_cost_nanos)),
+            "upstream_inference_prompt_cost": orjson.Fragment(
+                usd_text(charge.upstream_prompt_nanos)),
+            "upstream_inference_completions_cost": orjson.Fragment(
+                usd_text(charge.upstream_completion_nanos)),
         },
     }

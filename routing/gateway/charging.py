@@ -103,6 +103,9 @@ class Charge:
     byok_fee_nanos: int
     charge_nanos: int
     write_off_nanos: int
+    # The upstream cost's input and output parts (each rounded once; for `cost_details`).
+    upstream_prompt_nanos: int = 0
+    upstream_completion_nanos: int = 0
 
 
 def settle_charge(endpoint: EndpointView, usage: Usage, finish_reason: str | None, *,
@@ -111,20 +114,23 @@ def settle_charge(endpoint: EndpointView, usage: Usage, finish_reason: str | Non
     p = endpoint.price
     cached = usage.cache_read_tokens + usage.cache_write_tokens
     reasoning_priced = p.reasoning_nanos_per_m > 0
-    cost = usage_cost_nanos(
-        prompt_tokens=max(0, usage.prompt_tokens - cached),
-        completion_tokens=usage.completion_tokens - (usage.reasoning_tokens
-                                                     if reasoning_priced else 0),
-        cache_read_tokens=usage.cache_read_tokens,
-        cache_write_tokens=usage.cache_write_tokens,
-        reasoning_tokens=usage.reasoning_tokens if reasoning_priced else 0,
-        input_nanos_per_m=p.input_nanos_per_m,
-        output_nanos_per_m=p.output_nanos_per_m,
-        cache_read_nanos_per_m=p.cache_read_nanos_per_m or p.input_nanos_per_m,
-        cache_write_nanos_per_m=p.cache_write_nanos_per_m or p.input_nanos_per_m,
-        reasoning_nanos_per_m=p.reasoning_nanos_per_m,
-        request_nanos=p.request_nanos,
-    )
+    prompt = {
+        "prompt_tokens": max(0, usage.prompt_tokens - cached),
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "input_nanos_per_m": p.input_nanos_per_m,
+        "cache_read_nanos_per_m": p.cache_read_nanos_per_m or p.input_nanos_per_m,
+        "cache_write_nanos_per_m": p.cache_write_nanos_per_m or p.input_nanos_per_m,
+    }
+    completion = {
+        "completion_tokens": usage.completion_tokens - (usage.reasoning_tokens
+                                                        if reasoning_priced else 0),
+        "reasoning_tokens": usage.reasoning_tokens if reasoning_priced else 0,
+        "output_nanos_per_m": p.output_nanos_per_m,
+        "reasoning_nanos_per_m": p.reasoning_nanos_per_m,
+    }
+    # The record's cost rounds once over everything (billing.money's one rule).
+    cost = usage_cost_nanos(**prompt, **completion, request_nanos=p.request_nanos)
     # Zero-completion insurance, as OpenRouter: nothing out and an error or blank finish.
     waived = usage.completion_tokens == 0 and finish_reason in (None, "", "error")
     breakdown = compute_charge(cost, bps=bps, is_byok=is_byok, byok_fee_bps=byok_fee_bps,
@@ -132,7 +138,9 @@ def settle_charge(endpoint: EndpointView, usage: Usage, finish_reason: str | Non
     charge, write_off = cap_to_hold(breakdown.charge_nanos, breakdown.write_off_nanos,
                                     hold_nanos)
     return Charge(breakdown.upstream_cost_nanos, breakdown.margin_nanos,
-                  breakdown.byok_fee_nanos, charge, write_off)
+                  breakdown.byok_fee_nanos, charge, write_off,
+                  usage_cost_nanos(**prompt, output_nanos_per_m=0),
+                  usage_cost_nanos(**completion, input_nanos_per_m=0))
 
 
 def usd_text(nanos: int) -> bytes:
