@@ -1,0 +1,46 @@
+"""Staff views of tenancy rows. Keys and invitations are minted only through the services
+(their secrets exist only at creation), so the admin cannot add them, only inspect."""
+
+from django.contrib import admin
+
+from marketplace.tenancy.models import ApiKey, Invitation, Membership, Organization
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ("user",)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "created_at", "billing_email")
+    search_fields = ("name", "slug", "legal_name", "billing_email")
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "org", "role", "created_at")
+    list_filter = ("role",)
+    raw_id_fields = ("user", "org")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "org", "role", "created_at", "expires_at", "accepted_at", "revoked_at")
+    readonly_fields = ("token_hash",)
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("name", "prefix", "org", "scope", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("scope",)
+    search_fields = ("name", "prefix")
+    readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
+
+    def has_add_permission(self, request):
+        return False
