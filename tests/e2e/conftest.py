@@ -7,8 +7,8 @@ tests use it with `transactional_db` (it requests that itself) and create their 
 the public interfaces or before starting a server with `start_gateway_server`. The child never
 migrates: pytest-django already built the test database.
 
-`browser_page` is a fresh Playwright page (sync API) in Debian's Chromium, one browser per
-session and a new context per test. Tests that use it must be marked `browser`, so the suite
+`browser_page` is a fresh Playwright page (sync API) in Debian's Chromium, a new browser per
+test. Tests that use it must be marked `browser`, so the suite
 skips them with a reason where Chromium is absent.
 """
 
@@ -245,35 +245,30 @@ def live_gateway_server(start_gateway_server) -> LiveGatewayServer:
     return start_gateway_server()
 
 
-@pytest.fixture(scope="session")
-def _chromium():
-    """One headless Chromium for the session (Debian's package, never a downloaded build)."""
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls tests make
-    # between page actions are ordinary blocking calls, so Django's async guard must allow them.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-    )
-    yield browser
-    browser.close()
-    playwright.stop()
-
-
 @pytest.fixture
-def browser_page(request):
-    """A fresh Playwright Page (own context: cookies, storage) in headless Chromium.
+def browser_page(request, monkeypatch):
+    """A fresh Playwright Page in headless Chromium (Debian's package, never a downloaded build).
 
-    The test must carry `@pytest.mark.browser`; default timeouts are 15 s so a broken page fails
-    fast instead of hanging to the suite's timeout.
+    The test must carry `@pytest.mark.browser`. Playwright, the browser and its context live
+    for this test only: the sync API keeps an asyncio loop running in this thread while started,
+    which would break every later test that calls `asyncio.run`. Default timeouts are 15 s so a
+    broken page fails fast instead of hanging to the suite's timeout.
     """
     if request.node.get_closest_marker("browser") is None:
         pytest.fail("tests that use browser_page must be marked @pytest.mark.browser")
-    browser = request.getfixturevalue("_chromium")
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    context.close()
+    from playwright.sync_api import sync_playwright
+
+    # While Playwright's loop runs in this thread, the ORM calls a test makes between page
+    # actions are still plain blocking calls; Django's async guard must let them through.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()

@@ -1,5 +1,6 @@
 """The e2e harness itself: a real uvicorn child on the test database, seen from real Chromium."""
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -73,3 +74,19 @@ def test_child_serves_static_files_without_collectstatic(live_gateway_server):
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/css")
+
+
+@pytest.mark.browser
+def test_no_event_loop_is_left_running_after_a_browser_test(browser_page):
+    # Playwright's sync API runs a loop in this thread only while the fixture is active: later
+    # tests that call asyncio.run must not find one (the next test in this file checks).
+    browser_page.set_content("<p>ok</p>")
+
+    assert browser_page.text_content("p") == "ok"
+
+
+def test_asyncio_run_works_after_a_browser_test():
+    async def answer():
+        return 42
+
+    assert asyncio.run(answer()) == 42
