@@ -49,22 +49,29 @@ def get_key_spend_limit(org_id: int, key_id: int) -> KeySpendLimit | None:
 def get_key_usage(org_id: int, key_id: int, *, now: datetime | None = None) -> dict:
     """The calling key's limit and usage for `GET /v1/key`, in nanos.
 
-    `usage_nanos` is everything the key was ever charged; with a limit, `limit_remaining_nanos`
-    is the limit less this period's settled spend and open holds (never below zero).
+    `usage_nanos` is everything the key was ever charged (`_daily`/`_weekly`/`_monthly`: since
+    the UTC period start), `byok_usage*_nanos` the list cost of its BYOK requests; with a limit,
+    `limit_remaining_nanos` is the limit less this period's settled spend and open holds (never
+    below zero).
     """
     now = now or timezone.now()
     starts = period_starts(now)
-    usage = UsageRecord.objects.filter(org_id=org_id, api_key_id=key_id).aggregate(
-        total=Sum("charge_nanos"),
-        daily=Sum("charge_nanos", filter=Q(created_at__gte=starts["day"])),
-        weekly=Sum("charge_nanos", filter=Q(created_at__gte=starts["week"])),
-        monthly=Sum("charge_nanos", filter=Q(created_at__gte=starts["month"])),
-    )
+    byok = Q(is_byok=True)
+    windows = {
+        "": Q(),
+        "_daily": Q(created_at__gte=starts["day"]),
+        "_weekly": Q(created_at__gte=starts["week"]),
+        "_monthly": Q(created_at__gte=starts["month"]),
+    }
+    aggregates = {}
+    for suffix, window in windows.items():
+        aggregates[f"usage{suffix}_nanos"] = Sum("charge_nanos", filter=window)
+        # BYOK usage, as OpenRouter reports it: the list cost the caller's own account paid.
+        aggregates[f"byok_usage{suffix}_nanos"] = Sum("upstream_cost_nanos",
+                                                      filter=window & byok)
+    usage = UsageRecord.objects.filter(org_id=org_id, api_key_id=key_id).aggregate(**aggregates)
     result = {
-        "usage_nanos": usage["total"] or 0,
-        "usage_daily_nanos": usage["daily"] or 0,
-        "usage_weekly_nanos": usage["weekly"] or 0,
-        "usage_monthly_nanos": usage["monthly"] or 0,
+        **{name: value or 0 for name, value in usage.items()},
         "limit_nanos": None,
         "limit_period": None,
         "limit_remaining_nanos": None,

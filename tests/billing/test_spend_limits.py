@@ -146,16 +146,25 @@ def test_key_usage_and_org_credits(org, make_key):
     assert usage == {
         "usage_nanos": a.charge_nanos, "usage_daily_nanos": a.charge_nanos,
         "usage_weekly_nanos": a.charge_nanos, "usage_monthly_nanos": a.charge_nanos,
+        "byok_usage_nanos": 0, "byok_usage_daily_nanos": 0, "byok_usage_weekly_nanos": 0,
+        "byok_usage_monthly_nanos": 0,
         "limit_nanos": 9_000_000, "limit_period": "week",
         # The stale 8_000_000 belonged to an earlier week.
         "period_spent_nanos": a.charge_nanos, "held_nanos": 1_000_000,
         "limit_remaining_nanos": 9_000_000 - a.charge_nanos - 1_000_000,
     }
     assert get_key_usage(org.pk, other_key.pk)["limit_nanos"] is None
+    byok_adm = admission(org, other_key, want=1_000_000, is_byok=True)
+    settle_hold(settlement(byok_adm, place_hold(byok_adm), upstream=400_000, byok=True,
+                           created_at_epoch_ms=0))
+    other = get_key_usage(org.pk, other_key.pk)
+    assert (other["byok_usage_nanos"], other["byok_usage_monthly_nanos"]) == (400_000, 400_000)
+    assert other["usage_nanos"] == b.charge_nanos + 20_000  # the 5% BYOK fee
+    b_fee = 20_000
     credits = get_org_credits(org.pk)
     assert credits == {
         "total_credits_nanos": 75_000_000,
-        "total_usage_nanos": a.charge_nanos + b.charge_nanos,
-        "balance_nanos": 75_000_000 - a.charge_nanos - b.charge_nanos,
+        "total_usage_nanos": a.charge_nanos + b.charge_nanos + b_fee,
+        "balance_nanos": 75_000_000 - a.charge_nanos - b.charge_nanos - b_fee,
         "held_nanos": 1_000_000,
     }
