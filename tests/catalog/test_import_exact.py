@@ -23,7 +23,7 @@ def test_every_imported_price_is_the_source_decimal_exactly_or_a_listed_rounding
     rounded = {(r["source_value"], r["nanos"]) for r in fixture["header"]["rounded"]}
     rows = {(e["model"], e["provider"]): e for e in fixture["endpoints"]}
     rows.update({(e["model"], e["provider"]): e for e in fixture["sandbox"]["endpoints"]})
-    exact = noisy = 0
+    exact, used_roundings = 0, set()
     prices = Price.objects.select_related("endpoint__model", "endpoint__provider")
     assert prices.count() == len(rows)
     for price in prices:
@@ -44,10 +44,10 @@ def test_every_imported_price_is_the_source_decimal_exactly_or_a_listed_rounding
                 assert len(source.as_tuple().digits) >= 15, "only float noise may be rounded"
                 assert stored == int(expected.quantize(Decimal(1), rounding=ROUND_HALF_UP))
                 assert (sources[field], stored) in rounded, (row["source_key"], field)
-                noisy += 1
+                used_roundings.add((sources[field], stored))
     assert exact > 900
-    # Every listed rounding is needed by some imported price (noisy counts sandbox copies too).
-    assert len(rounded) <= noisy
+    # The header lists exactly the roundings the imported prices needed, no more.
+    assert used_roundings == rounded
     assert len(fixture["header"]["rounded"]) == 21
 
 
