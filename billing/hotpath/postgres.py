@@ -32,6 +32,8 @@ logger = logging.getLogger("billing.hotpath")
 # server aborts one statement, which changed nothing, so trying again is safe.
 _RETRYABLE = (errors.DeadlockDetected, errors.SerializationFailure)
 _HOLD_TRIES = 3
+_DJANGO_ONLY_OPTIONS = {"pool", "isolation_level", "server_side_binding", "assume_role",
+                        "cursor_factory", "prepare_threshold"}
 
 
 def django_conninfo(alias: str = "default") -> str:
@@ -44,6 +46,10 @@ def django_conninfo(alias: str = "default") -> str:
         "host": conf.get("HOST"),
         "port": str(conf.get("PORT") or ""),
     }
+    # libpq options given in OPTIONS (sslmode, connect_timeout, ...), not Django's own keys.
+    for name, value in conf.get("OPTIONS", {}).items():
+        if name not in _DJANGO_ONLY_OPTIONS and isinstance(value, str | int):
+            parts[name] = str(value)
     return make_conninfo(**{k: v for k, v in parts.items() if v})
 
 
