@@ -3,8 +3,8 @@
 These are the reference semantics of the gateway's hot-path writer (billing/hotpath): the writer
 does the same in one SQL statement each (and batches settlements), and a test holds the two to
 the same rows for the same inputs. The embedded SQLite writer runs these very functions in its
-one thread. Each verb is one transaction; the wallet row is locked before the key's limit row,
-in that order everywhere, so concurrent verbs cannot deadlock on each other.
+one thread. Each verb is one transaction, locking rows in one order everywhere (hold, wallet,
+key limit; the SQL statements too), so the verbs do not deadlock one another.
 
 Money moves here as the hot path defines it: settlement debits `Wallet.balance_nanos` and
 releases the hold from `held_nanos` in the same transaction as the usage record; the ledger
