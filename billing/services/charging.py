@@ -3,8 +3,8 @@
 These are the reference semantics of the gateway's hot-path writer (billing/hotpath): the writer
 does the same in one SQL statement each (and batches settlements), and a test holds the two to
 the same rows for the same inputs. The embedded SQLite writer runs these very functions in its
-one thread. Each verb is one transaction, locking rows in one order everywhere (hold, wallet,
-key limit; the SQL statements too), so the verbs do not deadlock one another.
+one thread. Each verb is one transaction, locking rows in one order (hold, wallet, key limit);
+the SQL statements aim for the same order and retry the rare deadlock the server reports.
 
 Money moves here as the hot path defines it: settlement debits `Wallet.balance_nanos` and
 releases the hold from `held_nanos` in the same transaction as the usage record; the ledger
