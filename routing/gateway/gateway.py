@@ -25,6 +25,7 @@ from routing.gateway.config import GatewayConfig
 from routing.gateway.context import RequestContext
 from routing.gateway.http import ClientDisconnected, send_error
 from routing.gateway.limits import Limiter
+from routing.gateway.resp import RespClient
 from routing.gateway.snapshot import SnapshotHolder
 from routing.health import Health
 
@@ -45,7 +46,8 @@ class Gateway:
         self.catalog = SnapshotHolder(self.db_executor, config.sandbox_base_url,
                                       config.snapshot_poll_s)
         self.redis = aioredis.Redis.from_url(config.redis_url) if config.redis_url else None
-        self.limiter = Limiter(config.limits, self.redis)
+        self.limiter = Limiter(config.limits,
+                               RespClient(config.redis_url) if config.redis_url else None)
         breakers = Breakers()
         self.upstream = Upstream(Health(breakers), attempt_timeout_s=config.attempt_timeout_s,
                                  stream_idle_timeout_s=config.stream_idle_timeout_s)
@@ -75,7 +77,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.last_used.flush()
-        await self.limiter.flush_tokens()
+        await self.limiter.close()
         await self.upstream.close()
         await self.writer.close()
         if self.redis is not None:

@@ -11,12 +11,14 @@ are batched off the request path.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
 
 from marketplace.errors import RateLimited
 from routing.gateway.config import LimitConfig
+from routing.gateway.resp import RedisReplyError, RespClient
 
 log = logging.getLogger(__name__)
 WINDOW_S = 60
@@ -35,6 +37,7 @@ if kr == 1 then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
 if orr == 1 then redis.call('EXPIRE', KEYS[2], ARGV[5]) end
 return {0, tonumber(ARGV[1]) - kr, tonumber(ARGV[2]) - orr}
 """
+ADMIT_SHA = hashlib.sha1(ADMIT_LUA.encode()).hexdigest()  # noqa: S324  (Redis names scripts so)
 
 _WHICH = {1: ("key", "requests"), 2: ("org", "requests"), 3: ("key", "tokens"),
           4: ("org", "tokens")}
@@ -69,12 +72,16 @@ def _refusal(which: int, limits: tuple[int, int, int, int], reset_epoch: int) ->
 
 
 class Limiter:
-    """`await admit(key_id, org_id)` raises RateLimited (429) or counts the request."""
+    """`await admit(key_id, org_id)` raises RateLimited (429) or counts the request.
 
-    def __init__(self, config: LimitConfig, redis=None, flush_s: float = 0.25):
+    With Redis unreachable it degrades to this process's own counters (logged) rather than
+    refusing every request: limits protect providers, they must not take the API down.
+    """
+
+    def __init__(self, config: LimitConfig, redis: RespClient | None = None,
+                 flush_s: float = 0.25):
         self._config = config
         self._redis = redis
-        self._script = redis.register_script(ADMIT_LUA) if redis is not None else None
         self._local: dict[str, int] = {}
         self._local_window = 0
         self._pending_tokens: dict[str, int] = {}
@@ -90,14 +97,28 @@ class Limiter:
         names = _names(window, key_id, org_id)
         limits = self._limits(key_id, org_id)
         reset_epoch = (window + 1) * WINDOW_S
-        if self._script is None:
+        if self._redis is None:
             which = self._admit_local(names, limits)
         else:
-            which, _, _ = await self._script(
-                keys=[names.key_rpm, names.org_rpm, names.key_tpm, names.org_tpm],
-                args=[*limits, WINDOW_S + 5])
+            try:
+                which = await self._admit_redis(names, limits)
+            except (OSError, TimeoutError, RedisReplyError):
+                log.warning("rate limiter cannot reach Redis; counting in-process",
+                            exc_info=True)
+                which = self._admit_local(names, limits)
         if which:
             raise _refusal(which, limits, reset_epoch)
+
+    async def _admit_redis(self, names: Window, limits: tuple[int, int, int, int]) -> int:
+        keys = (names.key_rpm, names.org_rpm, names.key_tpm, names.org_tpm)
+        try:
+            reply = await self._redis.call("EVALSHA", ADMIT_SHA, 4, *keys, *limits,
+                                           WINDOW_S + 5)
+        except RedisReplyError as exc:
+            if "NOSCRIPT" not in str(exc):
+                raise
+            reply = await self._redis.call("EVAL", ADMIT_LUA, 4, *keys, *limits, WINDOW_S + 5)
+        return reply[0]
 
     def _admit_local(self, names: Window, limits: tuple[int, int, int, int]) -> int:
         counters = self._local
@@ -128,12 +149,12 @@ class Limiter:
         if not self._pending_tokens or self._redis is None:
             return
         pending, self._pending_tokens = self._pending_tokens, {}
+        call = self._redis.call
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for name, tokens in pending.items():
-                    pipe.incrby(name, tokens)
-                    pipe.expire(name, WINDOW_S + 5)
-                await pipe.execute()
+            # Issued back to back on one connection: Redis pipelines them.
+            await asyncio.gather(*(call(*command) for name, tokens in pending.items()
+                                   for command in (("INCRBY", name, tokens),
+                                                   ("EXPIRE", name, WINDOW_S + 5))))
         except Exception:  # limits degrade to request counts while Redis is away
             log.warning("could not flush token counts to Redis", exc_info=True)
 
@@ -141,3 +162,8 @@ class Limiter:
         while True:
             await asyncio.sleep(self._flush_s)
             await self.flush_tokens()
+
+    async def close(self) -> None:
+        await self.flush_tokens()
+        if self._redis is not None:
+            self._redis.close()
