@@ -1,7 +1,10 @@
 """The management REST API under /api/v1/: session and management-key auth, roles, payloads."""
 
+import datetime as dt
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from marketplace.tenancy.keys import hash_api_key
@@ -136,6 +139,13 @@ def test_revoked_management_key_gets_401():
     owner = member(Role.OWNER)
     key, plaintext = api_key(owner.org, scope="management")
     assert session_client(owner).post(f"/api/v1/keys/{key.pk}/revoke/").status_code == 200
+    assert key_client(plaintext).get("/api/v1/keys/").status_code == 401
+
+
+def test_expired_management_key_gets_401():
+    owner = member(Role.OWNER)
+    key, plaintext = api_key(owner.org, scope="management")
+    ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     assert key_client(plaintext).get("/api/v1/keys/").status_code == 401
 
 
