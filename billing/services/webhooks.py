@@ -22,6 +22,11 @@ from billing.services.topups import top_up_nanos
 logger = logging.getLogger(__name__)
 
 
+class RetryLater(Exception):
+    """A valid event that arrived before the one it depends on (a refund before the payment's
+    success): answer non-2xx so Stripe redelivers it later, and write nothing now."""
+
+
 def handle_event(event: dict) -> str:
     """Apply one verified Stripe event; return a short outcome for the response and logs."""
     kind = event.get("type", "")
@@ -98,8 +103,10 @@ def _payment_failed(intent: dict) -> str:
 def _charge_refunded(charge: dict) -> str:
     with transaction.atomic():
         top_up = _top_up_for(charge.get("payment_intent"), lock=True)
-        if top_up is None or top_up.status != TopUpStatus.SUCCEEDED:
+        if top_up is None:
             return "unknown_intent"
+        if top_up.status != TopUpStatus.SUCCEEDED:
+            raise RetryLater("refund before the payment was credited")
         refunded = min(int(charge.get("amount_refunded") or 0), top_up.amount_cents)
         if refunded <= top_up.refunded_cents:
             return "duplicate"
@@ -117,8 +124,10 @@ def _dispute_created(dispute: dict) -> str:
             top_up = TopUp.objects.select_for_update().filter(
                 charge_id=dispute.get("charge") or "-"
             ).first()
-        if top_up is None or top_up.status != TopUpStatus.SUCCEEDED:
+        if top_up is None:
             return "unknown_intent"
+        if top_up.status != TopUpStatus.SUCCEEDED:
+            raise RetryLater("dispute before the payment was credited")
         amount = min(int(dispute.get("amount") or 0), top_up.amount_cents)
         if amount <= 0:
             return "ignored"

@@ -1,7 +1,8 @@
 """`POST /billing/stripe/webhook/`: verify Stripe's signature, then apply the event.
 
 A bad signature or a stale timestamp answers 400 and writes nothing. A verified event we do
-not act on answers 200 so Stripe stops retrying it.
+not act on answers 200 so Stripe stops retrying it; one that arrived before the payment it
+reverses answers 409, so Stripe delivers it again later.
 """
 
 import logging
@@ -11,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from billing import stripe_client
-from billing.services.webhooks import handle_event
+from billing.services.webhooks import RetryLater, handle_event
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,11 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     except stripe_client.WebhookRejected:
         logger.warning("rejected a Stripe webhook with a bad signature or timestamp")
         return JsonResponse({"error": "invalid signature"}, status=400)
-    outcome = handle_event(event)
+    try:
+        outcome = handle_event(event)
+    except RetryLater as exc:
+        # Stripe redelivers non-2xx answers with backoff; by then the payment is credited.
+        logger.info("stripe event %s deferred: %s", event.get("type"), exc)
+        return JsonResponse({"received": False, "retry": True}, status=409)
     logger.info("stripe event %s: %s", event.get("type"), outcome)
     return JsonResponse({"received": True, "outcome": outcome})

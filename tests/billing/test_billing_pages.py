@@ -91,3 +91,20 @@ def test_usage_page_filters(org, member_client, charge_request):
     client = member_client(org, "finance")
     page = client.get("/billing/usage/", {"provider": "sandbox-google"}).content.decode()
     assert "google/gemini" in page and "openai/gpt-4o" not in page
+
+
+def test_receipts_for_credited_top_ups(org, make_org, member_client):
+    from billing.models import TopUp
+    from billing.services.webhooks import handle_event
+
+    top_up = TopUp.objects.create(org=org, payment_intent_id="pi_receipt", amount_cents=4_250)
+    handle_event({"type": "payment_intent.succeeded", "data": {"object": {
+        "id": "pi_receipt", "amount": 4_250, "currency": "usd", "status": "succeeded",
+        "metadata": {"org_id": str(org.pk)}, "latest_charge": "ch_r"}}})
+    client = member_client(org, "finance")
+    html = client.get(f"/billing/wallet/top-ups/{top_up.pk}/receipt/").content.decode()
+    assert "$42.50" in html and "pi_receipt" in html
+    pdf = client.get(f"/billing/wallet/top-ups/{top_up.pk}/receipt/", {"format": "pdf"})
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    outsider = member_client(make_org(), "owner")
+    assert outsider.get(f"/billing/wallet/top-ups/{top_up.pk}/receipt/").status_code == 404

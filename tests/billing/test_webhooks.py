@@ -68,12 +68,16 @@ def test_each_payment_is_credited_once_however_often_and_in_whatever_order(
 
 def test_refunds_and_disputes_post_reversals_once(org, stripe_on, send_event):
     top_up, pi = paid_intent(stripe_on, org, 5_000)
-    send_event("payment_intent.succeeded", pi)
     charge_id = pi["latest_charge"] if isinstance(pi["latest_charge"], str) else (
         pi["latest_charge"]["id"])
     refund_30 = {"id": charge_id, "object": "charge", "payment_intent": pi["id"],
                  "amount": 5_000, "amount_refunded": 3_000}
     refund_40 = {**refund_30, "amount_refunded": 4_000}
+    # A refund that overtakes the payment's success is deferred (Stripe retries), not lost.
+    early = send_event("charge.refunded", refund_30)
+    assert early.status_code == 409
+    assert balance(org) == 0 and not LedgerTransaction.objects.exists()
+    send_event("payment_intent.succeeded", pi)
 
     # Cumulative refund events, late and repeated: the wallet loses exactly $40 once.
     for charge in (refund_40, refund_30, refund_40, refund_30):
