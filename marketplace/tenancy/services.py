@@ -263,7 +263,7 @@ def create_api_key(
             continue
     else:
         raise Conflict("Could not mint a unique key; try again.")
-    logger.info("api key %s (%s) created in org %s", key.pk, prefix, org.pk)
+    logger.info("api key %s created in org %s", key.pk, org.pk)
     return key, plaintext
 
 
