@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
-import importlib.util
 import io
 import json
 import os
@@ -67,30 +66,22 @@ def _http_answers(url: str) -> bool:
         return False
 
 
-def prepare_database() -> dict | None:
-    """Migrate, import the catalog and seed the demo org; return seed_demo's JSON (or None)."""
+def prepare_database() -> dict:
+    """Migrate, import the catalog and seed the demo org; return seed_demo's JSON."""
     import django
-    from django.core.management import call_command, get_commands
-
-    django.setup()
-    available = get_commands()
-    log("migrating the database")
-    call_command("migrate", interactive=False, verbosity=0)
-    if "import_catalog" in available:
-        log("importing the catalog")
-        call_command("import_catalog", verbosity=0)
-    else:
-        log("skipping the catalog import: the import_catalog command does not exist yet")
-    demo = None
-    if "seed_demo" in available:
-        log("seeding the demo organization")
-        out = io.StringIO()
-        call_command("seed_demo", "--json", stdout=out)
-        demo = json.loads(out.getvalue().strip().splitlines()[-1])
-    else:
-        log("skipping the demo seed: the seed_demo command does not exist yet")
+    from django.core.management import call_command
     from django.db import connections
 
+    django.setup()
+    log("migrating the database")
+    call_command("migrate", interactive=False, verbosity=0)
+    log("importing the catalog")
+    call_command("import_catalog", verbosity=0)
+    log("seeding the demo organization")
+    out = io.StringIO()
+    call_command("seed_demo", "--json", stdout=out)
+    demo = json.loads(out.getvalue().strip().splitlines()[-1])
+    # The database is handed to the children now; this process keeps no connection open.
     connections.close_all()
     return demo
 
@@ -100,15 +91,12 @@ def start_children(port: int, sandbox_port: int, env: dict) -> list[tuple[str, s
     common = {"cwd": REPO_ROOT, "env": env, "stdin": subprocess.DEVNULL,
               "preexec_fn": _die_with_parent}
     try:
-        if importlib.util.find_spec("routing.sandbox.__main__") is not None:
-            log(f"starting the sandbox providers on 127.0.0.1:{sandbox_port}")
-            sandbox = subprocess.Popen(
-                [sys.executable, "-m", "routing.sandbox", "--port", str(sandbox_port)], **common
-            )
-            children.append(("sandbox", sandbox))
-            _wait_for(lambda: _port_in_use(sandbox_port), "the sandbox", sandbox)
-        else:
-            log("skipping the sandbox providers: routing.sandbox does not exist yet")
+        log(f"starting the sandbox providers on 127.0.0.1:{sandbox_port}")
+        sandbox = subprocess.Popen(
+            [sys.executable, "-m", "routing.sandbox", "--port", str(sandbox_port)], **common
+        )
+        children.append(("sandbox", sandbox))
+        _wait_for(lambda: _port_in_use(sandbox_port), "the sandbox", sandbox)
         log(f"starting uvicorn on 127.0.0.1:{port}")
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "marketplace.asgi:application",
@@ -137,19 +125,18 @@ def stop_children(children: list[tuple[str, subprocess.Popen]]) -> None:
             process.wait()
 
 
-def print_banner(port: int, demo: dict | None) -> None:
-    url = (demo or {}).get("dashboard_url") or f"http://127.0.0.1:{port}/"
-    lines = ["", "Switchyard is running.", f"  Dashboard:  {url}"]
-    if demo:
-        lines += [
-            f"  Login:      {demo['email']} / {demo['password']}",
-            f"  API key:    {demo['api_key']}",
-            f"  Try it:     curl -H 'Authorization: Bearer {demo['api_key']}' "
-            f"http://127.0.0.1:{port}/v1/models",
-        ]
-    else:
-        lines.append("  (no demo organization: seed_demo is not available yet)")
-    lines += ["Press Ctrl-C to stop.", ""]
+def print_banner(port: int, demo: dict) -> None:
+    lines = [
+        "",
+        "Switchyard is running.",
+        f"  Dashboard:  {demo.get('dashboard_url') or f'http://127.0.0.1:{port}/'}",
+        f"  Login:      {demo['email']} / {demo['password']}",
+        f"  API key:    {demo['api_key']}",
+        f"  Try it:     curl -H 'Authorization: Bearer {demo['api_key']}' "
+        f"http://127.0.0.1:{port}/v1/models",
+        "Press Ctrl-C to stop.",
+        "",
+    ]
     print("\n".join(lines), flush=True)
 
 
