@@ -163,7 +163,8 @@ def parse_catalog_filters(params) -> CatalogFilters:
     if sort not in SORTS:
         raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}.", param="sort")
     raw_context = get("min_context")
-    if raw_context and not (raw_context.isdigit() and int(raw_context) <= MAX_CONTEXT):
+    if raw_context and not (raw_context.isascii() and raw_context.isdigit()
+                            and int(raw_context) <= MAX_CONTEXT):
         raise InvalidRequest("min_context must be a whole number of tokens.",
                              param="min_context")
     q = get("q")

@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from catalog import services
 from catalog.models import Endpoint, EndpointHealth
@@ -114,3 +116,17 @@ def test_list_cache_is_invalidated_by_a_catalog_change(imported_catalog, client)
     html = client.get("/models?q=openai/gpt-4o&sort=price").content.decode()
     row = re.search(r'<tr data-slug="openai/gpt-4o">(.*?)</tr>', html, re.S).group(1)
     assert "$1.23" in row and "$9.00" in row
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=st.dictionaries(
+    st.sampled_from(["q", "provider", "author", "modality", "capability", "min_context",
+                     "min_price", "max_price", "sort"]),
+    st.text(max_size=40) | st.sampled_from(["²", "５", "1e9", "-0", "0x10", "Infinity",
+                                            "1_000", " 3 ", "vision", "price"]),
+))
+def test_any_query_string_is_a_page_or_a_400_never_a_500(imported_catalog, client, params):
+    response = client.get("/models", params)
+
+    assert response.status_code in (200, 400)
