@@ -4,6 +4,7 @@ One view per resource; each write parses with an input serializer, calls one ser
 answers with the output serializer. Unknown slugs and ids answer 404.
 """
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import LimitOffsetPagination
@@ -31,6 +32,14 @@ class CatalogAccess(BasePermission):
         if request.method in SAFE_METHODS:
             return True
         return bool(getattr(request.user, "is_staff", False))
+
+
+def _doc(operation_id: str, response, request=None, parameters=None):
+    return extend_schema(operation_id=operation_id, request=request, responses=response,
+                         parameters=parameters, tags=["catalog"])
+
+
+PAGE = [OpenApiParameter("limit", int), OpenApiParameter("offset", int)]
 
 
 class CatalogApi(APIView):
@@ -65,18 +74,22 @@ def _valid(serializer_class, data, *, partial=False) -> dict:
 
 
 class ProviderListApi(CatalogApi):
+    @_doc("catalog_providers_list", s.ProviderOut(many=True), parameters=PAGE)
     def get(self, request):
         return self.paginate(request, selectors.list_providers(), s.ProviderOut)
 
+    @_doc("catalog_providers_create", s.ProviderOut, s.ProviderIn)
     def post(self, request):
         provider = services.create_provider(**_valid(s.ProviderIn, request.data))
         return Response(s.ProviderOut(provider).data, status=status.HTTP_201_CREATED)
 
 
 class ProviderDetailApi(CatalogApi):
+    @_doc("catalog_providers_get", s.ProviderOut)
     def get(self, request, slug):
         return Response(s.ProviderOut(_provider(slug)).data)
 
+    @_doc("catalog_providers_update", s.ProviderOut, s.ProviderIn)
     def patch(self, request, slug):
         provider = _provider(slug)
         data = _valid(s.ProviderIn, request.data, partial=True)
@@ -85,6 +98,8 @@ class ProviderDetailApi(CatalogApi):
 
 
 class ModelListApi(CatalogApi):
+    @_doc("catalog_models_list", s.ModelOut(many=True),
+          parameters=[*PAGE, OpenApiParameter("author", str)])
     def get(self, request):
         qs = selectors.list_models()
         author = request.query_params.get("author")
@@ -92,15 +107,18 @@ class ModelListApi(CatalogApi):
             qs = qs.filter(author=author) if "\x00" not in author else qs.none()
         return self.paginate(request, qs, s.ModelOut)
 
+    @_doc("catalog_models_create", s.ModelOut, s.ModelIn)
     def post(self, request):
         model = services.create_model(**_valid(s.ModelIn, request.data))
         return Response(s.ModelOut(model).data, status=status.HTTP_201_CREATED)
 
 
 class ModelDetailApi(CatalogApi):
+    @_doc("catalog_models_get", s.ModelOut)
     def get(self, request, author, slug):
         return Response(s.ModelOut(selectors.get_model(f"{author}/{slug}")).data)
 
+    @_doc("catalog_models_update", s.ModelOut, s.ModelIn)
     def patch(self, request, author, slug):
         model = selectors.get_model(f"{author}/{slug}")
         data = _valid(s.ModelIn, request.data, partial=True)
@@ -109,11 +127,14 @@ class ModelDetailApi(CatalogApi):
 
 
 class EndpointListApi(CatalogApi):
+    @_doc("catalog_endpoints_list", s.EndpointOut(many=True),
+          parameters=[*PAGE, OpenApiParameter("model", str), OpenApiParameter("provider", str)])
     def get(self, request):
         qs = selectors.list_endpoints(model_slug=request.query_params.get("model"),
                                       provider_slug=request.query_params.get("provider"))
         return self.paginate(request, qs, s.EndpointOut)
 
+    @_doc("catalog_endpoints_create", s.EndpointOut, s.EndpointIn)
     def post(self, request):
         data = _valid(s.EndpointIn, request.data)
         model = selectors.get_model(data.pop("model"))
@@ -123,9 +144,11 @@ class EndpointListApi(CatalogApi):
 
 
 class EndpointDetailApi(CatalogApi):
+    @_doc("catalog_endpoints_get", s.EndpointOut)
     def get(self, request, endpoint_id):
         return Response(s.EndpointOut(_endpoint(endpoint_id)).data)
 
+    @_doc("catalog_endpoints_update", s.EndpointOut, s.EndpointUpdateIn)
     def patch(self, request, endpoint_id):
         endpoint = _endpoint(endpoint_id)
         data = _valid(s.EndpointUpdateIn, request.data, partial=True)
@@ -133,12 +156,15 @@ class EndpointDetailApi(CatalogApi):
 
 
 class EndpointDisableApi(CatalogApi):
+    @_doc("catalog_endpoints_disable", s.EndpointOut)
     def post(self, request, endpoint_id):
         endpoint = services.disable_endpoint(_endpoint(endpoint_id))
         return Response(s.EndpointOut(endpoint).data)
 
 
 class PriceListApi(CatalogApi):
+    @_doc("catalog_prices_list", s.PriceOut(many=True),
+          parameters=[*PAGE, OpenApiParameter("endpoint", int)])
     def get(self, request):
         raw = request.query_params.get("endpoint")
         if raw is not None and not raw.isdigit():
@@ -146,6 +172,7 @@ class PriceListApi(CatalogApi):
         qs = selectors.list_prices(endpoint_id=int(raw) if raw else None)
         return self.paginate(request, qs, s.PriceOut)
 
+    @_doc("catalog_prices_create", s.PriceOut, s.NewPriceIn)
     def post(self, request):
         data = _valid(s.NewPriceIn, request.data)
         price = services.add_price(_endpoint(data.pop("endpoint")), **data)
