@@ -4,7 +4,8 @@ One view per resource; each write parses with an input serializer, calls one ser
 answers with the output serializer. Unknown slugs and ids answer 404.
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers as drf
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import LimitOffsetPagination
@@ -42,6 +43,13 @@ def _doc(operation_id: str, response, request=None, parameters=None):
 PAGE = [OpenApiParameter("limit", int), OpenApiParameter("offset", int)]
 
 
+def _page(name: str, item) -> drf.Serializer:
+    """The LimitOffsetPagination envelope around a list of `item`."""
+    return inline_serializer(name=f"Paginated{name}List", fields={
+        "count": drf.IntegerField(), "next": drf.URLField(allow_null=True),
+        "previous": drf.URLField(allow_null=True), "results": item(many=True)})
+
+
 class CatalogApi(APIView):
     authentication_classes = [OrgApiKeyAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated, CatalogAccess]
@@ -74,7 +82,7 @@ def _valid(serializer_class, data, *, partial=False) -> dict:
 
 
 class ProviderListApi(CatalogApi):
-    @_doc("catalog_providers_list", s.ProviderOut(many=True), parameters=PAGE)
+    @_doc("catalog_providers_list", _page("Provider", s.ProviderOut), parameters=PAGE)
     def get(self, request):
         return self.paginate(request, selectors.list_providers(), s.ProviderOut)
 
@@ -98,7 +106,7 @@ class ProviderDetailApi(CatalogApi):
 
 
 class ModelListApi(CatalogApi):
-    @_doc("catalog_models_list", s.ModelOut(many=True),
+    @_doc("catalog_models_list", _page("Model", s.ModelOut),
           parameters=[*PAGE, OpenApiParameter("author", str)])
     def get(self, request):
         qs = selectors.list_models()
@@ -127,7 +135,7 @@ class ModelDetailApi(CatalogApi):
 
 
 class EndpointListApi(CatalogApi):
-    @_doc("catalog_endpoints_list", s.EndpointOut(many=True),
+    @_doc("catalog_endpoints_list", _page("Endpoint", s.EndpointOut),
           parameters=[*PAGE, OpenApiParameter("model", str), OpenApiParameter("provider", str)])
     def get(self, request):
         qs = selectors.list_endpoints(model_slug=request.query_params.get("model"),
@@ -163,7 +171,7 @@ class EndpointDisableApi(CatalogApi):
 
 
 class PriceListApi(CatalogApi):
-    @_doc("catalog_prices_list", s.PriceOut(many=True),
+    @_doc("catalog_prices_list", _page("Price", s.PriceOut),
           parameters=[*PAGE, OpenApiParameter("endpoint", int)])
     def get(self, request):
         raw = request.query_params.get("endpoint")
