@@ -60,8 +60,10 @@ class KeyCache:
         self._shape_ok = shape_ok
         self._executor = executor
         self._ttl_s = min(ttl_s, 1.0)
-        self._entries: dict[str, tuple[Caller | None, float]] = {}
+        # hash -> (caller or None, refresh after, expires at), monotonic seconds
+        self._entries: dict[str, tuple[Caller | None, float, float]] = {}
         self._inflight: dict[str, asyncio.Future] = {}
+        self._refreshing: set[asyncio.Task] = set()
 
     def invalidate(self, key_hash: str) -> None:
         self._entries.pop(key_hash, None)
@@ -74,8 +76,14 @@ class KeyCache:
         key_hash = self._hasher(token)
         entry = self._entries.get(key_hash)
         now = time.monotonic()
-        if entry is not None and entry[1] > now:
+        if entry is not None and entry[2] > now:
             caller = entry[0]
+            if entry[1] <= now and key_hash not in self._inflight:
+                # Refresh ahead in the background: a busy key never waits on the database,
+                # and a revocation still lands within the TTL.
+                task = asyncio.get_running_loop().create_task(self._load(key_hash))
+                self._refreshing.add(task)
+                task.add_done_callback(self._refreshed)
         else:
             caller = await self._load(key_hash)
         if caller is None:
@@ -87,6 +95,11 @@ class KeyCache:
                             f"{need_scope} key.")
         return caller
 
+    def _refreshed(self, task: asyncio.Task) -> None:
+        self._refreshing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("background key refresh failed", exc_info=task.exception())
+
     async def _load(self, key_hash: str) -> Caller | None:
         pending = self._inflight.get(key_hash)
         if pending is not None:
@@ -94,6 +107,9 @@ class KeyCache:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._inflight[key_hash] = future
+        # Validity counts from when the read began: a key revoked after that read stops
+        # working at most `ttl_s` after the revocation, however slow the lookup was.
+        started = time.monotonic()
         try:
             auth = await loop.run_in_executor(self._executor, self._lookup, key_hash)
             caller = None
@@ -103,7 +119,7 @@ class KeyCache:
                     prefix=auth.prefix,
                     expires_at_epoch=auth.expires_at.timestamp() if auth.expires_at else None,
                 )
-            self._entries[key_hash] = (caller, time.monotonic() + self._ttl_s)
+            self._entries[key_hash] = (caller, started + self._ttl_s / 2, started + self._ttl_s)
             if len(self._entries) > 100_000:  # garbage keys must not grow memory unboundedly
                 self._entries.clear()
             future.set_result(caller)

@@ -281,6 +281,11 @@ def chat_request_from(body: dict) -> ChatRequest:
             max_tokens = _integer(body, name, 1, MAX_TOKENS_CEILING)
             break
     provider = parse_provider(body.get("provider"))
+    # OpenRouter's shortcuts: `:nitro` sorts by throughput, `:floor` by price.
+    for suffix, sort in ((":nitro", "throughput"), (":floor", "price")):
+        if model.endswith(suffix):
+            model = model[:-len(suffix)]
+            provider.sort = provider.sort or sort
     params: dict[str, Any] = {}
     used = set()
     for name, value in body.items():

@@ -67,3 +67,11 @@ def test_models_fallback_list_is_billed_at_the_model_used(chat, sandbox):
     assert response.status_code == 200, response.text
     assert response.json()["model"] == "anthropic/claude-sonnet-4"
     assert response.json()["provider"] == "Sandbox Anthropic"
+
+
+def test_floor_suffix_sorts_by_price(chat):
+    response = chat({}, model="openai/gpt-4o-mini:floor")
+
+    assert response.status_code == 200
+    assert response.json()["provider"] == "Sandbox OpenAI"
+    assert response.json()["model"] == "openai/gpt-4o-mini"
