@@ -182,8 +182,10 @@ def table(rows: list[dict], peers: list[dict], meta: dict) -> str:
     lines = [
         f"Measured by `make bench` on {meta.get('started_utc', '?')} "
         f"({meta.get('env', {}).get('nproc', '?')} CPUs, gateway pinned to CPU {GW_CPU}, "
-        f"{args.get('duration', '?')} s x {args.get('repeats', '?')} runs). CPU is ms per "
-        "request; +p50/+p99 are added latency over the direct call.",
+        f"{args.get('duration', '?')} s x {args.get('repeats', '?')} runs, load average "
+        f"{(meta.get('env', {}).get('loadavg_at_start') or ['?'])[0]} at start). CPU is ms per "
+        "request (PG + Redis: our database's backends and our own Redis during our runs); "
+        "+p50/+p99 are added latency over the direct call in the same run.",
         "",
         "| target | mode | conc | rps | +p50 ms | +p99 ms | gateway CPU | PG + Redis CPU | total |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",

@@ -15,7 +15,7 @@ import orjson
 from billing.hotpath import Admission, Settlement
 from billing.pricing import price_for_caller
 from catalog.snapshot import EndpointView
-from marketplace.errors import SwitchyardError
+from marketplace.errors import InsufficientCredits, SwitchyardError
 from routing.adapters.base import estimate_prompt_tokens
 from routing.engine.failures import attempts_metadata
 from routing.gateway.charging import Charge, fit_allowances, plan_hold, settle_charge, usd_text
@@ -84,6 +84,10 @@ class Call:
         ))
         self.candidates, self.allowances = fit_allowances(
             plan, request, candidates, self.hold_nanos, self.bps_for)
+        if not self.candidates:  # the grant covers no endpoint's prompt plus one token
+            await gw.writer.release(self.ctx.request_id)
+            raise InsufficientCredits("Not enough credits for this prompt on any endpoint.",
+                                      metadata={"granted_nanos": self.hold_nanos})
 
     def _credentials(self, provider) -> str | None:
         # Real providers' keys from settings (sandbox providers need none). Never logged.
