@@ -121,6 +121,21 @@ def create_top_up(
     return top_up, intent
 
 
+def remember_card(org: Organization, payment_method_id: str) -> AutoTopUp:
+    """Keep the card a top-up was paid with as the org's saved card (auto top-up stays off)."""
+    _require_stripe()
+    try:
+        label = stripe_client.describe_payment_method(payment_method_id)
+    except stripe_client.StripeCallFailed as exc:
+        raise PaymentFailed(exc.message) from exc
+    row, _ = AutoTopUp.objects.get_or_create(org=org)
+    AutoTopUp.objects.filter(pk=row.pk).update(
+        payment_method_id=payment_method_id, card_label=label[:60]
+    )
+    row.refresh_from_db()
+    return row
+
+
 def top_up_nanos(amount_cents: int) -> int:
     return amount_cents * NANOS_PER_CENT
 

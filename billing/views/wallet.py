@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.models import TopUpStatus
 from billing.money import NANOS_PER_CENT, usd_to_nanos
 from billing.selectors.ledger import (
     access_top_up,
@@ -92,6 +94,11 @@ def create_top_up(request: HttpRequest) -> JsonResponse:
         )
     except SwitchyardError as error:
         return _json_error(error)
+    payment_method = request.POST.get("payment_method", "").strip()
+    if payment_method and top_up.status != TopUpStatus.FAILED:
+        # Saved for auto top-up; the payment stands even if Stripe cannot describe the card.
+        with contextlib.suppress(SwitchyardError):
+            topups.remember_card(request.org, payment_method)
     return JsonResponse(
         {
             "top_up_id": top_up.pk,

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from billing.models import LedgerTransaction, TopUp, Wallet
+from billing.models import AutoTopUp, LedgerTransaction, TopUp, Wallet
 from billing.services.ledger import ensure_wallet
 from marketplace.tenancy.models import Membership, Organization
 
@@ -91,13 +91,15 @@ def test_top_up_then_download_invoice(localstripe, start_gateway_server, browser
     top_up = TopUp.objects.get(org=org)
     assert top_up.status == "succeeded"
     assert LedgerTransaction.objects.filter(org=org, kind="top_up").count() == 1
+    assert AutoTopUp.objects.get(org=org).card_label.endswith("ending 3184")  # saved card
 
     charge_usage(org)
     page.goto(f"{server.url}/billing/invoices/")
     page.get_by_role("link", name=re.compile(r"^DRAFT-\d+$")).click()
     assert "Browser Co Ltd" in page.content()
-    with page.expect_download() as download:
-        page.click("#invoice-pdf")
+    # WeasyPrint's first PDF in a fresh server process is slow on a loaded machine.
+    with page.expect_download(timeout=90_000) as download:
+        page.click("#invoice-pdf", timeout=90_000)
     path = download.value.path()
     with open(path, "rb") as pdf:
         assert pdf.read(4) == b"%PDF"
