@@ -75,7 +75,8 @@ def test_bad_input_is_4xx_naming_the_problem_never_500(post, sandbox):
 
 def test_unknown_fields_are_ignored_unless_parameters_are_required(post, sandbox):
     ok = post("/v1/chat/completions", json={"model": "openai/gpt-4o-mini", "messages": MSGS,
-                                            "frobnicate": 3})
+                                            "frobnicate": 3,
+                                            "provider": {"order": ["sandbox-openai"]}})
     assert ok.status_code == 200
     assert "frobnicate" not in sandbox.control.requests("sandbox-openai")[-1]["body"]
 
