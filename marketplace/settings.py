@@ -215,7 +215,8 @@ API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default=SECRET_KEY)
 # BYOK vault keys, newest first (Fernet keys); compliance work uses them.
 VAULT_KEYS = env.list("VAULT_KEYS", default=[])
 
-# Margins and fees in basis points (550 = 5.5%); per provider/model/org overrides are MarginRule rows.
+# Margins and fees in basis points (550 = 5.5%); per provider/model/org overrides are
+# MarginRule rows.
 MARGIN_DEFAULT_BPS = env.int("MARGIN_DEFAULT_BPS", default=550)
 BYOK_FEE_BPS = env.int("BYOK_FEE_BPS", default=500)
 # The gateway's hot-path writer: its own small psycopg pool, and the settle batching window.
