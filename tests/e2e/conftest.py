@@ -8,8 +8,8 @@ the public interfaces or before starting a server with `start_gateway_server`. T
 migrates: pytest-django already built the test database.
 
 `browser_page` is a fresh Playwright page (sync API) in Debian's Chromium, a new browser per
-test. Tests that use it must be marked `browser`, so the suite
-skips them with a reason where Chromium is absent.
+test. Tests that use it must be marked `browser`, so the suite skips them with a reason where
+Chromium is absent.
 """
 
 from __future__ import annotations
