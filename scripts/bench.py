@@ -100,18 +100,21 @@ def prepare(env: dict[str, str]) -> str:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def start_gateway(env: dict[str, str], pid_file: Path) -> tuple[subprocess.Popen, str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1024)
-    port = sock.getsockname()[1]
-    cmd = [sys.executable, "-m", "uvicorn", "marketplace.asgi:application", "--fd",
-           str(sock.fileno()), "--no-access-log", "--log-level", "warning"]
+    # --port, not --fd: uvicorn treats an inherited fd as a unix socket, so accepted TCP
+    # connections would keep Nagle's algorithm on and stall ~40 ms on delayed ACKs.
+    port = _free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "marketplace.asgi:application", "--host",
+           "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", GW_CPU, *cmd]
-    process = subprocess.Popen(cmd, cwd=ROOT, env=env, pass_fds=(sock.fileno(),))
-    sock.close()
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env)
     pid_file.write_text(str(process.pid))
     return process, f"http://127.0.0.1:{port}"
 
