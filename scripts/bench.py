@@ -186,7 +186,7 @@ def table(rows: list[dict], peers: list[dict], meta: dict) -> str:
         f"Measured by `make bench` on {meta.get('started_utc', '?')} "
         f"({meta.get('env', {}).get('nproc', '?')} CPUs, gateway pinned to CPU {GW_CPU}, "
         f"{args.get('duration', '?')} s x {args.get('repeats', '?')} runs, load average "
-        f"{(meta.get('env', {}).get('loadavg_at_start') or ['?'])[0]} at start). CPU is ms per "
+        f"{(meta.get('env', {}).get('loadavg_at_start') or [0.0])[0]:.2f} at start). CPU is ms per "
         "request (PG + Redis: our database's backends and our own Redis during our runs); "
         "+p50/+p99 are added latency over the direct call in the same run.",
         "",
