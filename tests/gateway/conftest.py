@@ -70,21 +70,33 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
+class _PortTaken(Exception):
+    pass
+
+
+def _free_port() -> int:
+    # Another process may take it before uvicorn binds; start() retries on a new port then.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture
 def start_gateway(request, transactional_db, tmp_path):
-    """Return `start(**env) -> GatewayProcess`; each is a uvicorn child bound to a port-0 socket.
-
-    The socket is bound here and handed to uvicorn with `--fd`, so there is no port race.
-    """
+    """Return `start(**env) -> GatewayProcess`: a uvicorn child on an OS-assigned port."""
     sandbox = _optional_fixture(request, "sandbox_server")
     started: list[subprocess.Popen] = []
 
     def start(**extra_env) -> GatewayProcess:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(128)
-        port = sock.getsockname()[1]
+        for _attempt in range(3):
+            port = _free_port()
+            try:
+                return _launch(port, extra_env)
+            except _PortTaken:
+                continue
+        raise RuntimeError("no free port for the gateway after 3 tries")
+
+    def _launch(port: int, extra_env: dict) -> GatewayProcess:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "marketplace.settings",
@@ -101,20 +113,24 @@ def start_gateway(request, transactional_db, tmp_path):
             env["SANDBOX_BASE_URL"] = base
         env.update({k: str(v) for k, v in extra_env.items()})
         log_path = tmp_path / f"gateway-{len(started)}.log"
+        # --port, not --fd: uvicorn takes an inherited fd for a unix socket, which would leave
+        # Nagle's algorithm on the accepted TCP connections.
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "marketplace.asgi:application",
-                 "--fd", str(sock.fileno()), "--no-access-log"],
+                 "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
                 cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, pass_fds=(sock.fileno(),),
+                stdin=subprocess.DEVNULL,
             )
-        sock.close()
         started.append(process)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"gateway exited:\n{log_path.read_text(errors='replace')}")
+                text = log_path.read_text(errors="replace")
+                if "address already in use" in text.lower():
+                    raise _PortTaken
+                raise RuntimeError(f"gateway exited:\n{text}")
             try:
                 httpx.get(f"{url}/v1/models", timeout=2)
                 break
