@@ -78,6 +78,7 @@ class Call:
             request_id=self.ctx.request_id, org_id=caller.org_id, key_id=caller.key_id,
             want_nanos=plan.want_nanos, min_nanos=plan.min_nanos, model_slug=request.model,
             endpoint_id=first.id, price_id=first.price.price_id,
+            provider_slug=first.provider.slug, input_nanos_per_m=first.price.input_nanos_per_m,
             prompt_upper_bytes=request.prompt_upper_bytes,
             output_allowance_tokens=plan.allowances[first.id],
             deadline_s=gw.config.request_deadline_s + gw.config.hold_grace_s,

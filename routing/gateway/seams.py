@@ -7,8 +7,7 @@ boundary visible in one file.
 
 from __future__ import annotations
 
-from billing.models import UsageRecord
-from billing.selectors.charging import get_margin_table
+from billing.selectors.charging import get_margin_table, get_usage_record
 from catalog.selectors import build_routing_snapshot, get_catalog_version, get_endpoint_health
 from marketplace.tenancy.keys import hash_api_key, looks_like_api_key
 from marketplace.tenancy.selectors import get_key_auth
@@ -16,14 +15,5 @@ from marketplace.tenancy.services import record_keys_used
 
 __all__ = ["hash_api_key", "looks_like_api_key", "get_key_auth", "record_keys_used",
            "get_margin_table", "build_routing_snapshot", "get_catalog_version",
-           "get_endpoint_health"]
+           "get_endpoint_health", "get_usage_record"]
 
-
-def get_usage_record(org_id: int, request_id: str) -> dict | None:
-    """One usage record of the org by request id (None for another org's, as for a missing one).
-
-    billing has no selector for a single record yet; this reads it the way one would, scoped to
-    the org, as plain values.
-    """
-    return (UsageRecord.objects.filter(org_id=org_id, request_id=request_id)
-            .values().first())

@@ -48,6 +48,10 @@ def test_sigkill_mid_request_is_settled_by_the_sweep(sandbox_catalog, funded_key
     hold.refresh_from_db()
     assert hold.status == HoldStatus.SWEPT
     assert record.org_id == funded_key.org.pk
+    # The hold carries what the sweep prices with, even if the catalog row changes later.
+    assert hold.provider_slug in {"sandbox-openai", "sandbox-openai-b"}
+    assert record.provider_slug == hold.provider_slug
+    assert hold.input_nanos_per_m > 0
     assert record.estimated is True
     assert record.prompt_tokens == hold.prompt_upper_bytes
     assert record.charge_nanos > 0
