@@ -10,7 +10,8 @@ import shutil
 import pytest
 from django.conf import settings
 
-pytest_plugins = ["tests.fixtures.sandbox"]  # sandbox_server / sandbox fixtures
+# sandbox_server / sandbox; live_gateway_server / start_gateway_server / browser_page
+pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.live_server"]
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

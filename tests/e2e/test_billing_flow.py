@@ -23,7 +23,7 @@ CARD_3DS = "4000002760003184"
 
 @pytest.fixture
 def stripe_env(localstripe):
-    """STRIPE_* for the server child (tests/e2e/conftest.py reads this fixture)."""
+    """STRIPE_* for the server child (tests/fixtures/live_server.py reads this fixture)."""
     return localstripe.env
 
 

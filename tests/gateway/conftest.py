@@ -7,147 +7,28 @@ real sockets, real authentication, real billing writer, real provider wire forma
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import quote
 
-import httpx
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from marketplace.tenancy.models import KeyScope, Role
 from marketplace.tenancy.roles import Actor
 from marketplace.tenancy.services import create_api_key, create_organization
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
+@pytest.fixture
+def start_gateway(start_gateway_server):
+    """Return `start(**env)`: a uvicorn child of the real ASGI app on the test database.
 
-@dataclass
-class GatewayProcess:
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if settings.IS_POSTGRES:
-        user = quote(db.get("USER") or "", safe="")
-        password = db.get("PASSWORD") or ""
-        auth = f"{user}:{quote(password, safe='')}@" if password else (f"{user}@" if user else "")
-        return (f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/"
-                f"{quote(db['NAME'], safe='')}")
-    return f"sqlite:///{db['NAME']}"
-
-
-def _optional_fixture(request, name):
-    try:
-        return request.getfixturevalue(name)
-    except pytest.FixtureLookupError:
-        return None
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-class _PortTaken(Exception):
-    pass
-
-
-def _free_port() -> int:
-    # Another process may take it before uvicorn binds; start() retries on a new port then.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    The launcher is shared with the browser tests (tests/fixtures/live_server.py).
+    """
+    return start_gateway_server
 
 
 @pytest.fixture
-def start_gateway(request, transactional_db, tmp_path):
-    """Return `start(**env) -> GatewayProcess`: a uvicorn child on an OS-assigned port."""
-    sandbox = _optional_fixture(request, "sandbox_server")
-    started: list[subprocess.Popen] = []
-
-    def start(**extra_env) -> GatewayProcess:
-        for _attempt in range(3):
-            port = _free_port()
-            try:
-                return _launch(port, extra_env)
-            except _PortTaken:
-                continue
-        raise RuntimeError("no free port for the gateway after 3 tries")
-
-    def _launch(port: int, extra_env: dict) -> GatewayProcess:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "marketplace.settings",
-            "DATABASE_URL": _database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "DB_POOL_MAX": "3",
-            "SANDBOX": "1",
-            "PORT": str(port),
-            "PYTHONUNBUFFERED": "1",
-        }
-        if sandbox is not None:
-            base = str(sandbox.base_url).rstrip("/")
-            env["SANDBOX_PORT"] = base.rsplit(":", 1)[-1].split("/", 1)[0]
-            env["SANDBOX_BASE_URL"] = base
-        env.update({k: str(v) for k, v in extra_env.items()})
-        log_path = tmp_path / f"gateway-{len(started)}.log"
-        # --port, not --fd: uvicorn takes an inherited fd for a unix socket, which would leave
-        # Nagle's algorithm on the accepted TCP connections.
-        with log_path.open("ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "marketplace.asgi:application",
-                 "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        started.append(process)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                text = log_path.read_text(errors="replace")
-                if "address already in use" in text.lower():
-                    raise _PortTaken
-                raise RuntimeError(f"gateway exited:\n{text}")
-            try:
-                httpx.get(f"{url}/v1/models", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"gateway not up:\n{log_path.read_text()}") from None
-                time.sleep(0.1)
-        return GatewayProcess(url=url, process=process, log_path=log_path)
-
-    yield start
-    for process in started:
-        _stop(process)
-
-
-@pytest.fixture
-def gateway(start_gateway) -> GatewayProcess:
-    return start_gateway()
+def gateway(start_gateway_server):
+    return start_gateway_server()
 
 
 @dataclass
