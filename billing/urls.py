@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing.views import invoices, usage, wallet, webhook
+from billing.views import invoices, spend_limits, usage, wallet, webhook
 
 app_name = "billing"
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("invoices/<int:invoice_id>/lines.csv", invoices.invoice_lines_csv, name="invoice-csv"),
     path("invoices/<int:invoice_id>/usage.csv", invoices.invoice_usage_csv, name="invoice-usage"),
     path("usage/", usage.usage, name="usage"),
+    path("keys/<int:key_id>/spend-limit/", spend_limits.key_spend_limit, name="key-spend-limit"),
 ]

@@ -24,3 +24,9 @@ def usd_exact(nanos) -> str:
 def cents_usd(cents) -> str:
     cents = int(cents or 0)
     return f"${cents // 100:,}.{cents % 100:02d}"
+
+
+@register.filter
+def usd_plain(nanos) -> str:
+    """Exact dollars without the sign or separators, for form inputs: "10.5"."""
+    return format(nanos_to_usd(int(nanos or 0)).normalize(), "f")
