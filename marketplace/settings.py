@@ -135,35 +135,24 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks: {name: {"task": dotted name, "schedule": seconds or timedelta}}. Apps add entries;
 # with no broker marketplace/periodic.py runs them on an in-process timer.
-CELERY_BEAT_SCHEDULE = {}
-# Holds whose request deadline passed (a gateway died) are settled at the prompt estimate.
-CELERY_BEAT_SCHEDULE["billing.sweep_stale_holds"] = {
-    "task": "billing.tasks.sweep.sweep_stale_holds",
-    "schedule": 60.0,
-}
-# Settled usage is posted to the ledger (exactly once per request id).
-CELERY_BEAT_SCHEDULE["billing.post_usage_to_ledger"] = {
-    "task": "billing.tasks.posting.post_usage_to_ledger",
-    "schedule": 60.0,
-}
-# Usage rolls into the month's open invoice hourly; ended periods are finalized (idempotent).
-CELERY_BEAT_SCHEDULE["billing.roll_usage_into_invoices"] = {
-    "task": "billing.tasks.invoicing.roll_usage_into_invoices",
-    "schedule": 3600.0,
-}
-CELERY_BEAT_SCHEDULE["billing.finalize_invoices"] = {
-    "task": "billing.tasks.invoicing.finalize_invoices",
-    "schedule": 3600.0,
-}
-# Auto top-ups fire once per threshold crossing.
-CELERY_BEAT_SCHEDULE["billing.run_auto_top_ups"] = {
-    "task": "billing.tasks.topups.run_auto_top_ups",
-    "schedule": 60.0,
-}
-# Endpoint health (latency, uptime) rolled up from usage records for pages and /v1 listings.
-CELERY_BEAT_SCHEDULE["routing.rollup_endpoint_health"] = {
-    "task": "routing.tasks.rollup_endpoint_health",
-    "schedule": 60.0,
+CELERY_BEAT_SCHEDULE = {
+    # Holds whose request deadline passed (a gateway died) are settled at the prompt estimate.
+    "billing.sweep_stale_holds": {
+        "task": "billing.tasks.sweep.sweep_stale_holds", "schedule": 60.0},
+    # Settled usage is posted to the ledger (exactly once per request id).
+    "billing.post_usage_to_ledger": {
+        "task": "billing.tasks.posting.post_usage_to_ledger", "schedule": 60.0},
+    # Usage rolls into the month's open invoice hourly; ended periods are finalized (idempotent).
+    "billing.roll_usage_into_invoices": {
+        "task": "billing.tasks.invoicing.roll_usage_into_invoices", "schedule": 3600.0},
+    "billing.finalize_invoices": {
+        "task": "billing.tasks.invoicing.finalize_invoices", "schedule": 3600.0},
+    # Auto top-ups fire once per threshold crossing.
+    "billing.run_auto_top_ups": {
+        "task": "billing.tasks.topups.run_auto_top_ups", "schedule": 60.0},
+    # Endpoint health (latency, uptime) rolled up from usage records for pages and /v1 listings.
+    "routing.rollup_endpoint_health": {
+        "task": "routing.tasks.rollup_endpoint_health", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 

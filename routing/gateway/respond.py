@@ -8,8 +8,8 @@ Everything else (disconnect handling, settlement, the never-silent end of a stre
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from marketplace.errors import SwitchyardError
 from routing.gateway.call import Call
@@ -18,24 +18,37 @@ from routing.gateway.disconnect import DisconnectWatch
 from routing.gateway.http import SSE_HEADERS, send_json
 from routing.types import Completion, Stream, Usage
 
+T = TypeVar("T")
+
 
 class StreamEncoder(Protocol):
     def chunk(self, chunk: dict) -> bytes: ...
     def final(self, stream: Stream, usage: Usage, charge: Charge) -> bytes: ...
 
 
+async def _upstream(call: Call, watch: DisconnectWatch,
+                    start: Callable[[], Awaitable[T]]) -> T | None:
+    """Start the upstream call; None if the client left first (recorded as cancelled).
+
+    An upstream failure is recorded (or its hold released) before it propagates to be rendered.
+    """
+    try:
+        return await start()
+    except SwitchyardError as error:
+        await call.fail(error)
+        raise
+    except asyncio.CancelledError:
+        if not watch.uncancel_if_disconnected():
+            raise
+        await call.fail(None, cancelled=True)
+        return None
+
+
 async def answer_json(call: Call, render: Callable[[Completion, Charge], bytes]) -> None:
     ctx = call.ctx
     async with DisconnectWatch(ctx.receive) as watch:
-        try:
-            completion = await call.complete()
-        except SwitchyardError as error:
-            await call.fail(error)
-            raise
-        except asyncio.CancelledError:
-            if not watch.uncancel_if_disconnected():
-                raise
-            await call.fail(None, cancelled=True)
+        completion = await _upstream(call, watch, call.complete)
+        if completion is None:
             return
     charge = await call.settle(completion.endpoint, completion.usage, completion.finish_reason,
                                completion.attempts, ttft_ms=None, streamed=False,
@@ -47,15 +60,8 @@ async def answer_stream(call: Call, make_encoder: Callable[[Stream], StreamEncod
     ctx = call.ctx
     send = ctx.send
     async with DisconnectWatch(ctx.receive) as watch:
-        try:
-            stream = await call.open_stream()
-        except SwitchyardError as error:
-            await call.fail(error)
-            raise
-        except asyncio.CancelledError:
-            if not watch.uncancel_if_disconnected():
-                raise
-            await call.fail(None, cancelled=True)
+        stream = await _upstream(call, watch, call.open_stream)
+        if stream is None:
             return
         encoder = make_encoder(stream)
         # From here on the status is 200: failures become a final error event, never a cut.
