@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from billing.money import usd_to_nanos
 from marketplace.errors import InvalidRequest
 from routing.types import ChatRequest, ProviderPrefs
 
@@ -312,7 +313,8 @@ def chat_request_from(body: dict) -> ChatRequest:
         value = body["max_cost"]
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise _bad("max_cost", "a non-negative number of USD")
-        max_cost_nanos = int(Decimal(str(value)) * 1_000_000_000)
+        # str() of a JSON float is its shortest repr: the caller's decimal, exactly.
+        max_cost_nanos = usd_to_nanos(Decimal(str(value)))
     for name in ("transforms", "plugins"):
         if body.get(name) is not None and not isinstance(body[name], list):
             raise _bad(name, "a list")
