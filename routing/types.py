@@ -97,12 +97,14 @@ class Completion:
 class Stream:
     """A streamed answer: OpenAI `chat.completion.chunk` dicts, then `usage` once exhausted.
 
+    `chunks` yields them in lists: the chunks that one upstream read carried, relayed together.
+
     Only the first chunk has been read from upstream when this is returned, so retries and
     fallbacks happen before any byte reaches the client.
     """
 
     endpoint: EndpointView
-    chunks: AsyncIterator[dict[str, Any]]
+    chunks: AsyncIterator[list[dict[str, Any]]]
     attempts: list[Attempt]
     ttft_ms: int
     usage: Usage | None = None  # set when the stream ends

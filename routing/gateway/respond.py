@@ -70,8 +70,8 @@ async def answer_stream(call: Call, make_encoder: Callable[[Stream], StreamEncod
         cancelled = False
         chunks = stream.chunks
         try:
-            async for chunk in chunks:
-                data = encoder.chunk(chunk)
+            async for batch in chunks:
+                data = b"".join([encoder.chunk(chunk) for chunk in batch])
                 if data:
                     await send({"type": "http.response.body", "body": data, "more_body": True})
         except asyncio.CancelledError:

@@ -41,4 +41,4 @@ def request(stream: bool = False, **fields):
 
 
 async def drain(stream):
-    return [chunk async for chunk in stream.chunks]
+    return [chunk async for batch in stream.chunks for chunk in batch]
