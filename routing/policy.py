@@ -44,6 +44,10 @@ class Selection:
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (endpoint label, reason)
 
 
+# One generator for every request: seeding a new one costs an os.urandom call and 2.5 KB of
+# state per request, and the ranking needs no more than a fair draw.
+_SHARED_RNG = random.Random()
+
 def endpoint_label(endpoint: EndpointView) -> str:
     """`model@provider` (plus `/region` when the provider runs regional endpoints)."""
     where = endpoint.provider.slug + (f"/{endpoint.region}" if endpoint.region else "")
@@ -249,7 +253,7 @@ def select_candidates(snapshot: RoutingSnapshot, request: ChatRequest, *, health
     prefs = request.provider
     price_of = price_for_caller or list_price
     max_price = _max_price_nanos(prefs)
-    rng = rng or random.Random()
+    rng = rng or _SHARED_RNG
     selection = Selection()
     known = False
     for slug in _model_slugs(request):
