@@ -210,7 +210,10 @@ MARGIN_DEFAULT_BPS = env.int("MARGIN_DEFAULT_BPS", default=550)
 BYOK_FEE_BPS = env.int("BYOK_FEE_BPS", default=500)
 # The gateway's hot-path writer: its own small psycopg pool, and the settle batching window.
 HOTPATH_POOL_MAX = env.int("HOTPATH_POOL_MAX", default=4)
-HOTPATH_SETTLE_WINDOW_MS = env.int("HOTPATH_SETTLE_WINDOW_MS", default=3)
+# Settlements never wait for this window (the response is already on its way); a wider one
+# writes more of them per statement at low request rates. Holds keep the money reserved
+# meanwhile, and a gateway that dies inside the window leaves holds the sweep settles.
+HOTPATH_SETTLE_WINDOW_MS = env.int("HOTPATH_SETTLE_WINDOW_MS", default=20)
 # The /v1 gateway: per-minute rate limits (per key and per org; overrides as JSON
 # {"key:ID": {"rpm": n, "tpm": n}, "org:ID": {...}}), body limit, deadlines, key-cache TTL.
 GATEWAY_KEY_RPM = env.int("GATEWAY_KEY_RPM", default=600)

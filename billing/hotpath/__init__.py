@@ -14,6 +14,8 @@ Contract (the gateway relies on it, billing implements it):
   record; may be batched across requests in a short window (one commit). Never raises into the
   request: a failure is logged and the hold stays for the sweep.
 - `await writer.release(request_id)`: drop a hold for a request that never reached a provider.
+- `writer.pending` (how many settlements wait for the next batch) and `await writer.flush()`
+  (write them now): for a read that must see this process's own settlements.
 - `await writer.start()` / `await writer.close()`: open and drain (close flushes pending batches).
 """
 
@@ -83,6 +85,10 @@ class HotPathWriter(Protocol):
     async def hold(self, admission: Admission) -> int: ...
     async def settle(self, settlement: Settlement) -> None: ...
     async def release(self, request_id: str) -> None: ...
+    async def flush(self) -> None: ...
+
+    @property
+    def pending(self) -> int: ...
 
 
 def create_writer(**options) -> HotPathWriter:

@@ -77,6 +77,10 @@ class BatchingWriter:
     async def release(self, request_id: str) -> None:
         await self._release(request_id)
 
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
     async def flush(self) -> None:
         """Write every pending settlement now (tests, shutdown, the sweep's neighbours)."""
         async with self._lock:

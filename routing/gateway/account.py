@@ -137,6 +137,11 @@ async def generation(gw: Gateway, ctx: RequestContext) -> None:
     if not ids or not ids[0]:
         raise InvalidRequest("Pass the generation id as ?id=.", param="id")
     record = await gw.in_thread(seams.get_usage_record, caller.org_id, ids[0][:64])
+    if record is None and gw.writer.pending:
+        # Settlements are written in batches a few ms after the answer: a caller asking right
+        # away must still find a request this process served.
+        await gw.writer.flush()
+        record = await gw.in_thread(seams.get_usage_record, caller.org_id, ids[0][:64])
     if record is None:
         raise NotFound("No generation with this id.", metadata={"param": "id"})
     payload = {"data": _generation_payload(record)}

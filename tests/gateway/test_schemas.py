@@ -104,3 +104,16 @@ def test_no_credit_is_402_before_any_provider_call(sandbox_catalog, make_org_key
     time.sleep(0.2)
     assert sandbox.control.requests("sandbox-openai") == []
     assert sandbox.control.requests("sandbox-openai-b") == []
+
+
+def test_generation_is_found_right_after_the_answer(sandbox_catalog, funded_key, start_gateway,
+                                                    sandbox):
+    # A settle window far longer than the test: the record exists only if the lookup flushes.
+    gateway = start_gateway(HOTPATH_SETTLE_WINDOW_MS="60000")
+    headers = {"Authorization": f"Bearer {funded_key.plaintext}"}
+    with httpx.Client(base_url=gateway.url, headers=headers, timeout=30) as http:
+        answer = http.post("/v1/chat/completions", json={
+            "model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}).json()
+        found = http.get("/v1/generation", params={"id": answer["id"]})
+    assert found.status_code == 200
+    assert found.json()["data"]["tokens_completion"] == answer["usage"]["completion_tokens"]
