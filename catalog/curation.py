@@ -1,8 +1,9 @@
 """Curation tables for scripts/build_catalog_fixture.py: which providers, how names map.
 
-Plain data with no Django import. Base URLs are each provider's API root (the adapter appends
-/v1/chat/completions, /v1/messages or /v1beta/...), taken from the providers' API docs; data
-policies are curated by hand from their public policy pages (None: unknown).
+Plain data with no Django import. Base URLs are what each wire's official SDK takes as its base,
+from the providers' API docs: OpenAI-compatible ones with their version path (the adapter
+appends /chat/completions), Anthropic and Gemini roots (it appends /v1/messages or /v1beta/...).
+Data policies are curated by hand from their public policy pages (None: unknown).
 """
 
 # our provider slug -> facts. `litellm`: the source table's provider key; `strip`: prefixes of
@@ -12,7 +13,7 @@ policies are curated by hand from their public policy pages (None: unknown).
 # size-tier defaults, not list prices of a current model).
 PROVIDERS = {
     "openai": dict(name="OpenAI", litellm="openai", strip=("openai/",), first_party="openai",
-                   wire_format="openai", base_url="https://api.openai.com", regions=["us"],
+                   wire_format="openai", base_url="https://api.openai.com/v1", regions=["us"],
                    retention_days=30, trains_on_data=False, zdr=True,
                    website="https://openai.com/api/"),
     "anthropic": dict(name="Anthropic", litellm="anthropic", strip=("anthropic/",),
@@ -26,26 +27,26 @@ PROVIDERS = {
                              zdr=False, website="https://ai.google.dev/"),
     "mistral": dict(name="Mistral", litellm="mistral", strip=("mistral/",),
                     first_party="mistralai", wire_format="openai",
-                    base_url="https://api.mistral.ai", regions=["eu"], retention_days=30,
+                    base_url="https://api.mistral.ai/v1", regions=["eu"], retention_days=30,
                     trains_on_data=False, zdr=True, website="https://mistral.ai/"),
     "xai": dict(name="xAI", litellm="xai", strip=("xai/",), first_party="x-ai",
-                wire_format="openai", base_url="https://api.x.ai", regions=["us"],
+                wire_format="openai", base_url="https://api.x.ai/v1", regions=["us"],
                 retention_days=30, trains_on_data=False, zdr=False, website="https://x.ai/api"),
     "deepseek": dict(name="DeepSeek", litellm="deepseek", strip=("deepseek/",),
                      first_party="deepseek", wire_format="openai",
-                     base_url="https://api.deepseek.com", regions=["cn"], retention_days=None,
+                     base_url="https://api.deepseek.com/v1", regions=["cn"], retention_days=None,
                      trains_on_data=True, zdr=False, website="https://platform.deepseek.com/"),
     "moonshot": dict(name="Moonshot AI", litellm="moonshot", strip=("moonshot/",),
                      first_party="moonshotai", wire_format="openai",
-                     base_url="https://api.moonshot.ai", regions=["cn"], retention_days=None,
+                     base_url="https://api.moonshot.ai/v1", regions=["cn"], retention_days=None,
                      trains_on_data=False, zdr=False, website="https://platform.moonshot.ai/"),
     "groq": dict(name="Groq", litellm="groq", strip=("groq/",), first_party=None,
-                 wire_format="openai", base_url="https://api.groq.com/openai", regions=["us"],
+                 wire_format="openai", base_url="https://api.groq.com/openai/v1", regions=["us"],
                  retention_days=None, trains_on_data=False, zdr=False,
                  website="https://groq.com/"),
     "together": dict(name="Together", litellm="together_ai", strip=("together_ai/",),
                      first_party=None, wire_format="openai",
-                     base_url="https://api.together.xyz", regions=["us"], retention_days=None,
+                     base_url="https://api.together.xyz/v1", regions=["us"], retention_days=None,
                      trains_on_data=False, zdr=False, website="https://www.together.ai/"),
     # DeepInfra's OpenAI-compatible root is /v1/openai (its chat path has no second /v1).
     "deepinfra": dict(name="DeepInfra", litellm="deepinfra", strip=("deepinfra/",),
@@ -55,23 +56,23 @@ PROVIDERS = {
                       website="https://deepinfra.com/"),
     "fireworks": dict(name="Fireworks", litellm="fireworks_ai",
                       strip=("fireworks_ai/", "accounts/fireworks/models/"), first_party=None,
-                      wire_format="openai", base_url="https://api.fireworks.ai/inference",
+                      wire_format="openai", base_url="https://api.fireworks.ai/inference/v1",
                       regions=["us"], retention_days=0, trains_on_data=False, zdr=True,
                       website="https://fireworks.ai/", require_source=True),
     "cerebras": dict(name="Cerebras", litellm="cerebras", strip=("cerebras/",),
-                     first_party=None, wire_format="openai", base_url="https://api.cerebras.ai",
+                     first_party=None, wire_format="openai", base_url="https://api.cerebras.ai/v1",
                      regions=["us"], retention_days=None, trains_on_data=False, zdr=False,
                      website="https://cerebras.ai/"),
     "sambanova": dict(name="SambaNova", litellm="sambanova", strip=("sambanova/",),
                       first_party=None, wire_format="openai",
-                      base_url="https://api.sambanova.ai", regions=["us"], retention_days=None,
+                      base_url="https://api.sambanova.ai/v1", regions=["us"], retention_days=None,
                       trains_on_data=False, zdr=False, website="https://sambanova.ai/"),
     "nebius": dict(name="Nebius", litellm="nebius", strip=("nebius/",), first_party=None,
-                   wire_format="openai", base_url="https://api.studio.nebius.com",
+                   wire_format="openai", base_url="https://api.studio.nebius.com/v1",
                    regions=["eu"], retention_days=None, trains_on_data=False, zdr=False,
                    website="https://nebius.com/"),
     "novita": dict(name="Novita", litellm="novita", strip=("novita/",), first_party=None,
-                   wire_format="openai", base_url="https://api.novita.ai/openai",
+                   wire_format="openai", base_url="https://api.novita.ai/openai/v1",
                    regions=["us"], retention_days=None, trains_on_data=False, zdr=False,
                    website="https://novita.ai/"),
 }
@@ -127,10 +128,10 @@ AUTHOR_NAMES = {
 # catalog.selectors.build_routing_snapshot to http://127.0.0.1:SANDBOX_PORT/<slug>.
 SANDBOX_PROVIDERS = [
     dict(slug="sandbox-openai", name="Sandbox OpenAI", wire_format="openai",
-         base_url="sandbox://sandbox-openai", regions=["local"], retention_days=0,
+         base_url="sandbox://sandbox-openai/v1", regions=["local"], retention_days=0,
          trains_on_data=False, zdr=True, website=""),
     dict(slug="sandbox-openai-b", name="Sandbox OpenAI B", wire_format="openai",
-         base_url="sandbox://sandbox-openai-b", regions=["local"], retention_days=0,
+         base_url="sandbox://sandbox-openai-b/v1", regions=["local"], retention_days=0,
          trains_on_data=False, zdr=True, website=""),
     dict(slug="sandbox-anthropic", name="Sandbox Anthropic", wire_format="anthropic",
          base_url="sandbox://sandbox-anthropic", regions=["local"], retention_days=0,

@@ -25,9 +25,11 @@ class Provider(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=120)
     wire_format = models.CharField(max_length=16, choices=WireFormat.choices)
-    # Root URL: the adapter appends its wire path (/v1/chat/completions, /v1/messages,
-    # /v1beta/models/<m>:generateContent). Sandbox providers store `sandbox://<slug>`, resolved
-    # by the snapshot builder to the sandbox server's address.
+    # The URL each wire's official SDK takes as its base: for OpenAI-compatible providers with
+    # the version path (https://api.openai.com/v1, https://api.deepinfra.com/v1/openai), to
+    # which the adapter appends /chat/completions; for Anthropic and Gemini the root, to which
+    # it appends /v1/messages or /v1beta/models/<m>:generateContent. Sandbox providers store
+    # `sandbox://<slug>[/v1]`, resolved by the snapshot builder to the sandbox's address.
     base_url = models.CharField(max_length=300)
     regions = models.JSONField(default=list, blank=True)
     # Data policy. retention_days None: unknown; 0: prompts not retained.

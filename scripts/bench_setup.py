@@ -31,7 +31,7 @@ def setup() -> dict:
     for kind, port in MOCKS.items():
         slug = f"bench-{kind}"
         provider = Provider.objects.filter(slug=slug).first()
-        base_url = f"http://127.0.0.1:{port}"
+        base_url = f"http://127.0.0.1:{port}/v1"
         if provider is None:
             provider = catalog_services.create_provider(
                 slug=slug, name=f"Bench mock ({kind})", wire_format="openai", base_url=base_url,

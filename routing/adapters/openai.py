@@ -102,7 +102,9 @@ class OpenAIAdapter(Adapter):
         headers = {"content-type": "application/json"}
         if api_key:
             headers["authorization"] = f"Bearer {api_key}"
-        url = f"{endpoint.provider.base_url.rstrip('/')}/v1/chat/completions"
+        # OpenAI-compatible providers store their SDK base URL, version path included: it is
+        # not always /v1 (DeepInfra's is https://api.deepinfra.com/v1/openai).
+        url = f"{endpoint.provider.base_url.rstrip('/')}/chat/completions"
         return UpstreamRequest(url, headers, dumps(body))
 
     def parse_response(self, endpoint: EndpointView, data: bytes) -> ParsedCompletion:

@@ -46,7 +46,10 @@ def test_sandbox_base_url_can_be_overridden_per_build(imported_catalog):
 
     urls = {e.provider.slug: e.provider.base_url for e in snapshot.endpoints.values()
             if e.provider.is_sandbox}
-    assert urls == {slug: f"http://127.0.0.1:39999/{slug}" for slug in SANDBOX_MODELS}
+    assert urls == {"sandbox-openai": "http://127.0.0.1:39999/sandbox-openai/v1",
+                    "sandbox-openai-b": "http://127.0.0.1:39999/sandbox-openai-b/v1",
+                    "sandbox-anthropic": "http://127.0.0.1:39999/sandbox-anthropic",
+                    "sandbox-gemini": "http://127.0.0.1:39999/sandbox-gemini"}
 
 
 def test_without_sandbox_a_real_provider_needs_a_credential(imported_catalog, settings):
@@ -101,3 +104,25 @@ def test_disabled_provider_disables_its_endpoints(imported_catalog):
     views = [e for e in build_routing_snapshot().endpoints.values()
              if e.provider.slug == "sandbox-gemini"]
     assert views and all(not e.enabled and not e.provider.available for e in views)
+
+
+def test_every_imported_openai_provider_is_called_at_its_documented_address(imported_catalog,
+                                                                            settings):
+    from routing.adapters import adapter_for
+    from routing.types import ChatRequest
+
+    settings.SANDBOX_PORT = 45123
+    snapshot = build_routing_snapshot()
+    request = ChatRequest(model="m", messages=[{"role": "user", "content": "hi"}])
+    urls = {}
+    for endpoint in snapshot.endpoints.values():
+        if endpoint.provider.wire_format == "openai":
+            built = adapter_for("openai").build_request(endpoint, request, max_tokens=8,
+                                                        api_key="k", stream=False)
+            urls[endpoint.provider.slug] = built.url
+    assert urls["openai"] == "https://api.openai.com/v1/chat/completions"
+    assert urls["deepinfra"] == "https://api.deepinfra.com/v1/openai/chat/completions"
+    assert urls["groq"] == "https://api.groq.com/openai/v1/chat/completions"
+    assert urls["fireworks"] == "https://api.fireworks.ai/inference/v1/chat/completions"
+    assert urls["sandbox-openai"] == "http://127.0.0.1:45123/sandbox-openai/v1/chat/completions"
+    assert all(url.count("/v1/") == 1 for url in urls.values()), urls

@@ -88,7 +88,8 @@ def sandbox_catalog(transactional_db) -> SandboxCatalog:
 
     providers = {
         slug: catalog_services.create_provider(
-            slug=slug, name=name, wire_format=wire, base_url=f"sandbox://{slug}",
+            slug=slug, name=name, wire_format=wire,
+            base_url=f"sandbox://{slug}/v1" if wire == "openai" else f"sandbox://{slug}",
             regions=["local"], retention_days=0, zdr=True, is_sandbox=True)
         for slug, name, wire in SANDBOX_PROVIDERS
     }

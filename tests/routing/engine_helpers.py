@@ -14,7 +14,8 @@ PROMPT = "Hello there"
 
 def sandbox_endpoint(sandbox, slug: str, wire_format: str = "openai", **fields):
     """An endpoint whose provider is `slug` on the sandbox (any slug is a fresh provider)."""
-    return endpoint(MODEL, provider(slug, wire_format=wire_format, base_url=sandbox.url(slug)),
+    base_url = sandbox.openai_base(slug) if wire_format == "openai" else sandbox.url(slug)
+    return endpoint(MODEL, provider(slug, wire_format=wire_format, base_url=base_url),
                     upstream_model_id=fields.pop("upstream_model_id", "sandbox-model"),
                     **fields)
 

@@ -10,7 +10,7 @@ from routing.types import UpstreamFailure, Usage
 from tests.routing.builders import chat, endpoint, provider, run_stream
 
 ADAPTER = adapter_for("openai")
-GROQ = provider("groq", base_url="https://api.groq.example/openai/")
+GROQ = provider("groq", base_url="https://api.groq.example/openai/v1/")
 EP = endpoint("meta/llama-3.3-70b", GROQ, upstream_model_id="llama-3.3-70b-versatile")
 
 
