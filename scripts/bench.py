@@ -4,11 +4,13 @@
 Starts the gateway as in production (PostgreSQL, Redis, authentication, limits, holds and usage
 records on; one uvicorn process pinned to GW_CPU, default 1) with catalog endpoints whose
 upstream is the harness's mocks (:18080 JSON, :18081 SSE, :18090 50 ms), an org, a key and
-credit; runs `$BENCH_HARNESS/run_peers.sh` (default ../shared/bench) with our targets
-`switchyard` and `switchyard-delay`, honouring its knobs (DURATION, REPEATS, CONC, BENCH_RESULTS,
-...); samples the CPU PostgreSQL (our database's backends) and Redis (our own instance) spend
-during our targets' runs; writes `switchyard-bench.json` into $BENCH_RESULTS and a table into
-README.md between the bench markers; stops what it started.
+credit. Pins our Redis and our database's backends to UP_CPU (default 0), where the harness
+places wrk, the mocks and Postgres. Runs `$BENCH_HARNESS/run_peers.sh` (default
+../shared/bench) with our targets `switchyard` and `switchyard-delay`, honouring its knobs
+(DURATION, REPEATS, CONC, BENCH_RESULTS, ...); samples the CPU PostgreSQL (our database's
+backends) and Redis (our own instance) spend during our targets' runs; writes
+`switchyard-bench.json` into $BENCH_RESULTS and a table into README.md between the bench
+markers; stops what it started.
 """
 
 from __future__ import annotations
@@ -73,8 +75,10 @@ def ensure_postgres() -> str:
 def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
     """Our own redis-server on a unix socket, so its CPU is ours alone."""
     sock = tmp / "redis.sock"
+    # Pinned where the harness puts wrk, the mocks and Postgres (UP_CPU), off the gateway's core.
+    pin = ["taskset", "-c", os.environ.get("UP_CPU", "0")] if shutil.which("taskset") else []
     process = subprocess.Popen(
-        ["redis-server", "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
+        [*pin, "redis-server", "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
          "--save", "", "--appendonly", "no", "--dir", str(tmp)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
@@ -185,6 +189,7 @@ def table(rows: list[dict], peers: list[dict], meta: dict) -> str:
     lines = [
         f"Measured by `make bench` on {meta.get('started_utc', '?')} "
         f"({meta.get('env', {}).get('nproc', '?')} CPUs, gateway pinned to CPU {GW_CPU}, "
+        f"our PostgreSQL backends and Redis to CPU {os.environ.get('UP_CPU', '0')}, "
         f"{args.get('duration', '?')} s x {args.get('repeats', '?')} runs, load average "
         f"{(meta.get('env', {}).get('loadavg_at_start') or [0.0])[0]:.2f} at start). CPU is ms per "
         "request (PG + Redis: our database's backends and our own Redis during our runs); "
