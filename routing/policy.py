@@ -48,6 +48,7 @@ class Selection:
 # state per request, and the ranking needs no more than a fair draw.
 _SHARED_RNG = random.Random()
 
+
 def endpoint_label(endpoint: EndpointView) -> str:
     """`model@provider` (plus `/region` when the provider runs regional endpoints)."""
     where = endpoint.provider.slug + (f"/{endpoint.region}" if endpoint.region else "")
