@@ -31,6 +31,10 @@ PROVIDER_API_KEYS = dict(
     item.split("=", 1) for item in env.list("PROVIDER_KEYS", default=[]) if "=" in item
 )
 PUBLIC_URL = env("PUBLIC_URL", default=f"http://127.0.0.1:{PORT}")
+# Peers whose X-Forwarded-For and X-Forwarded-Proto are believed (IP addresses or CIDR networks;
+# default none, so the socket's peer is the client). One value feeds uvicorn's
+# --forwarded-allow-ips, allauth's trusted proxy count and the gateway's client address.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
