@@ -1,4 +1,8 @@
-"""Staff curation in Django admin. Prices are append-only: add a version, never edit one."""
+"""Staff curation in Django admin. Prices are append-only: add a version, never edit one.
+
+Every page checks the user's model permissions (the `operators` group grants the catalog's);
+marketplace/tenancy/staff_access.py keeps staff without a second factor out.
+"""
 
 from django.contrib import admin
 from django.db import transaction
@@ -63,7 +67,8 @@ class EndpointAdmin(VersionBumpingAdmin):
     inlines = [PriceInline]
     actions = ["disable"]
 
-    @admin.action(description="Disable the selected endpoints")
+    # Without `permissions` an action is offered to anyone who may view the list.
+    @admin.action(description="Disable the selected endpoints", permissions=["change"])
     def disable(self, request, queryset):
         with transaction.atomic():
             queryset.update(status="disabled")

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Staff reach the admin only with a second factor enrolled and passed this session.
+    "marketplace.tenancy.staff_access.StaffMfaMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from marketplace.tenancy.staff_access import admin_login
+
 api_v1 = [
     path("", include("marketplace.tenancy.api.urls")),
     path("catalog/", include("catalog.api.urls")),
@@ -11,6 +13,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Before the admin's own login form: staff sign in through allauth (second factor, limits).
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),

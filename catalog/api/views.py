@@ -5,8 +5,8 @@ answers with the output serializer. Unknown slugs and ids answer 404.
 """
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, status
 from rest_framework import serializers as drf
-from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
@@ -20,10 +20,15 @@ from marketplace.errors import InvalidRequest, NotFound
 from marketplace.tenancy.api.base import OrgApiKeyAuthentication
 from marketplace.tenancy.models import KeyScope
 from marketplace.tenancy.selectors import KeyAuth
+from marketplace.tenancy.staff_access import mfa_problem
 
 
 class CatalogAccess(BasePermission):
-    """Reads: any signed-in user or a management-scope key. Writes: staff users only."""
+    """Reads: any signed-in user or a management-scope key. Writes: operators only.
+
+    An operator is a staff user with the view's model permissions (the `operators` group
+    grants them) who has passed a second factor in this session.
+    """
 
     message = "Catalog changes are for staff; inference keys cannot use the management API."
 
@@ -32,7 +37,17 @@ class CatalogAccess(BasePermission):
             return False
         if request.method in SAFE_METHODS:
             return True
-        return bool(getattr(request.user, "is_staff", False))
+        user = request.user
+        if not getattr(user, "is_staff", False):
+            return False
+        problem = mfa_problem(request, user)
+        if problem is not None:
+            raise exceptions.PermissionDenied(problem.message, code=problem.code)
+        needed = view.write_permissions.get(request.method, ())
+        if not user.has_perms(needed):
+            raise exceptions.PermissionDenied(
+                f"Catalog changes need the operators group's permissions ({', '.join(needed)}).")
+        return True
 
 
 def _doc(operation_id: str, response, request=None, parameters=None):
@@ -53,6 +68,8 @@ def _page(name: str, item) -> drf.Serializer:
 class CatalogApi(APIView):
     authentication_classes = [OrgApiKeyAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated, CatalogAccess]
+    # The Django model permissions each write method needs (Django admin checks the same).
+    write_permissions: dict[str, tuple[str, ...]] = {}
 
     def paginate(self, request, queryset, serializer):
         paginator = LimitOffsetPagination()
@@ -82,6 +99,8 @@ def _valid(serializer_class, data, *, partial=False) -> dict:
 
 
 class ProviderListApi(CatalogApi):
+    write_permissions = {"POST": ("catalog.add_provider",)}
+
     @_doc("catalog_providers_list", _page("Provider", s.ProviderOut), parameters=PAGE)
     def get(self, request):
         return self.paginate(request, selectors.list_providers(), s.ProviderOut)
@@ -93,6 +112,8 @@ class ProviderListApi(CatalogApi):
 
 
 class ProviderDetailApi(CatalogApi):
+    write_permissions = {"PATCH": ("catalog.change_provider",)}
+
     @_doc("catalog_providers_get", s.ProviderOut)
     def get(self, request, slug):
         return Response(s.ProviderOut(_provider(slug)).data)
@@ -106,6 +127,8 @@ class ProviderDetailApi(CatalogApi):
 
 
 class ModelListApi(CatalogApi):
+    write_permissions = {"POST": ("catalog.add_model",)}
+
     @_doc("catalog_models_list", _page("Model", s.ModelOut),
           parameters=[*PAGE, OpenApiParameter("author", str)])
     def get(self, request):
@@ -122,6 +145,8 @@ class ModelListApi(CatalogApi):
 
 
 class ModelDetailApi(CatalogApi):
+    write_permissions = {"PATCH": ("catalog.change_model",)}
+
     @_doc("catalog_models_get", s.ModelOut)
     def get(self, request, author, slug):
         return Response(s.ModelOut(selectors.get_model(f"{author}/{slug}")).data)
@@ -135,6 +160,8 @@ class ModelDetailApi(CatalogApi):
 
 
 class EndpointListApi(CatalogApi):
+    write_permissions = {"POST": ("catalog.add_endpoint", "catalog.add_price")}
+
     @_doc("catalog_endpoints_list", _page("Endpoint", s.EndpointOut),
           parameters=[*PAGE, OpenApiParameter("model", str), OpenApiParameter("provider", str)])
     def get(self, request):
@@ -152,6 +179,8 @@ class EndpointListApi(CatalogApi):
 
 
 class EndpointDetailApi(CatalogApi):
+    write_permissions = {"PATCH": ("catalog.change_endpoint",)}
+
     @_doc("catalog_endpoints_get", s.EndpointOut)
     def get(self, request, endpoint_id):
         return Response(s.EndpointOut(_endpoint(endpoint_id)).data)
@@ -164,6 +193,8 @@ class EndpointDetailApi(CatalogApi):
 
 
 class EndpointDisableApi(CatalogApi):
+    write_permissions = {"POST": ("catalog.change_endpoint",)}
+
     @_doc("catalog_endpoints_disable", s.EndpointOut)
     def post(self, request, endpoint_id):
         endpoint = services.disable_endpoint(_endpoint(endpoint_id))
@@ -171,6 +202,8 @@ class EndpointDisableApi(CatalogApi):
 
 
 class PriceListApi(CatalogApi):
+    write_permissions = {"POST": ("catalog.add_price",)}
+
     @_doc("catalog_prices_list", _page("Price", s.PriceOut),
           parameters=[*PAGE, OpenApiParameter("endpoint", int)])
     def get(self, request):

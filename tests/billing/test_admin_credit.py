@@ -4,13 +4,14 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from billing.models import LedgerTransaction, Wallet
+from tests.staff import sign_in_with_mfa, staff_user
 
 pytestmark = pytest.mark.django_db
 
 
 def test_staff_grant_is_audited_and_credited_once(client, org):
-    staff = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw-12345678")
-    client.force_login(staff)
+    staff = staff_user(operator=False, is_superuser=True)
+    sign_in_with_mfa(client, staff)
     wallet = Wallet.objects.get(org=org)
     url = f"/admin/billing/wallet/{wallet.pk}/grant-credit/"
 

@@ -1,4 +1,4 @@
-"""Staff curate in Django admin: every save bumps the catalog version; prices are append-only."""
+"""Operators curate in Django admin: each save bumps the catalog version; prices append only."""
 
 import datetime as dt
 
@@ -6,12 +6,11 @@ from django.utils import timezone
 
 from catalog.models import Endpoint, Price
 from catalog.selectors import build_routing_snapshot, get_catalog_version
-from tests.tenancy.factories import UserFactory
+from tests.staff import sign_in_with_mfa, staff_user
 
 
 def _staff_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
+    return sign_in_with_mfa(client, staff_user())
 
 
 def test_adding_a_price_in_admin_is_a_new_version_the_gateway_sees(imported_catalog, client):

@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from catalog.models import Endpoint, Model, Price, Provider
 from catalog.selectors import get_catalog_version
+from tests.staff import sign_in_with_mfa, staff_user
 from tests.tenancy.factories import OrganizationFactory, UserFactory, api_key
 
 BASE = "/api/v1/catalog"
@@ -19,9 +20,8 @@ def member_client(imported_catalog):
 
 @pytest.fixture
 def staff_client(imported_catalog):
-    client = APIClient()
-    client.force_authenticate(UserFactory(is_staff=True))
-    return client
+    """An operator (staff, in `operators`) signed in with TOTP."""
+    return sign_in_with_mfa(APIClient(), staff_user())
 
 
 def test_anonymous_callers_are_refused(imported_catalog):
