@@ -108,7 +108,7 @@ def _top_up_for(payment_intent_id: str, *, lock: bool) -> TopUp | None:
     return rows.filter(payment_intent_id=payment_intent_id).first()
 
 
-def _claim_by_metadata(intent_id: str, metadata: dict) -> TopUp | None:
+def _unattached_top_up(metadata: dict) -> TopUp | None:
     """The row our metadata names whose intent id is not recorded yet (locked), else None.
 
     A saved card is charged while `create_top_up` waits for Stripe's answer, so the success
@@ -118,15 +118,10 @@ def _claim_by_metadata(intent_id: str, metadata: dict) -> TopUp | None:
     top_up_id = metadata.get("top_up_id")
     if not isinstance(top_up_id, str) or not top_up_id.isdigit():
         return None
-    top_up = (
+    return (
         TopUp.objects.select_related("org").select_for_update(of=("self",))
         .filter(pk=int(top_up_id), payment_intent_id__isnull=True).first()
     )
-    if top_up is None:
-        return None
-    TopUp.objects.filter(pk=top_up.pk).update(payment_intent_id=intent_id)
-    top_up.payment_intent_id = intent_id
-    return top_up
 
 
 def _payment_succeeded(intent: dict) -> str:
@@ -136,8 +131,23 @@ def _payment_succeeded(intent: dict) -> str:
     status = _text(intent, "status")
     metadata = _mapping(intent, "metadata")
     charge_id = _charge_id(intent, "latest_charge")
+
+    def describes(top_up: TopUp) -> bool:
+        """The event is the payment we asked for: same org, amount and currency, paid."""
+        return (
+            str(metadata.get("org_id")) == str(top_up.org_id)
+            and amount == top_up.amount_cents
+            and currency == top_up.currency
+            and status == "succeeded"
+        )
+
     with transaction.atomic():
-        top_up = _top_up_for(intent_id, lock=True) or _claim_by_metadata(intent_id, metadata)
+        top_up = _top_up_for(intent_id, lock=True)
+        if top_up is None:
+            top_up = _unattached_top_up(metadata)
+            if top_up is not None and describes(top_up):
+                TopUp.objects.filter(pk=top_up.pk).update(payment_intent_id=intent_id)
+                top_up.payment_intent_id = intent_id
         if top_up is None:
             if metadata.get("purpose") == TOP_UP_PURPOSE:
                 # Ours, but its row is not visible yet (a top-up created by code that wrote it
@@ -145,13 +155,7 @@ def _payment_succeeded(intent: dict) -> str:
                 raise RetryLater("payment_intent.succeeded for a top-up not recorded yet")
             logger.warning("payment_intent.succeeded for an intent we did not create")
             return "unknown_intent"
-        # The event must describe the payment we asked for: same org, amount and currency.
-        if (
-            str(metadata.get("org_id")) != str(top_up.org_id)
-            or amount != top_up.amount_cents
-            or currency != top_up.currency
-            or status != "succeeded"
-        ):
+        if top_up.payment_intent_id != intent_id or not describes(top_up):
             logger.error("payment_intent.succeeded does not match top-up %s", top_up.pk)
             return "mismatch"
         ensure_wallet(top_up.org)
