@@ -1,15 +1,15 @@
 """The hot path's SQL: one statement per hold, per release and per settlement batch.
 
-Each statement locks rows in one order, the ORM services' too: the hold, then wallets, then key
-limits, each by id. Locks are taken by explicit `SELECT ... ORDER BY id FOR UPDATE` steps that the
-statement reads, one after the other, before any update: PostgreSQL runs data-modifying steps
-that nothing reads in reverse of their written order, so leaving the order to the updates
-locked key limits before wallets in settlements and releases, against the hold's wallet then
-key limit, and deadlocked under load on any key with a limit. Each statement reads and
-writes in the same statement (never read-then-write across round trips) and carries the key
-limit's period rollover inline: a row whose period started before the current one has spent
-nothing yet. Time is the server's `now()`: no timestamp crosses the wire on the hot path
-(adapting datetimes costs more client CPU than the rest of a hold's parameters together).
+Each statement locks rows in one order, as the ORM services do: holds, then wallets, then key
+limits, each by id, through `SELECT ... ORDER BY id FOR UPDATE` steps it reads before any
+update. (PostgreSQL runs data-modifying steps that nothing reads in reverse of their written
+order, so leaving the order to the updates locked key limits before wallets in settlements and
+releases, against the hold's wallet then key limit: deadlocks under load on any limited key.)
+Each statement reads and writes in one go (never read-then-write across round trips) and
+carries the key limit's period rollover inline: a row whose period started before the current
+one has spent nothing yet. Time is the server's `now()`: no timestamp crosses the wire on the
+hot path (adapting datetimes costs more client CPU than the rest of a hold's parameters
+together).
 Semantics match billing/services/charging.py, which a test holds them to.
 """
 
