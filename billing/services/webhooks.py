@@ -49,7 +49,10 @@ class MalformedEvent(Exception):
 
 def handle_event(event: dict) -> str:
     """Apply one verified Stripe event; return a short outcome for the response and logs."""
-    handler = _HANDLERS.get(event.get("type"))
+    kind = event.get("type")
+    if not isinstance(kind, str):
+        raise MalformedEvent("type is not a string")
+    handler = _HANDLERS.get(kind)
     if handler is None:
         return "ignored"
     data = event.get("data")

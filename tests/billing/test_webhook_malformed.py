@@ -95,3 +95,8 @@ def test_malformed_events_are_400_and_write_nothing(org, post_signed):
 def test_an_event_type_we_do_not_handle_is_200_whatever_its_shape(org, post_signed):
     response = post_signed({"type": "customer.created", "data": {"object": "odd"}})
     assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
+
+
+def test_an_event_whose_type_is_not_a_string_is_400(org, post_signed):
+    response = post_signed({"type": ["payment_intent.succeeded"], "data": {"object": {}}})
+    assert (response.status_code, response.json()["error"]) == (400, "malformed event")
