@@ -71,8 +71,9 @@ def _text(obj: dict, name: str, *, required: bool = True) -> str:
         if required:
             raise MalformedEvent(f"{name} is missing")
         return ""
-    if not isinstance(value, str) or len(value) > 255:
-        raise MalformedEvent(f"{name} is not a string")
+    # Stripe's ids and codes are short; the columns that keep them hold 64 characters.
+    if not isinstance(value, str) or len(value) > 64:
+        raise MalformedEvent(f"{name} is not a string of at most 64 characters")
     return value
 
 

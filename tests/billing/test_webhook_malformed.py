@@ -65,6 +65,7 @@ def _malformed(org, paid, pending):
         ("charge.dispute.created", {"object": drop(dispute, amount="1000")}),
         ("charge.dispute.created", {"object": drop(dispute, id=...)}),
         ("charge.dispute.created", {"object": drop(dispute, amount=...)}),
+        ("charge.dispute.created", {"object": drop(dispute, id="dp_" + "x" * 70)}),
         ("charge.dispute.closed", {"object": drop(dispute, status=...)}),
         ("charge.dispute.closed", {"object": drop(dispute, amount=None)}),
     ]
