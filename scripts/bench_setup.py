@@ -1,6 +1,8 @@
 """Bench fixtures, created through the apps' own services (run by scripts/bench.py in a child
 process configured for the bench database): three mock providers and models, an org, an
-inference key and credit. Idempotent: a second run reuses the catalog and mints a fresh key."""
+inference key with a spend limit and credit. Idempotent: a second run reuses the catalog and
+mints a fresh key. The key has a limit because production keys often do, and a limit adds a row
+every hold, settle and release locks (it never refuses: it is as large as the credit)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 
 from billing.services.ledger import grant_promotional_credit  # noqa: E402
+from billing.services.spend_limits import set_key_spend_limit  # noqa: E402
 from catalog import services as catalog_services  # noqa: E402
 from catalog.models import Model, Provider  # noqa: E402
 from marketplace.tenancy.models import Organization, Role  # noqa: E402
@@ -56,8 +59,10 @@ def setup() -> dict:
                                        email="bench@switchyard.local", password=None)
     org = Organization.objects.filter(slug="switchyard-bench").first() or \
         create_organization(name="Switchyard Bench", owner=user)
-    _, plaintext = create_api_key(org=org, name="make bench", actor=Actor(role=Role.OWNER,
-                                                                          user=user))
+    owner = Actor(role=Role.OWNER, user=user)
+    key, plaintext = create_api_key(org=org, name="make bench", actor=owner)
+    set_key_spend_limit(org=org, key_id=key.pk, limit_nanos=CREDIT_NANOS, period="month",
+                        actor=owner)
     grant_promotional_credit(org, CREDIT_NANOS, memo="make bench credit",
                              idempotency_key=f"bench-{plaintext[-12:]}")
     return {"key": plaintext, "models": models, "org": org.pk}

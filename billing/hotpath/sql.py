@@ -1,10 +1,15 @@
 """The hot path's SQL: one statement per hold, per release and per settlement batch.
 
-Each statement locks rows in the ORM services' order (hold, wallet, key limit), reads and
-writes in the same statement (never read-then-write across round trips) and carries the key
-limit's period rollover inline: a row whose period started before the current one has spent
-nothing yet. Time is the server's `now()`: no timestamp crosses the wire on the hot path
-(adapting datetimes costs more client CPU than the rest of a hold's parameters together).
+Each statement locks rows in one order, as the ORM services do: holds, then wallets, then key
+limits, each by id, through `SELECT ... ORDER BY id FOR UPDATE` steps it reads before any
+update. (PostgreSQL runs data-modifying steps that nothing reads in reverse of their written
+order, so leaving the order to the updates locked key limits before wallets in settlements and
+releases, against the hold's wallet then key limit: deadlocks under load on any limited key.)
+Each statement reads and writes in one go (never read-then-write across round trips) and
+carries the key limit's period rollover inline: a row whose period started before the current
+one has spent nothing yet. Time is the server's `now()`: no timestamp crosses the wire on the
+hot path (adapting datetimes costs more client CPU than the rest of a hold's parameters
+together).
 Semantics match billing/services/charging.py, which a test holds them to.
 """
 
@@ -62,6 +67,12 @@ WITH h AS (
     UPDATE billing_hold SET status = 'released', closed_at = now()
     WHERE request_id = %(request_id)s AND status = 'open'
     RETURNING org_id, api_key_id, amount_nanos, key_held_nanos
+), lw AS (
+    SELECT id FROM billing_wallet WHERE org_id IN (SELECT org_id FROM h) ORDER BY id FOR UPDATE
+), lk AS (
+    SELECT id FROM billing_keyspendlimit
+    WHERE api_key_id IN (SELECT api_key_id FROM h) AND (SELECT count(*) FROM lw) >= 0
+    ORDER BY id FOR UPDATE
 ), uw AS (
     UPDATE billing_wallet SET held_nanos = billing_wallet.held_nanos - h.amount_nanos,
         updated_at = now()
@@ -74,7 +85,7 @@ WITH h AS (
         held_nanos = GREATEST(l.held_nanos - h.key_held_nanos, 0), updated_at = now()
     FROM h WHERE l.api_key_id = h.api_key_id RETURNING 1
 )
-SELECT count(*) FROM h
+SELECT count(*) FROM h WHERE (SELECT count(*) FROM lk) >= 0
 """  # noqa: S608 - only the constant fragments above are interpolated, never input
 
 # The usage record's columns that come from the settlement, in the arrays' order.
@@ -130,6 +141,12 @@ WITH s AS (
     SELECT h.*, LEAST(s.charge_nanos, h.amount_nanos) AS charged,
         s.write_off_nanos + GREATEST(s.charge_nanos - h.amount_nanos, 0) AS written_off
     FROM h JOIN s ON s.request_id = h.request_id
+), lw AS (
+    SELECT id FROM billing_wallet WHERE org_id IN (SELECT org_id FROM c) ORDER BY id FOR UPDATE
+), lk AS (
+    SELECT id FROM billing_keyspendlimit
+    WHERE api_key_id IN (SELECT api_key_id FROM c) AND (SELECT count(*) FROM lw) >= 0
+    ORDER BY id FOR UPDATE
 ), uw AS (
     UPDATE billing_wallet SET balance_nanos = billing_wallet.balance_nanos - a.charged,
         held_nanos = billing_wallet.held_nanos - a.held, updated_at = now()
@@ -156,5 +173,5 @@ WITH s AS (
     FROM c JOIN s ON s.request_id = c.request_id
     ON CONFLICT (request_id) DO NOTHING RETURNING 1
 )
-SELECT count(*) FROM h
+SELECT count(*) FROM h WHERE (SELECT count(*) FROM lk) >= 0
 """  # noqa: S608 - only the constant fragments above are interpolated, never input

@@ -11,12 +11,13 @@ from .invoices import (
 from .ledger import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind
 from .limits import KeySpendLimit, LimitPeriod
 from .margins import MarginRule
-from .stripe import AutoTopUp, StripeCustomer, TopUp, TopUpStatus
+from .stripe import AutoTopUp, DisputeStatus, StripeCustomer, TopUp, TopUpDispute, TopUpStatus
 from .usage import Hold, HoldStatus, UsageRecord, Wallet
 
 __all__ = [
     "AccountKind",
     "AutoTopUp",
+    "DisputeStatus",
     "Hold",
     "HoldStatus",
     "Invoice",
@@ -33,6 +34,7 @@ __all__ = [
     "MarginRule",
     "StripeCustomer",
     "TopUp",
+    "TopUpDispute",
     "TopUpStatus",
     "TransactionKind",
     "UsageRecord",

@@ -3,8 +3,9 @@
 These are the reference semantics of the gateway's hot-path writer (billing/hotpath): the writer
 does the same in one SQL statement each (and batches settlements), and a test holds the two to
 the same rows for the same inputs. The embedded SQLite writer runs these very functions in its
-one thread. Each verb is one transaction, locking rows in one order (hold, wallet, key limit);
-the SQL statements aim for the same order and retry the rare deadlock the server reports.
+one thread. Each verb is one transaction, locking rows in one order: holds, then wallets, then
+key limits, each by id (the SQL statements take the same order, so they never deadlock with
+one another or with these).
 
 Money moves here as the hot path defines it: settlement debits `Wallet.balance_nanos` and
 releases the hold from `held_nanos` in the same transaction as the usage record; the ledger
@@ -111,15 +112,25 @@ def settle_hold(settlement: Settlement, *, now: datetime | None = None) -> Usage
 def settle_holds(settlements: Iterable[Settlement], *, now: datetime | None = None) -> list[str]:
     """Settle a batch in one transaction (the embedded writer's flush); return settled ids."""
     now = now or timezone.now()
+    unique = {s.request_id: s for s in reversed(list(settlements))}  # the first of a repeat
     settled = []
     with transaction.atomic():
-        seen = set()
-        for settlement in settlements:
-            if settlement.request_id in seen:
-                continue
-            seen.add(settlement.request_id)
-            if _settle_locked(settlement, now) is not None:
-                settled.append(settlement.request_id)
+        # Lock every open hold of the batch, then all their wallets, then all their key limits,
+        # each by id: locking per settlement would interleave orgs and could meet a cycle.
+        holds = list(
+            Hold.objects.select_for_update()
+            .filter(request_id__in=list(unique), status=HoldStatus.OPEN)
+            .order_by("id")
+        )
+        _lock_accounts(holds)
+        for hold in holds:
+            close_hold_with_usage(
+                hold, status=HoldStatus.SETTLED, now=now,
+                usage=usage_fields(unique[hold.request_id], now),
+            )
+            settled.append(hold.request_id)
+    for request_id in unique.keys() - set(settled):
+        logger.warning("settle: no open hold for request %s", request_id)
     return settled
 
 
@@ -198,24 +209,29 @@ def usage_fields(s: Settlement, now: datetime) -> dict:
 
 
 def _lock_open_hold(request_id: str) -> Hold | None:
-    # Lock order everywhere (SQL statements too): hold, then wallet, then the key's limit.
+    # Lock order everywhere (SQL statements too): holds, then wallets, then key limits.
     hold = (
         Hold.objects.select_for_update()
         .filter(request_id=request_id, status=HoldStatus.OPEN)
         .first()
     )
     if hold is not None:
-        _lock_accounts(hold)
+        _lock_accounts([hold])
     return hold
 
 
-def _lock_accounts(hold: Hold) -> None:
-    list(Wallet.objects.select_for_update().filter(org_id=hold.org_id).values_list("pk"))
-    if hold.api_key_id is not None:
+def _lock_accounts(holds: list[Hold]) -> None:
+    """Lock the holds' wallets, then their key limits, each in id order."""
+    org_ids = {hold.org_id for hold in holds}
+    key_ids = {hold.api_key_id for hold in holds if hold.api_key_id is not None}
+    list(
+        Wallet.objects.select_for_update().filter(org_id__in=org_ids).order_by("id")
+        .values_list("pk")
+    )
+    if key_ids:
         list(
-            KeySpendLimit.objects.select_for_update()
-            .filter(api_key_id=hold.api_key_id)
-            .values_list("pk")
+            KeySpendLimit.objects.select_for_update().filter(api_key_id__in=key_ids)
+            .order_by("id").values_list("pk")
         )
 
 
@@ -262,7 +278,7 @@ def sweep_stale_hold(
         )
         if hold is None:
             return None
-        _lock_accounts(hold)
+        _lock_accounts([hold])
         upstream = usage_cost_nanos(
             prompt_tokens=hold.prompt_upper_bytes,
             input_nanos_per_m=_input_price(hold),

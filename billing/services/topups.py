@@ -1,8 +1,11 @@
 """Top-ups: create PaymentIntents the app will later credit, and the auto top-up.
 
-The wallet is never credited here. Creating a top-up records a `TopUp` row for the
-PaymentIntent (so only intents the app created are credited); the credit happens when the
-verified `payment_intent.succeeded` webhook arrives (billing/services/webhooks.py).
+The wallet is never credited here. Creating a top-up records a `TopUp` row first, then asks
+Stripe for the PaymentIntent (its metadata names the row; Stripe's idempotency key is the
+row's), then records the intent's id on the row. So only intents the app created are
+credited, and a saved card that Stripe charges at once, whose `payment_intent.succeeded` can
+overtake Stripe's answer to us, still finds its row. The credit happens when that verified
+webhook arrives (billing/services/webhooks.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from marketplace.errors import InvalidRequest, SwitchyardError
 from marketplace.tenancy.models import Organization
 
 logger = logging.getLogger(__name__)
+
+# The PaymentIntent metadata `purpose` of our top-ups: the webhook tells ours from others by it.
+TOP_UP_PURPOSE = "wallet_top_up"
 
 
 class TopUpsDisabled(SwitchyardError):
@@ -95,29 +101,40 @@ def create_top_up(
     _require_stripe()
     validate_amount_cents(amount_cents)
     customer_id = ensure_stripe_customer(org)
+    top_up = TopUp.objects.create(
+        org=org, amount_cents=amount_cents, created_by=user, automatic=automatic,
+        idempotency_key=f"topup-{org.pk}-{uuid.uuid4().hex}",
+    )
     try:
         intent = stripe_client.create_payment_intent(
             amount_cents=amount_cents,
             customer_id=customer_id,
-            metadata={"org_id": str(org.pk), "purpose": "wallet_top_up"},
+            metadata={
+                "org_id": str(org.pk),
+                "purpose": TOP_UP_PURPOSE,
+                "top_up_id": str(top_up.pk),
+            },
             payment_method_id=payment_method_id,
             off_session=automatic,
-            idempotency_key=f"topup-{org.pk}-{uuid.uuid4().hex}",
+            idempotency_key=top_up.idempotency_key,
         )
     except stripe_client.StripeCallFailed as exc:
+        TopUp.objects.filter(pk=top_up.pk, status=TopUpStatus.PENDING).update(
+            status=TopUpStatus.FAILED, failure_message=exc.message[:300]
+        )
         raise PaymentFailed(exc.message) from exc
     failed = intent.status in ("requires_payment_method", "canceled") and bool(
         intent.error_message
     )
-    top_up = TopUp.objects.create(
-        org=org,
-        payment_intent_id=intent.id,
-        amount_cents=amount_cents,
-        created_by=user,
-        automatic=automatic,
-        status=TopUpStatus.FAILED if failed else TopUpStatus.PENDING,
-        failure_message=intent.error_message[:300],
+    # The success webhook may have recorded the intent id (and credited) already.
+    TopUp.objects.filter(pk=top_up.pk, payment_intent_id__isnull=True).update(
+        payment_intent_id=intent.id
     )
+    if failed:
+        TopUp.objects.filter(pk=top_up.pk, status=TopUpStatus.PENDING).update(
+            status=TopUpStatus.FAILED, failure_message=intent.error_message[:300]
+        )
+    top_up.refresh_from_db()
     return top_up, intent
 
 
