@@ -1,5 +1,7 @@
 """Only the invited address may accept; signing up from the link with it needs no 2nd mail."""
 
+import uuid
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -20,11 +22,17 @@ MISMATCH = (
 )
 
 
+def _unique(local: str) -> str:
+    # allauth rate-limits confirmation mail per address in the (Redis) cache, which outlives
+    # a test run: a fresh address per test keeps reruns independent.
+    return f"{local}.{uuid.uuid4().hex[:8]}@example.com"
+
+
 @pytest.fixture
 def invite():
     owner = member(Role.OWNER)
     invitation, token = services.invite_member(
-        org=owner.org, email="Guest.Invitee@example.com", role=Role.DEVELOPER,
+        org=owner.org, email=_unique("Guest.Invitee"), role=Role.DEVELOPER,
         actor=Actor(role=Role.OWNER, user=owner.user),
     )
     return owner, invitation, token
@@ -51,7 +59,7 @@ def test_a_different_verified_email_cannot_accept(client, invite):
 
 def test_the_invited_email_unverified_cannot_accept(client, invite):
     _, invitation, token = invite
-    invitee = UserFactory(email="guest.invitee@example.com", verified=False)
+    invitee = UserFactory(email=invitation.email, verified=False)
     EmailAddress.objects.create(user=invitee, email=invitee.email, verified=False, primary=True)
     client.force_login(invitee)
     response = client.post(f"/invitations/{token}/")
@@ -61,8 +69,8 @@ def test_the_invited_email_unverified_cannot_accept(client, invite):
 
 
 def test_a_verified_address_matches_case_insensitively(client, invite):
-    owner, _, token = invite
-    invitee = UserFactory(email="GUEST.invitee@Example.COM")
+    owner, invitation, token = invite
+    invitee = UserFactory(email=invitation.email.upper())
     client.force_login(invitee)
     response = client.post(f"/invitations/{token}/")
     assert response["Location"] == "/dashboard/"
@@ -90,12 +98,12 @@ def _signup_from_link(client, token, email):
 
 
 def test_sign_up_from_the_link_with_the_invited_address_needs_no_confirmation(client, invite):
-    owner, _, token = invite
-    response = _signup_from_link(client, token, "guest.INVITEE@example.com")
+    owner, invitation, token = invite
+    response = _signup_from_link(client, token, invitation.email.upper())
     assert response.status_code == 302
     assert response["Location"] == f"/invitations/{token}/"
     assert mail.outbox == []
-    user = get_user_model().objects.get(email__iexact="guest.invitee@example.com")
+    user = get_user_model().objects.get(email__iexact=invitation.email)
     assert list(EmailAddress.objects.filter(user=user).values_list("verified", flat=True)) == [
         True
     ]
@@ -106,10 +114,11 @@ def test_sign_up_from_the_link_with_the_invited_address_needs_no_confirmation(cl
 
 def test_sign_up_from_the_link_with_another_address_confirms_and_cannot_accept(client, invite):
     _, invitation, token = invite
-    response = _signup_from_link(client, token, "other.person@example.com")
+    other = _unique("other.person")
+    response = _signup_from_link(client, token, other)
     assert response["Location"] == "/accounts/confirm-email/"
-    assert [m.to for m in mail.outbox] == [["other.person@example.com"]]
-    user = get_user_model().objects.get(email="other.person@example.com")
+    assert [m.to for m in mail.outbox] == [[other]]
+    user = get_user_model().objects.get(email=other)
     assert EmailAddress.objects.get(user=user).verified is False
     # Even once confirmed, the address is not the invited one.
     EmailAddress.objects.filter(user=user).update(verified=True)
@@ -119,9 +128,10 @@ def test_sign_up_from_the_link_with_another_address_confirms_and_cannot_accept(c
 
 
 def test_sign_up_without_the_link_still_confirms_the_invited_address(client, invite):
+    _, invitation, _ = invite
     response = client.post(
         "/accounts/signup/",
-        {"email": "guest.invitee@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        {"email": invitation.email, "password1": PASSWORD, "password2": PASSWORD},
     )
     assert response["Location"] == "/accounts/confirm-email/"
-    assert [m.to for m in mail.outbox] == [["guest.invitee@example.com"]]
+    assert [m.to for m in mail.outbox] == [[invitation.email]]
