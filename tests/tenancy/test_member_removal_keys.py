@@ -114,3 +114,15 @@ def test_factory_keys_without_a_creator_are_not_marked(client):
     client.force_login(owner.user)
     response = client.get("/dashboard/keys/")
     assert [(k.pk, k.creator_removed) for k in response.context["keys"]] == [(key.pk, False)]
+
+
+def test_leaving_offers_to_revoke_your_own_keys(client, team):
+    client.force_login(team["admin"].user)
+    settings_page = client.get("/dashboard/settings/").content.decode()
+    assert f'href="/dashboard/members/{team["admin"].pk}/remove/"' in settings_page
+    page = client.get(f"/dashboard/members/{team['admin'].pk}/remove/").content.decode()
+    assert "Leave and revoke 2 keys" in page
+    response = client.post(f"/dashboard/members/{team['admin'].pk}/remove/", {"revoke_keys": "1"})
+    assert response["Location"] == "/dashboard/"
+    assert _revoked(team["inference"], team["management"], team["child"]) == [True] * 3
+    assert not Membership.objects.filter(pk=team["admin"].pk).exists()
