@@ -181,6 +181,8 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_UNIQUE_EMAIL = True
 # Sign-up says plainly when an email is already registered (marketplace/dashboard/signup.py).
 ACCOUNT_FORMS = {"signup": "marketplace.dashboard.signup.SignupForm"}
+# Signing up from an invitation link with the invited address needs no confirmation mail.
+ACCOUNT_ADAPTER = "marketplace.dashboard.account_adapter.AccountAdapter"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 LOGIN_REDIRECT_URL = "/dashboard/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"

@@ -40,7 +40,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("name", "prefix", "org", "scope", "created_at", "last_used_at", "revoked_at")
     list_filter = ("scope",)
     search_fields = ("name", "prefix")
-    readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
+    # Lineage is fixed at minting: editing it would unhook a key from its parent's revocation.
+    readonly_fields = (
+        "prefix", "key_hash", "created_by", "parent_key", "created_at", "last_used_at"
+    )
 
     def has_add_permission(self, request):
         return False

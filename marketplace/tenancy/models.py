@@ -78,8 +78,15 @@ class ApiKey(models.Model):
     # HMAC-SHA256 of the full key under settings.API_KEY_HASH_SECRET, hex.
     key_hash = models.CharField(max_length=64, unique=True)
     scope = models.CharField(max_length=16, choices=KeyScope.choices, default=KeyScope.INFERENCE)
+    # Who minted the key: a user (dashboard or session API), or a management key (`parent_key`).
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # A key minted by a key is revoked with it and never expires after it. RESTRICT, not
+    # CASCADE: deleting a parent row must not silently drop the child's audit trail, while
+    # deleting the whole org (which cascades to both) still works.
+    parent_key = models.ForeignKey(
+        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="children"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)

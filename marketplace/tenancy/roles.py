@@ -2,7 +2,9 @@
 
 One table of role sets so the dashboard, the management API and the services agree. Finance is
 billing-only; viewers read. Management-scope keys act with admin rights (only owners and admins
-can mint them, so a key never holds more than its creator could).
+can mint them, so a key never holds more than its creator could), except what would outlive
+their revocation: they mint only inference keys, bound to themselves, and cannot invite members
+or change roles (services.create_api_key, services.invite_member, services.change_role).
 """
 
 from __future__ import annotations

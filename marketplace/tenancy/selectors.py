@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from marketplace.errors import NotFound
@@ -110,10 +110,35 @@ def count_owners(org: Organization) -> int:
 
 
 def list_api_keys(org: Organization, *, include_revoked: bool = True) -> QuerySet[ApiKey]:
-    keys = ApiKey.objects.filter(org=org).select_related("created_by").order_by("-created_at")
+    """The org's keys, newest first, each with `creator_removed`.
+
+    `creator_removed` is True when the user who minted the key is no longer a member, so the
+    keys page can point out keys nobody in the org answers for.
+    """
+    is_member = Exists(Membership.objects.filter(org_id=OuterRef("org_id"),
+                                                 user_id=OuterRef("created_by_id")))
+    keys = (
+        ApiKey.objects.filter(org=org)
+        .select_related("created_by", "parent_key")
+        .annotate(
+            creator_removed=ExpressionWrapper(
+                Q(created_by__isnull=False) & ~is_member, output_field=BooleanField()
+            )
+        )
+        .order_by("-created_at")
+    )
     if not include_revoked:
         keys = keys.filter(revoked_at__isnull=True)
     return keys
+
+
+def list_member_keys(org: Organization, user_id: int) -> QuerySet[ApiKey]:
+    """The org's keys minted by user `user_id` that still work (not revoked, not expired)."""
+    return (
+        ApiKey.objects.filter(org=org, created_by_id=user_id, revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .order_by("-created_at")
+    )
 
 
 def access_api_key(org: Organization, key_id) -> ApiKey:

@@ -12,6 +12,7 @@ import logging
 import secrets
 
 import redis
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -52,8 +53,23 @@ class InvitationError(InvalidRequest):
     message = "This invitation link is not valid."
 
 
+class InvitationEmailMismatch(Forbidden):
+    code = "invitation_email_mismatch"
+    message = (
+        "This invitation was sent to another email address. Sign in with the invited address "
+        "(verified) to accept it."
+    )
+
+
 def _require(actor: Actor, roles: frozenset, message: str) -> None:
     if actor.role not in roles:
+        raise Forbidden(message)
+
+
+def _require_user(actor: Actor, message: str) -> None:
+    # Who joins an org and with which role is decided by a person: a management key that could
+    # invite or promote would leave a way back in after it is revoked.
+    if actor.user is None:
         raise Forbidden(message)
 
 
@@ -116,6 +132,7 @@ def invite_member(
     *, org: Organization, email: str, role: str, actor: Actor
 ) -> tuple[Invitation, str]:
     """Invite `email` with `role`; return the invitation and its token (emailed on commit)."""
+    _require_user(actor, "Invitations are sent by a signed-in user, not an API key.")
     _require(actor, MEMBER_MANAGERS, "Only owners and admins can invite members.")
     email = (email or "").strip().lower()
     if role not in Role.values:
@@ -169,9 +186,29 @@ def check_invitation(invitation: Invitation | None) -> Invitation:
     return invitation
 
 
+def check_invitee(invitation: Invitation, user) -> None:
+    """Raise InvitationEmailMismatch unless `user` has verified the invited address.
+
+    Whoever holds the link is not necessarily the invitee: only an account that proved
+    control of the invited mailbox may join (case-insensitively, any of its addresses).
+    """
+    addresses = EmailAddress.objects.filter(user=user, email__iexact=invitation.email)
+    if addresses.filter(verified=True).exists():
+        return
+    if addresses.exists():
+        raise InvitationEmailMismatch(
+            "Confirm your email address first (see the confirmation email we sent), "
+            "then accept the invitation."
+        )
+    raise InvitationEmailMismatch()
+
+
 @transaction.atomic
 def accept_invitation(*, token: str, user) -> Membership:
-    """Join the invitation's org as `user`; the token is single-use."""
+    """Join the invitation's org as `user`, whose verified email must be the invited one.
+
+    The token is single-use.
+    """
     invitation = selectors.get_invitation_by_token(token)
     if invitation is not None:
         # Lock so two concurrent accepts cannot both succeed.
@@ -179,6 +216,7 @@ def accept_invitation(*, token: str, user) -> Membership:
     check_invitation(invitation)
     if Membership.objects.filter(org_id=invitation.org_id, user=user).exists():
         raise Conflict("You are already a member of this organization.")
+    check_invitee(invitation, user)
     membership = Membership.objects.create(
         org_id=invitation.org_id, user=user, role=invitation.role
     )
@@ -197,6 +235,7 @@ def change_role(
     *, org: Organization, membership: Membership, role: str, actor: Actor
 ) -> Membership:
     """Set a member's role; owners alone grant or take away ownership."""
+    _require_user(actor, "Roles are changed by a signed-in user, not an API key.")
     _require(actor, MEMBER_MANAGERS, "Only owners and admins can change roles.")
     if role not in Role.values:
         raise InvalidRequest("Unknown role.", param="role")
@@ -210,8 +249,14 @@ def change_role(
 
 
 @transaction.atomic
-def remove_member(*, org: Organization, membership: Membership, actor: Actor) -> None:
-    """Remove a member (or let a member leave); the last owner cannot leave."""
+def remove_member(
+    *, org: Organization, membership: Membership, actor: Actor, revoke_keys: bool = False
+) -> list[ApiKey]:
+    """Remove a member (or let a member leave); the last owner cannot leave.
+
+    With `revoke_keys`, the member's active keys (selectors.list_member_keys) and the keys
+    those minted are revoked in the same transaction; return the keys revoked.
+    """
     leaving = actor.user is not None and membership.user_id == actor.user_id
     if not leaving:
         _require(actor, MEMBER_MANAGERS, "Only owners and admins can remove members.")
@@ -220,9 +265,29 @@ def remove_member(*, org: Organization, membership: Membership, actor: Actor) ->
     if membership.role == Role.OWNER and _locked_owner_count(org) <= 1:
         raise Conflict("The last owner cannot leave the organization.")
     membership.delete()
+    revoked: list[ApiKey] = []
+    if revoke_keys:
+        for key in selectors.list_member_keys(org, membership.user_id):
+            revoked.extend(_revoke_with_descendants(key))
+    return revoked
 
 
 # --- API keys ----------------------------------------------------------------------------
+
+
+def _minting_parent(*, org: Organization, actor: Actor) -> ApiKey | None:
+    """The management key minting for `actor`, locked; None when a user mints."""
+    if actor.api_key_id is None:
+        return None
+    # The row lock orders this mint against a concurrent revocation of the parent: either the
+    # revocation sees the child, or this sees the parent revoked.
+    parent = ApiKey.objects.select_for_update().filter(pk=actor.api_key_id, org=org).first()
+    now = timezone.now()
+    if parent is None or parent.revoked_at is not None or (
+        parent.expires_at is not None and parent.expires_at <= now
+    ):
+        raise Forbidden("This API key is revoked or expired.")
+    return parent
 
 
 @transaction.atomic
@@ -234,7 +299,11 @@ def create_api_key(
     scope: str = KeyScope.INFERENCE,
     expires_at: dt.datetime | None = None,
 ) -> tuple[ApiKey, str]:
-    """Mint a key; return the row and the plaintext, which is never stored or shown again."""
+    """Mint a key; return the row and the plaintext, which is never stored or shown again.
+
+    A management key may mint only inference keys, expiring no later than itself (its expiry
+    by default), so nothing it mints outlives it; revoking it revokes them (revoke_api_key).
+    """
     _require(actor, KEY_CREATORS, "Your role cannot create API keys.")
     if scope not in KeyScope.values:
         raise InvalidRequest("Unknown scope.", param="scope")
@@ -245,6 +314,20 @@ def create_api_key(
         raise InvalidRequest("A key needs a name.", param="name")
     if expires_at is not None and expires_at <= timezone.now():
         raise InvalidRequest("The expiry must be in the future.", param="expires_at")
+    parent = _minting_parent(org=org, actor=actor)
+    if parent is not None:
+        if scope != KeyScope.INFERENCE:
+            raise Forbidden(
+                "An API key can create only inference keys; sign in to create management keys."
+            )
+        if expires_at is None:
+            expires_at = parent.expires_at
+        elif parent.expires_at is not None and expires_at > parent.expires_at:
+            raise InvalidRequest(
+                "The expiry cannot be later than the expiry of the key creating it "
+                f"({parent.expires_at.isoformat()}).",
+                param="expires_at",
+            )
     for _ in range(3):
         plaintext, prefix, key_hash = generate_api_key()
         try:
@@ -256,6 +339,7 @@ def create_api_key(
                     key_hash=key_hash,
                     scope=scope,
                     created_by=actor.user,
+                    parent_key=parent,
                     expires_at=expires_at,
                 )
             break
@@ -267,16 +351,17 @@ def create_api_key(
     return key, plaintext
 
 
-def publish_key_revoked(key_hash: str) -> None:
-    """Tell every gateway process to drop `key_hash` from its cache (best effort)."""
-    if not settings.REDIS_URL:
+def publish_key_revoked(*key_hashes: str) -> None:
+    """Tell every gateway process to drop each of `key_hashes` from its cache (best effort)."""
+    if not settings.REDIS_URL or not key_hashes:
         return
     try:
         client = redis.Redis.from_url(
             settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
         )
         try:
-            client.publish(REVOKED_KEYS_CHANNEL, key_hash)
+            for key_hash in key_hashes:
+                client.publish(REVOKED_KEYS_CHANNEL, key_hash)
         finally:
             client.close()
     except redis.RedisError:
@@ -284,20 +369,44 @@ def publish_key_revoked(key_hash: str) -> None:
         logger.warning("could not publish a key revocation to Redis", exc_info=True)
 
 
+def _revoke_with_descendants(key: ApiKey) -> list[ApiKey]:
+    """Revoke `key` and every key minted under it; return the rows newly revoked.
+
+    Gateways are told each revoked hash on commit, so a child stops working as fast as its
+    parent does.
+    """
+    # Lock first: a concurrent mint by this key then either finishes before (and its child is
+    # found below) or sees the key revoked (services.create_api_key).
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    now = timezone.now()
+    tree, frontier = [key], [key.pk]
+    while frontier:
+        children = list(ApiKey.objects.select_for_update().filter(parent_key_id__in=frontier))
+        tree.extend(children)
+        frontier = [child.pk for child in children]
+    revoked = [k for k in tree if k.revoked_at is None]
+    if revoked:
+        ApiKey.objects.filter(pk__in=[k.pk for k in revoked]).update(revoked_at=now)
+        for k in revoked:
+            k.revoked_at = now
+        hashes = [k.key_hash for k in revoked]
+        transaction.on_commit(lambda: publish_key_revoked(*hashes))
+        logger.info(
+            "api keys %s revoked in org %s", ", ".join(str(k.pk) for k in revoked), key.org_id
+        )
+    return revoked
+
+
 @transaction.atomic
 def revoke_api_key(*, org: Organization, key: ApiKey, actor: Actor) -> ApiKey:
-    """Revoke a key at once; gateways are told on commit through Redis."""
+    """Revoke a key and the keys it minted at once; gateways are told on commit through Redis."""
     _require(actor, KEY_CREATORS, "Your role cannot revoke API keys.")
     if key.org_id != org.pk:  # defence in depth: callers fetch through access_api_key
         raise Forbidden()
     if key.scope == KeyScope.MANAGEMENT and actor.role not in MANAGEMENT_KEY_CREATORS:
         raise Forbidden("Only owners and admins can revoke management keys.")
-    if key.revoked_at is None:
-        key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
-        key_hash = key.key_hash
-        transaction.on_commit(lambda: publish_key_revoked(key_hash))
-        logger.info("api key %s revoked in org %s", key.pk, org.pk)
+    _revoke_with_descendants(key)
+    key.refresh_from_db(fields=["revoked_at"])
     return key
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from marketplace.tenancy.models import ApiKey, KeyScope, Role
 from marketplace.tenancy.roles import Actor
-from marketplace.tenancy.services import revoke_api_key
+from marketplace.tenancy.services import create_api_key, revoke_api_key
 
 
 def _get(gateway, path, **headers):
@@ -65,8 +65,9 @@ def test_expired_key_gets_401(make_org_key, gateway):
     assert "expired" in response.json()["error"]["message"]
 
 
-def _revoke_and_time_401(org_key, gateway):
-    auth = {"Authorization": f"Bearer {org_key.plaintext}"}
+def _revoke_and_time_401(org_key, gateway, presented=None):
+    """Revoke `org_key`; return how long until `presented` (default: that key) gets 401."""
+    auth = {"Authorization": f"Bearer {presented or org_key.plaintext}"}
     assert _get(gateway, "/v1/models", **auth).status_code == 200
     owner = org_key.org.memberships.get(role=Role.OWNER).user
     revoke_api_key(org=org_key.org, key=org_key.key, actor=Actor(role=Role.OWNER, user=owner))
@@ -89,3 +90,13 @@ def test_revocation_is_pushed_through_redis(make_org_key, start_gateway):
     # A long-lived cache entry would survive the TTL race; Redis must drop it at once.
     gateway = start_gateway()
     assert _revoke_and_time_401(org_key, gateway) < 0.5
+
+
+@pytest.mark.redis
+def test_a_child_key_stops_working_when_its_parent_is_revoked(make_org_key, start_gateway):
+    parent = make_org_key(scope=KeyScope.MANAGEMENT)
+    child, plaintext = create_api_key(org=parent.org, name="minted by a key",
+                                      actor=Actor(role=Role.ADMIN, api_key_id=parent.key.pk))
+    gateway = start_gateway()
+    assert _revoke_and_time_401(parent, gateway, presented=plaintext) <= 1.0
+    assert ApiKey.objects.get(pk=child.pk).revoked_at is not None

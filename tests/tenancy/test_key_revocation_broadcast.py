@@ -66,3 +66,33 @@ def test_rolled_back_revocation_publishes_nothing():
     finally:
         pubsub.close()
         client.close()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_revoking_a_parent_publishes_each_minted_key():
+    owner = member(Role.OWNER)
+    parent, _ = api_key(owner.org, scope="management")
+    children = [
+        services.create_api_key(
+            org=owner.org, name=f"child {i}", actor=Actor(role=Role.ADMIN, api_key_id=parent.pk)
+        )[0]
+        for i in range(2)
+    ]
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    pubsub = client.pubsub()
+    pubsub.subscribe(REVOKED_KEYS_CHANNEL)
+    try:
+        pubsub.get_message(timeout=1)
+        services.revoke_api_key(
+            org=owner.org, key=parent, actor=Actor(role=Role.OWNER, user=owner.user)
+        )
+        expected = {parent.key_hash, *(child.key_hash for child in children)}
+        seen = set()
+        # Other test processes may share this Redis; wait for ours, ignore theirs.
+        while expected - seen and (message := _next_message(pubsub)) is not None:
+            seen.add(message["data"].decode())
+        assert expected <= seen
+    finally:
+        pubsub.close()
+        client.close()

@@ -2,12 +2,13 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
 from marketplace.dashboard.forms import InviteForm, RoleForm, add_service_error
 from marketplace.errors import Conflict, InvalidRequest
 from marketplace.tenancy import selectors, services
-from marketplace.tenancy.access import org_member_required
+from marketplace.tenancy.access import forbidden, org_member_required
 from marketplace.tenancy.models import Role
 from marketplace.tenancy.roles import KEY_VIEWERS, MEMBER_MANAGERS
 
@@ -73,20 +74,38 @@ def change_role(request, membership_id: int):
 
 
 @org_member_required()
-@require_POST
+@require_http_methods(["GET", "POST"])
 def remove(request, membership_id: int):
-    """Remove a member; members may also remove themselves (leave)."""
+    """Confirm (GET) and remove (POST) a member; members may also remove themselves (leave).
+
+    The confirmation lists the member's working keys; `revoke_keys` revokes them with the
+    removal, otherwise they keep working and the keys page marks them "creator removed".
+    """
     membership = selectors.access_member(request.org, membership_id)
     leaving = membership.user_id == request.user.pk
+    if not leaving and request.membership.role not in MEMBER_MANAGERS:
+        return forbidden(request, "Only owners and admins can remove members.")
+    if request.method == "GET":
+        context = {
+            "member": membership,
+            "leaving": leaving,
+            "member_keys": selectors.list_member_keys(request.org, membership.user_id),
+        }
+        return render(request, "dashboard/remove_member.html", context)
     try:
-        services.remove_member(org=request.org, membership=membership, actor=request.actor)
+        revoked = services.remove_member(
+            org=request.org, membership=membership, actor=request.actor,
+            revoke_keys=bool(request.POST.get("revoke_keys")),
+        )
     except (InvalidRequest, Conflict) as error:
         messages.error(request, error.message)
         return redirect("/dashboard/settings/" if leaving else MEMBERS_URL)
+    count = len(revoked)
+    revoked_note = f" and revoked {count} API key{pluralize(count)}" if count else ""
     if leaving:
-        messages.success(request, f"You left {request.org.name}.")
+        messages.success(request, f"You left {request.org.name}{revoked_note}.")
         return redirect("/dashboard/")
-    messages.success(request, f"Removed {membership.user.email}.")
+    messages.success(request, f"Removed {membership.user.email}{revoked_note}.")
     return redirect(MEMBERS_URL)
 
 

@@ -9,12 +9,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marketplace.dashboard.forms import CreateOrganizationForm, add_service_error
-from marketplace.errors import Conflict, InvalidRequest, NotFound
+from marketplace.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from marketplace.tenancy import selectors, services
 from marketplace.tenancy.access import current_membership, set_current_org
 
 # A signed cookie remembers an invitation link across sign-up and email confirmation, so the
-# invitee comes back to it instead of being asked to create an organization.
+# invitee comes back to it instead of being asked to create an organization; signing up with
+# the invited address needs no confirmation mail (marketplace/dashboard/account_adapter.py).
 INVITE_COOKIE = "sy_invitation"
 INVITE_COOKIE_MAX_AGE_S = 7 * 24 * 3600
 
@@ -80,10 +81,18 @@ def invitation(request, token: str):
         except (InvalidRequest, Conflict) as error:
             context["error"] = error.message
             return render(request, "tenancy/invitation.html", context, status=400)
+        except Forbidden as error:  # not the invited address, or not verified yet
+            context["mismatch"] = error.message
+            return render(request, "tenancy/invitation.html", context, status=403)
         set_current_org(request, membership.org)
         response = redirect("/dashboard/")
         response.delete_cookie(INVITE_COOKIE)
         return response
+    if request.user.is_authenticated:
+        try:
+            services.check_invitee(invitation, request.user)
+        except Forbidden as error:
+            context["mismatch"] = error.message
     response = render(request, "tenancy/invitation.html", context)
     if not request.user.is_authenticated:
         response.set_signed_cookie(

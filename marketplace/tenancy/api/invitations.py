@@ -47,7 +47,10 @@ class InvitationListApi(OrgScopedMixin, APIView):
 
 
 class InvitationCreateApi(OrgScopedMixin, APIView):
-    """Invite by email; the single-use link is emailed, never returned."""
+    """Invite by email; the single-use link is emailed, never returned.
+
+    A signed-in user only: API keys get 403, so a key cannot bring anyone into the org.
+    """
 
     required_roles = MEMBER_MANAGERS
 
@@ -87,7 +90,10 @@ class InvitationRevokeApi(OrgScopedMixin, APIView):
 
 
 class InvitationAcceptApi(AuthenticatedApiMixin, APIView):
-    """Join an organization with an invitation token, as the signed-in user."""
+    """Join an organization with an invitation token, as the signed-in user.
+
+    The user's verified email must be the invited address (403 otherwise, nothing changes).
+    """
 
     class InputSerializer(serializers.Serializer):
         token = serializers.CharField(max_length=200)

@@ -21,6 +21,16 @@ class ApiKeyOutputSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
     last_used_at = serializers.DateTimeField(allow_null=True)
+    created_by_user_id = serializers.IntegerField(
+        source="created_by_id", allow_null=True, help_text="The user who minted the key."
+    )
+    parent_key_id = serializers.IntegerField(
+        allow_null=True,
+        help_text="The management key that minted this key; it is revoked with that key.",
+    )
+    creator_removed = serializers.BooleanField(
+        default=False, help_text="The user who minted the key is no longer a member."
+    )
 
     class Meta:
         ref_name = "ApiKey"
@@ -38,6 +48,9 @@ class ApiKeyListApi(OrgScopedMixin, APIView):
 
 
 class ApiKeyCreateApi(OrgScopedMixin, APIView):
+    """Mint a key. A management key may mint only inference keys (a management scope answers
+    403), expiring no later than itself: its expiry by default, a later one answers 400."""
+
     required_roles = KEY_CREATORS
 
     class InputSerializer(serializers.Serializer):
@@ -71,6 +84,8 @@ class ApiKeyCreateApi(OrgScopedMixin, APIView):
 
 
 class ApiKeyRevokeApi(OrgScopedMixin, APIView):
+    """Revoke a key and every key it minted."""
+
     required_roles = KEY_CREATORS
 
     @extend_schema(

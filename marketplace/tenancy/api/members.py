@@ -37,6 +37,8 @@ class MemberListApi(OrgScopedMixin, APIView):
 
 
 class MemberUpdateApi(OrgScopedMixin, APIView):
+    """Change a member's role (a signed-in user only: API keys get 403)."""
+
     required_roles = MEMBER_MANAGERS
 
     class InputSerializer(serializers.Serializer):
@@ -59,10 +61,27 @@ class MemberUpdateApi(OrgScopedMixin, APIView):
 
 
 class MemberRemoveApi(OrgScopedMixin, APIView):
-    """Remove a member; any member may remove themselves (leave). The last owner cannot."""
+    """Remove a member; any member may remove themselves (leave). The last owner cannot.
 
-    @extend_schema(parameters=[ORG_HEADER_PARAMETER], request=None, responses={204: None})
+    With `revoke_keys`, the member's working keys (and the keys those minted) are revoked too.
+    """
+
+    class InputSerializer(serializers.Serializer):
+        revoke_keys = serializers.BooleanField(
+            default=False, help_text="Also revoke the keys this member created."
+        )
+
+        class Meta:
+            ref_name = "MemberRemoveInput"
+
+    @extend_schema(
+        parameters=[ORG_HEADER_PARAMETER], request=InputSerializer, responses={204: None}
+    )
     def post(self, request, member_id: int):
         membership = selectors.access_member(self.org, member_id)
-        services.remove_member(org=self.org, membership=membership, actor=self.actor)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.remove_member(
+            org=self.org, membership=membership, actor=self.actor, **data.validated_data
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
