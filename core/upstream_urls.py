@@ -218,7 +218,7 @@ def check_addresses(host: str, addresses: Iterable[str], allowed: Iterable[Netwo
             raise AddressRefused(f"{host} resolved to {value!r}, not an IP address") from exc
         reason = address_refusal(address, allowed)
         if reason is not None:
-            raise AddressRefused(f"{host} resolves to {reason}")
+            raise AddressRefused(f"{host} resolves to a blocked address: {reason}")
 
 
 def resolve_checked(host: str, allowed: Iterable[Network] = (),
