@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Endpoint, Model, Price, Provider
+from catalog.models import Endpoint, Model, Price, Provider, validate_base_url
 from catalog.services import (
     ENDPOINT_FIELDS,
     MODEL_FIELDS,
@@ -90,6 +90,8 @@ def import_catalog(fixture: dict[str, Any], *, sandbox: bool,
     if sandbox:
         provider_rows += [dict(p, is_sandbox=True) for p in fixture["sandbox"]["providers"]]
         endpoint_rows += fixture["sandbox"]["endpoints"]
+    for row in provider_rows:  # bulk_create skips clean(); the curated file is not resolved
+        validate_base_url(row["base_url"], resolve_names=False)
 
     _upsert_all(Provider, [({"slug": r["slug"]}, {k: v for k, v in r.items() if k != "slug"})
                            for r in provider_rows], PROVIDER_FIELDS, "providers", result,

@@ -6,8 +6,12 @@ point at it: a change is a new row with a later `effective_from` (UsageRecord.pr
 old one).
 """
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+from core.upstream_urls import UpstreamURLError, check_base_url, parse_networks
 
 
 class WireFormat(models.TextChoices):
@@ -47,6 +51,27 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            validate_base_url(self.base_url)
+        except ValidationError as exc:
+            raise ValidationError({"base_url": exc.messages}) from exc
+
+
+def validate_base_url(url: str, *, resolve_names: bool = True) -> None:
+    """Refuse a provider URL the gateway must not call (core/upstream_urls.py says which).
+
+    Run by every write path (admin, the REST API, services, the importer), so one staff
+    password cannot point every tenant's prompts and the platform's keys at an internal host.
+    """
+    allowed = parse_networks(settings.UPSTREAM_ALLOWED_NETWORKS)
+    kwargs = {} if resolve_names else {"resolve": None}
+    try:
+        check_base_url(url or "", allowed, **kwargs)
+    except UpstreamURLError as exc:
+        raise ValidationError(f"Refused base URL: {exc}.", code="upstream_url") from exc
 
 
 class Model(models.Model):

@@ -25,6 +25,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORT = env.int("PORT", default=8000)
 SANDBOX = env.bool("SANDBOX", default=True)
 SANDBOX_PORT = env.int("SANDBOX_PORT", default=PORT + 1)
+# Networks (CIDRs) provider URLs may reach, over http too (core/upstream_urls.py): loopback under
+# SANDBOX, where the sandbox providers listen; none by default in production.
+UPSTREAM_ALLOWED_NETWORKS = env.list(
+    "UPSTREAM_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"] if SANDBOX else [])
 # Real providers' credentials, from PROVIDER_KEYS="openai=sk-...,anthropic=...": a real provider
 # is routable (outside SANDBOX) only when it has one. Never logged.
 PROVIDER_API_KEYS = dict(

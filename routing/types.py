@@ -76,9 +76,11 @@ class UpstreamFailure(Exception):
     """One failed upstream attempt, translated: retryable (408, 429, 5xx, I/O) or terminal."""
 
     status: int | str
-    message: str
+    message: str  # callers see it once engine.failures.report made it short and redacted
     retryable: bool
     retry_after_s: float | None = None
+    error_type: str = ""  # OpenRouter's ApiErrorType when the provider's answer says it
+    raw: str = ""  # what the provider sent, for our log only (redacted there)
 
 
 @dataclass(slots=True)

@@ -238,6 +238,8 @@ def main() -> int:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings",
                "DATABASE_URL": DATABASE_URL, "REDIS_URL": redis_url, "SANDBOX": "0",
                "PROVIDER_KEYS": "bench-json=bench,bench-sse=bench,bench-delay=bench",
+               # The mock providers listen on loopback, which production refuses.
+               "UPSTREAM_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
                "LOG_LEVEL": "WARNING", "DB_POOL_MAX": "2", **BENCH_LIMITS}
         env.pop("CELERY_BROKER_URL", None)
         setup = prepare(env)

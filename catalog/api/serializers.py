@@ -1,8 +1,9 @@
 """Input and output serializers of the catalog management API (no business logic here)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from catalog.models import Endpoint, Model, Price, Provider, Status, WireFormat
+from catalog.models import Endpoint, Model, Price, Provider, Status, WireFormat, validate_base_url
 
 NANOS = {"min_value": 0, "max_value": 10**15}
 
@@ -25,6 +26,13 @@ class ProviderIn(serializers.Serializer):
     zdr = serializers.BooleanField(required=False)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     website = serializers.URLField(required=False, allow_blank=True)
+
+    def validate_base_url(self, value: str) -> str:
+        try:
+            validate_base_url(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return value
 
 
 class ModelOut(serializers.ModelSerializer):

@@ -20,6 +20,7 @@ from routing.adapters.base import (
     UpstreamRequest,
     decode_json,
     dumps,
+    in_band_failure,
     param_allowed,
     parse_data_url,
     reasoning_budget,
@@ -296,6 +297,5 @@ class AnthropicStreamTranslator(StreamTranslator):
         if kind == "error":
             err = payload.get("error") or {}
             retryable = err.get("type") in ("overloaded_error", "api_error", "rate_limit_error")
-            raise UpstreamFailure("stream_error", str(err.get("message", "Provider error.")),
-                                  retryable)
+            raise in_band_failure(payload, retryable)
         return []  # ping, content_block_stop, signature deltas

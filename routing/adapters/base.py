@@ -21,6 +21,27 @@ from routing.types import ChatRequest, UpstreamFailure, Usage
 
 # Statuses worth another attempt (same or next endpoint); any other 4xx is the caller's fault.
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
+RAW_BYTES = 4096  # of an error body, kept for our log
+# OpenRouter's ApiErrorType values, and the providers' own error types and codes that map to one.
+API_ERROR_TYPES = frozenset({
+    "context_length_exceeded", "max_tokens_exceeded", "token_limit_exceeded", "string_too_long",
+    "authentication", "permission_denied", "payment_required", "rate_limit_exceeded",
+    "provider_overloaded", "provider_unavailable", "invalid_request", "invalid_prompt",
+    "not_found", "precondition_failed", "payload_too_large", "unprocessable",
+    "content_policy_violation", "refusal", "invalid_image", "image_too_large", "image_too_small",
+    "unsupported_image_format", "image_not_found", "image_download_failed", "server", "timeout",
+    "unmapped"})
+PROVIDER_ERROR_TYPES = {
+    "invalid_request_error": "invalid_request", "authentication_error": "authentication",
+    "permission_error": "permission_denied", "not_found_error": "not_found",
+    "rate_limit_error": "rate_limit_exceeded", "overloaded_error": "provider_overloaded",
+    "request_too_large": "payload_too_large", "api_error": "server",
+    "invalid_api_key": "authentication", "content_filter": "content_policy_violation",
+    "INVALID_ARGUMENT": "invalid_request", "UNAUTHENTICATED": "authentication",
+    "PERMISSION_DENIED": "permission_denied", "NOT_FOUND": "not_found",
+    "RESOURCE_EXHAUSTED": "rate_limit_exceeded", "UNAVAILABLE": "provider_unavailable",
+    "DEADLINE_EXCEEDED": "timeout", "INTERNAL": "server",
+}
 
 
 @dataclass(slots=True)
@@ -85,15 +106,48 @@ def error_message(payload: Any, default: str) -> str:
     return default
 
 
+def typed_error(payload: Any) -> str:
+    """The ApiErrorType a provider's error envelope names (its code, type or status), or ""."""
+    err = payload.get("error", payload) if isinstance(payload, dict) else None
+    if not isinstance(err, dict):
+        return ""
+    for field in ("code", "type", "status"):
+        value = err.get(field)
+        if isinstance(value, str):
+            if value in API_ERROR_TYPES:
+                return value
+            if value in PROVIDER_ERROR_TYPES:
+                return PROVIDER_ERROR_TYPES[value]
+    return ""
+
+
+def in_band_failure(payload: Any, retryable: bool) -> UpstreamFailure:
+    """An error event inside a stream, the raw event kept for our log (see failures.report)."""
+    err = payload.get("error", payload) if isinstance(payload, dict) else payload
+    message = err.get("message") if isinstance(err, dict) else err
+    raw = dumps(payload).decode("utf-8", "replace")[:RAW_BYTES]
+    return UpstreamFailure("stream_error", str(message or "Provider error.")[:RAW_BYTES],
+                           retryable, error_type=typed_error(payload), raw=raw)
+
+
 def failure_from_status(status: int, headers: Any, data: bytes) -> UpstreamFailure:
-    """Translate a non-2xx upstream answer: retryable (408, 429, 5xx) or terminal (other 4xx)."""
+    """Translate a non-2xx upstream answer: retryable (408, 429, 5xx) or terminal (other 4xx).
+
+    A redirect is never followed (it could point anywhere, the metadata service included): it is
+    the provider failing to answer, so another endpoint is tried.
+    """
+    if 300 <= status < 400:
+        return UpstreamFailure(status, f"The provider answered with a redirect (HTTP {status}), "
+                               "which is not followed.", True)
     try:
         payload = orjson.loads(data) if data else None
     except orjson.JSONDecodeError:
         payload = None
-    message = error_message(payload, data[:200].decode("utf-8", "replace") or f"HTTP {status}")
+    raw = data[:RAW_BYTES].decode("utf-8", "replace")
+    message = str(error_message(payload, raw)).strip() or f"HTTP {status}"
     retryable = status in RETRYABLE_STATUSES or status >= 500
-    return UpstreamFailure(status, message, retryable, parse_retry_after(headers))
+    return UpstreamFailure(status, message[:RAW_BYTES], retryable,
+                           parse_retry_after(headers), error_type=typed_error(payload), raw=raw)
 
 
 class SSEDecoder:

@@ -19,6 +19,7 @@ from routing.adapters.base import (
     UpstreamRequest,
     decode_json,
     dumps,
+    in_band_failure,
     param_allowed,
     parse_data_url,
     reasoning_budget,
@@ -133,8 +134,7 @@ def _candidate(payload: Any) -> dict[str, Any] | None:
         err = payload["error"] if isinstance(payload["error"], dict) else {}
         code = err.get("code")
         retryable = not isinstance(code, int) or code in (408, 429) or code >= 500
-        raise UpstreamFailure("stream_error", str(err.get("message", "Provider error.")),
-                              retryable)
+        raise in_band_failure(payload, retryable)
     candidates = payload.get("candidates") or []
     return candidates[0] if candidates else None
 

@@ -14,6 +14,7 @@ from routing.adapters.base import (
     UpstreamRequest,
     decode_json,
     dumps,
+    in_band_failure,
     param_allowed,
 )
 from routing.types import ChatRequest, UpstreamFailure, Usage
@@ -135,8 +136,7 @@ class OpenAIStreamTranslator(StreamTranslator):
         if not isinstance(chunk, dict):
             raise UpstreamFailure("malformed", "Provider sent a non-object chunk.", True)
         if "error" in chunk:
-            err = chunk["error"] if isinstance(chunk["error"], dict) else {}
-            raise UpstreamFailure("stream_error", str(err.get("message", chunk["error"])), True)
+            raise in_band_failure(chunk, True)
         usage = usage_from_openai(chunk.pop("usage", None))
         if usage is not None:
             self.usage = usage

@@ -17,25 +17,11 @@ from typing import Any
 import aiohttp
 
 from routing.adapters.base import SSEDecoder, StreamTranslator
-from routing.engine.failures import IO_ERRORS, failure_from_exception
+from routing.engine.failures import IO_ERRORS, error_type, failure_from_exception, report
 from routing.types import Stream, UpstreamFailure
 
 # Called once when the stream ends: "ok", the failure, or "abandoned" (the consumer left).
 Verdict = Callable[[UpstreamFailure | str], None]
-
-
-def error_type(failure: UpstreamFailure) -> str:
-    """OpenRouter's `ApiErrorType` for a failure after the first byte."""
-    status = failure.status
-    if status == "timeout":
-        return "timeout"
-    if status == 429:
-        return "rate_limit_exceeded"
-    if status in ("reset", "connect_error") or status in (502, 503, 504):
-        return "provider_unavailable"
-    if status == 529:
-        return "provider_overloaded"
-    return "server"
 
 
 def error_chunk(translator: StreamTranslator, failure: UpstreamFailure) -> dict[str, Any]:
@@ -49,7 +35,8 @@ def error_chunk(translator: StreamTranslator, failure: UpstreamFailure) -> dict[
         "error": {"code": code, "message": failure.message,
                   "metadata": {"error_type": error_type(failure),
                                "provider_code": str(failure.status),
-                               "provider": translator.endpoint.provider.slug}},
+                               "provider": translator.endpoint.provider.slug,
+                               "provider_name": translator.endpoint.provider.name}},
         "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
     }
 
@@ -75,8 +62,8 @@ async def read_first_chunks(response: aiohttp.ClientResponse, decoder: SSEDecode
 
 async def relay(response: aiohttp.ClientResponse, decoder: SSEDecoder,
                 translator: StreamTranslator, first: list[dict[str, Any]], stream: Stream, *,
-                idle_timeout_s: float, deadline: float, verdict: Verdict
-                ) -> AsyncIterator[list[dict[str, Any]]]:
+                idle_timeout_s: float, deadline: float, verdict: Verdict,
+                secret: str | None = None) -> AsyncIterator[list[dict[str, Any]]]:
     """Yield the chunks of each upstream read together, so the client gets them in one write
     (a socket write per chunk cost more than the rest of relaying a chunk)."""
     clean = False
@@ -107,6 +94,7 @@ async def relay(response: aiohttp.ClientResponse, decoder: SSEDecoder,
         verdict("ok")
     except IO_ERRORS as exc:
         failure = failure_from_exception(exc)
+        report(failure, translator.endpoint.provider, secret)
         stream.error = failure
         stream.finish_reason = "error"
         stream.usage = translator.final_usage()

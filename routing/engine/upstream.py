@@ -14,12 +14,15 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
+from aiohttp.resolver import DefaultResolver
 
 from catalog.snapshot import EndpointView, ProviderView
+from core.upstream_urls import Network
 from routing.adapters import adapter_for
 from routing.adapters.base import SSEDecoder, UpstreamRequest, estimate_completion_usage
 from routing.engine.failures import (
@@ -27,8 +30,10 @@ from routing.engine.failures import (
     exhausted_error,
     failure_from_exception,
     moves_on,
+    report,
     terminal_error,
 )
+from routing.engine.guard import GuardedResolver, UrlGuard
 from routing.engine.streaming import read_first_chunks, relay
 from routing.health import Health
 from routing.types import Attempt, ChatRequest, Completion, Stream, UpstreamFailure
@@ -44,21 +49,35 @@ def _ms(seconds: float) -> int:
 
 
 class Upstream:
-    """Calls providers for the gateway. `start()` before use, `close()` at shutdown."""
+    """Calls providers for the gateway. `start()` before use, `close()` at shutdown.
+
+    Only addresses outside core/upstream_urls.py's blocked ranges are called, plus those in
+    `allowed_networks`; `resolver` (an aiohttp resolver, the system's by default) is what names
+    are resolved with before that check. Redirects are never followed.
+    """
 
     def __init__(self, health: Health | None = None, *, attempt_timeout_s: float = 60.0,
                  stream_idle_timeout_s: float = 60.0, retry_after_cap_s: float = 2.0,
-                 max_connections: int = 512, max_connections_per_host: int = 0) -> None:
+                 max_connections: int = 512, max_connections_per_host: int = 0,
+                 allowed_networks: Iterable[Network] = (),
+                 resolver: AbstractResolver | None = None) -> None:
         self.health = health or Health()
         self.attempt_timeout_s = attempt_timeout_s
         self.stream_idle_timeout_s = stream_idle_timeout_s
         self.retry_after_cap_s = retry_after_cap_s
         self._limits = (max_connections, max_connections_per_host)
+        self._allowed = tuple(allowed_networks)
+        self._resolver = resolver
+        self._urls = UrlGuard(self._allowed)
+        self._guarded_resolver: GuardedResolver | None = None
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
+        resolver = GuardedResolver(self._allowed, self._resolver or DefaultResolver())
         connector = aiohttp.TCPConnector(limit=self._limits[0], limit_per_host=self._limits[1],
-                                         ttl_dns_cache=300, keepalive_timeout=30)
+                                         ttl_dns_cache=300, keepalive_timeout=30,
+                                         resolver=resolver)
+        self._guarded_resolver = resolver
         # Timeouts are ours (per attempt and per request), so the session has none of its own.
         self._session = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=None),
@@ -68,6 +87,9 @@ class Upstream:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if self._guarded_resolver is not None:
+            await self._guarded_resolver.close()  # ours, so the connector leaves it open
+            self._guarded_resolver = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -88,7 +110,8 @@ class Upstream:
                                    stream=False)
             async with asyncio.timeout(timeout_s):
                 async with self.session.post(upstream.url, data=upstream.body,
-                                             headers=upstream.headers) as response:
+                                             headers=upstream.headers,
+                                             allow_redirects=False) as response:
                     data = await response.read()
             if response.status >= 300:
                 raise adapter.translate_error(response.status, response.headers, data)
@@ -100,7 +123,8 @@ class Upstream:
             return Completion(endpoint, parsed.body, usage, parsed.finish_reason, [],
                               latency_ms)
 
-        completion, attempts = await self._try_in_turn(candidates, deadline_s, started, attempt)
+        completion, attempts = await self._try_in_turn(candidates, deadline_s, started, attempt,
+                                                       credentials)
         completion.attempts = attempts
         return completion
 
@@ -123,7 +147,8 @@ class Upstream:
             try:
                 async with asyncio.timeout(timeout_s):
                     response = await self.session.post(upstream.url, data=upstream.body,
-                                                       headers=upstream.headers)
+                                                       headers=upstream.headers,
+                                                       allow_redirects=False)
                     if response.status >= 300:
                         data = await response.read()
                         raise adapter.translate_error(response.status, response.headers, data)
@@ -137,17 +162,19 @@ class Upstream:
                             ttft_ms=ttft_ms)
             stream.chunks = relay(response, decoder, translator, first, stream,
                                   idle_timeout_s=self.stream_idle_timeout_s, deadline=deadline,
-                                  verdict=self._stream_verdict(endpoint, stream, started))
+                                  verdict=self._stream_verdict(endpoint, stream, started),
+                                  secret=credentials(endpoint.provider))
             return stream
 
         stream, attempts = await self._try_in_turn(candidates, deadline_s, started, attempt,
-                                                   verdict_later=True)
+                                                   credentials, verdict_later=True)
         stream.attempts = attempts
         return stream
 
     def _build(self, adapter: Any, endpoint: EndpointView, request: ChatRequest,
                max_tokens_for: MaxTokensFor, credentials: Credentials, *,
                stream: bool) -> UpstreamRequest:
+        self._urls.check(endpoint.provider.base_url)
         return adapter.build_request(endpoint, request, max_tokens=max_tokens_for(endpoint),
                                      api_key=credentials(endpoint.provider), stream=stream)
 
@@ -169,7 +196,8 @@ class Upstream:
 
     async def _try_in_turn(self, candidates: list[EndpointView], deadline_s: float,
                            started: float,
-                           attempt: Callable[[EndpointView, float], Awaitable[T]], *,
+                           attempt: Callable[[EndpointView, float], Awaitable[T]],
+                           credentials: Credentials, *,
                            verdict_later: bool = False) -> tuple[T, list[Attempt]]:
         """Run `attempt` on each candidate until one succeeds; raise the fitting error if not.
 
@@ -179,13 +207,15 @@ class Upstream:
         deadline = started + deadline_s
         attempts: list[Attempt] = []
         failures: list[UpstreamFailure] = []
+        failed: ProviderView | None = None  # the provider of the last failure
         for endpoint in candidates:
             slug = endpoint.provider.slug
             waited = False
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise exhausted_error(attempts, failures, deadline_passed=True)
+                    raise exhausted_error(attempts, failures, deadline_passed=True,
+                                          provider=failed)
                 if not health.breakers.acquire(endpoint.id):
                     attempts.append(Attempt(endpoint.id, slug, "circuit_open", 0))
                     break
@@ -194,6 +224,7 @@ class Upstream:
                     result = await attempt(endpoint, min(self.attempt_timeout_s, remaining))
                 except IO_ERRORS as exc:
                     failure = failure_from_exception(exc)
+                    report(failure, endpoint.provider, credentials(endpoint.provider))
                 except BaseException:
                     health.breakers.release(endpoint.id)  # cancelled: no verdict
                     raise
@@ -210,9 +241,10 @@ class Upstream:
                                         _ms(time.monotonic() - began), failure.message[:300]))
                 if not moves_on(failure):
                     health.breakers.record_success(endpoint.id)  # it answered; we were wrong
-                    raise terminal_error(failure, slug, attempts)
+                    raise terminal_error(failure, endpoint.provider, attempts)
                 health.record_failure(endpoint.id, trips_breaker=failure.status != 429)
                 failures.append(failure)
+                failed = endpoint.provider
                 wait = failure.retry_after_s
                 if waited or wait is None or wait > self.retry_after_cap_s \
                         or time.monotonic() + wait >= deadline:
@@ -220,4 +252,4 @@ class Upstream:
                 waited = True
                 await asyncio.sleep(wait)
         raise exhausted_error(attempts, failures,
-                              deadline_passed=time.monotonic() >= deadline)
+                              deadline_passed=time.monotonic() >= deadline, provider=failed)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from core.upstream_urls import Network, parse_networks
+
 
 @dataclass(frozen=True, slots=True)
 class LimitConfig:
@@ -42,6 +44,7 @@ class GatewayConfig:
     attempt_timeout_s: float
     stream_idle_timeout_s: float
     limits: LimitConfig
+    upstream_allowed_networks: tuple[Network, ...] = ()
 
     @classmethod
     def from_settings(cls) -> GatewayConfig:
@@ -70,4 +73,6 @@ class GatewayConfig:
                 org_tpm=get(settings, "GATEWAY_ORG_TPM", 10_000_000),
                 overrides=dict(get(settings, "GATEWAY_LIMIT_OVERRIDES", {}) or {}),
             ),
+            upstream_allowed_networks=parse_networks(
+                get(settings, "UPSTREAM_ALLOWED_NETWORKS", ())),
         )

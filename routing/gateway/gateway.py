@@ -51,7 +51,8 @@ class Gateway:
                                RespClient(config.redis_url) if config.redis_url else None)
         breakers = Breakers()
         self.upstream = Upstream(Health(breakers), attempt_timeout_s=config.attempt_timeout_s,
-                                 stream_idle_timeout_s=config.stream_idle_timeout_s)
+                                 stream_idle_timeout_s=config.stream_idle_timeout_s,
+                                 allowed_networks=config.upstream_allowed_networks)
         self.writer = create_writer()
         self._tasks: list[asyncio.Task] = []
         if self.redis is not None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+from core.upstream_urls import LOOPBACK_NETWORKS, parse_networks
 from routing.engine import Upstream
 from routing.health import Health
 from tests.routing.builders import chat, endpoint, provider
 
 MODEL = "acme/chat"
+LOOPBACK = parse_networks(LOOPBACK_NETWORKS)  # the sandbox listens there, as under SANDBOX=1
 PROMPT = "Hello there"
 
 
@@ -23,7 +25,7 @@ def sandbox_endpoint(sandbox, slug: str, wire_format: str = "openai", **fields):
 def run(test, **upstream_options):
     """Run `await test(upstream)` with a started Upstream, closing it afterwards."""
     async def main():
-        upstream = Upstream(Health(), **upstream_options)
+        upstream = Upstream(Health(), **{"allowed_networks": LOOPBACK, **upstream_options})
         await upstream.start()
         try:
             return await test(upstream)
