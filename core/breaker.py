@@ -45,8 +45,8 @@ class Breaker:
 
     `allow()` says whether to try the dependency now; report the outcome with `success()` or
     `failure(exc)`. While open, `allow()` is False except for one caller per interval (the
-    half-open probe). Opening logs "<name>: Redis unavailable ..." once per interval, without a
-    traceback; the first success after that logs that it is back. Single-threaded use (an
+    half-open probe). Failures log "<name>: Redis unavailable ..." at most once per interval,
+    without a traceback; the first success after that logs that it is back. Single-threaded use (an
     event loop) needs no lock; in threads, a race only costs an extra probe.
     """
 
@@ -90,12 +90,11 @@ class Breaker:
 
     def failure(self, exc: BaseException | None = None) -> None:
         self._failures += 1
-        if self._failures < self._threshold and self._open_until == 0.0:
-            return
-        self._open_until = self._clock() + self._reset_s
         self._down = True
-        self._throttle.warning("%s: Redis unavailable (%s); falling back for %.1f s",
-                               self.name, _describe(exc), self._reset_s)
+        if self._failures >= self._threshold or self._open_until != 0.0:
+            self._open_until = self._clock() + self._reset_s
+        self._throttle.warning("%s: Redis unavailable (%s); falling back", self.name,
+                               _describe(exc))
 
 
 def _describe(exc: BaseException | None) -> str:
