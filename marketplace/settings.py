@@ -125,8 +125,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
+    # Fails open (marketplace/cache.py): a down or hung Redis costs pages their cache, not a 500.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "marketplace.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -237,6 +242,15 @@ GATEWAY_MAX_BODY_BYTES = env.int("GATEWAY_MAX_BODY_BYTES", default=4 * 1024 * 10
 GATEWAY_REQUEST_DEADLINE_S = env.float("GATEWAY_REQUEST_DEADLINE_S", default=300.0)
 GATEWAY_HOLD_GRACE_S = env.float("GATEWAY_HOLD_GRACE_S", default=60.0)
 GATEWAY_KEY_CACHE_TTL_S = env.float("GATEWAY_KEY_CACHE_TTL_S", default=1.0)
+GATEWAY_KEY_CACHE_MAX = env.int("GATEWAY_KEY_CACHE_MAX", default=100_000)
+# Abuse limits: GET /v1/... per key per minute, failed authentications per address per minute.
+GATEWAY_KEY_READ_RPM = env.int("GATEWAY_KEY_READ_RPM", default=1_200)
+GATEWAY_AUTH_FAILURES_PER_MIN = env.int("GATEWAY_AUTH_FAILURES_PER_MIN", default=60)
+# Redis faults: per-call timeout of the gateway's limiter, and its breaker (failures in a row
+# before counting in-process, seconds before probing Redis again).
+GATEWAY_REDIS_TIMEOUT_S = env.float("GATEWAY_REDIS_TIMEOUT_S", default=0.25)
+GATEWAY_REDIS_BREAKER_FAILURES = env.int("GATEWAY_REDIS_BREAKER_FAILURES", default=3)
+GATEWAY_REDIS_BREAKER_RESET_S = env.float("GATEWAY_REDIS_BREAKER_RESET_S", default=5.0)
 GATEWAY_ATTEMPT_TIMEOUT_S = env.float("GATEWAY_ATTEMPT_TIMEOUT_S", default=60.0)
 GATEWAY_STREAM_IDLE_TIMEOUT_S = env.float("GATEWAY_STREAM_IDLE_TIMEOUT_S", default=60.0)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

@@ -10,8 +10,10 @@ import shutil
 import pytest
 from django.conf import settings
 
-# sandbox_server / sandbox; live_gateway_server / start_gateway_server / browser_page
-pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.live_server"]
+# sandbox_server / sandbox; live_gateway_server / start_gateway_server / browser_page;
+# private_redis
+pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.live_server",
+                  "tests.fixtures.redis_server"]
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

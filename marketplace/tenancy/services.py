@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core.breaker import Breaker
 from marketplace.errors import Conflict, Forbidden, InvalidRequest
 from marketplace.tenancy import selectors
 from marketplace.tenancy.keys import generate_api_key
@@ -42,6 +43,9 @@ from marketplace.tenancy.roles import (
 logger = logging.getLogger(__name__)
 
 REVOKED_KEYS_CHANNEL = "switchyard:keys:revoked"
+# Process-wide on purpose (revocations are rare, not on any hot path): a few failed publishes
+# in a row skip Redis for 5 s, so revoking many keys during an outage stays fast.
+_REVOCATION_BREAKER = Breaker("key revocation publish", logger)
 INVITATION_TTL = dt.timedelta(days=7)
 # The dashboard serves this path (marketplace/dashboard/urls.py); literal so tenancy imports no app.
 INVITATION_PATH = "/invitations/{token}/"
@@ -352,21 +356,27 @@ def create_api_key(
 
 
 def publish_key_revoked(*key_hashes: str) -> None:
-    """Tell every gateway process to drop each of `key_hashes` from its cache (best effort)."""
-    if not settings.REDIS_URL or not key_hashes:
+    """Tell every gateway process to drop each of `key_hashes` from its cache (best effort).
+
+    Never blocks on a down or hung Redis: short socket timeouts, and after a few failures the
+    breaker skips Redis for a while. The revocation itself is already committed, and the
+    gateway's cache TTL (at most 1 s) bounds how long the key keeps working without the message.
+    """
+    if not settings.REDIS_URL or not key_hashes or not _REVOCATION_BREAKER.allow():
         return
     try:
         client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+            settings.REDIS_URL, socket_timeout=0.25, socket_connect_timeout=0.25
         )
         try:
             for key_hash in key_hashes:
                 client.publish(REVOKED_KEYS_CHANNEL, key_hash)
         finally:
             client.close()
-    except redis.RedisError:
-        # The gateway's short cache TTL still bounds how long the key keeps working.
-        logger.warning("could not publish a key revocation to Redis", exc_info=True)
+    except (redis.RedisError, OSError) as exc:
+        _REVOCATION_BREAKER.failure(exc)
+    else:
+        _REVOCATION_BREAKER.success()
 
 
 def _revoke_with_descendants(key: ApiKey) -> list[ApiKey]:

@@ -4,7 +4,10 @@ A presented key is hashed (tenancy's keyed hash) and looked up in a per-process 
 entries live at most `ttl_s` (<= 1 s), so a revocation takes effect within a second even
 without Redis; with Redis, tenancy publishes the revoked key's hash and every gateway process
 drops the entry at once (routing/gateway/pubsub.py). Misses go to the database in a small
-thread pool, coalesced so N concurrent requests with the same key cause one lookup.
+thread pool, coalesced so N concurrent requests with the same key cause one lookup. The cache
+holds at most `max_entries` keys and evicts the least recently used, so a flood of garbage
+keys cannot push out the keys in use. Anything but a cached valid key first asks the failed-
+authentication guard (routing/gateway/abuse.py), before any database read.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -51,33 +55,43 @@ def bearer_token(headers: dict[bytes, bytes], *, allow_x_api_key: bool) -> str |
 
 
 class KeyCache:
-    """hash -> (Caller | None, expires_monotonic); None caches an unknown key as briefly."""
+    """hash -> (Caller | None, expires_monotonic); None caches an unknown key as briefly.
+
+    `guard` (optional) has `async check(who)` (raises to refuse before any lookup) and
+    `async failed(who)` (counts a failed authentication); `who` is what `authenticate` got.
+    """
 
     def __init__(self, *, lookup: Callable, hasher: Callable[[str], str],
-                 shape_ok: Callable[[str], bool], executor: ThreadPoolExecutor, ttl_s: float):
+                 shape_ok: Callable[[str], bool], executor: ThreadPoolExecutor, ttl_s: float,
+                 max_entries: int = 100_000, guard=None):
         self._lookup = lookup  # sync: key_hash -> KeyAuth | None (tenancy's selector)
         self._hasher = hasher
         self._shape_ok = shape_ok
         self._executor = executor
         self._ttl_s = min(ttl_s, 1.0)
-        # hash -> (caller or None, refresh after, expires at), monotonic seconds
-        self._entries: dict[str, tuple[Caller | None, float, float]] = {}
+        self._max_entries = max(1, max_entries)
+        self._guard = guard
+        # hash -> (caller or None, refresh after, expires at), monotonic seconds; LRU order
+        self._entries: OrderedDict[str, tuple[Caller | None, float, float]] = OrderedDict()
         self._inflight: dict[str, asyncio.Future] = {}
         self._refreshing: set[asyncio.Task] = set()
 
     def invalidate(self, key_hash: str) -> None:
         self._entries.pop(key_hash, None)
 
-    async def authenticate(self, token: str | None, *, need_scope: str = INFERENCE_SCOPE
-                           ) -> Caller:
-        """The caller for `token`; 401 for missing/unknown/revoked/expired, 403 wrong scope."""
-        if not token or not self._shape_ok(token):
-            raise Unauthenticated("Missing or malformed API key.")
-        key_hash = self._hasher(token)
-        entry = self._entries.get(key_hash)
+    async def authenticate(self, token: str | None, *, need_scope: str = INFERENCE_SCOPE,
+                           who=None) -> Caller:
+        """The caller for `token`; 401 for missing/unknown/revoked/expired, 403 wrong scope.
+
+        429 instead when `who` (the request, for the guard) failed too often this minute.
+        """
+        key_hash = self._hasher(token) if token and self._shape_ok(token) else None
+        entries = self._entries
+        entry = entries.get(key_hash) if key_hash is not None else None
         now = time.monotonic()
-        if entry is not None and entry[2] > now:
+        if entry is not None and entry[2] > now and entry[0] is not None:
             caller = entry[0]
+            entries.move_to_end(key_hash)
             if entry[1] <= now and key_hash not in self._inflight:
                 # Refresh ahead in the background: a busy key never waits on the database,
                 # and a revocation still lands within the TTL.
@@ -85,14 +99,29 @@ class KeyCache:
                 self._refreshing.add(task)
                 task.add_done_callback(self._refreshed)
         else:
-            caller = await self._load(key_hash)
-        if caller is None:
-            raise Unauthenticated("Invalid or revoked API key.")
+            caller = await self._guarded(key_hash, entry, now, who)
         if caller.expires_at_epoch is not None and caller.expires_at_epoch <= time.time():
             raise Unauthenticated("This API key has expired.")
         if caller.scope != need_scope:
             raise Forbidden(f"This key has the {caller.scope} scope; /v1 needs an "
                             f"{need_scope} key.")
+        return caller
+
+    async def _guarded(self, key_hash: str | None, entry, now: float, who) -> Caller:
+        guard = self._guard
+        if guard is not None:
+            await guard.check(who)
+        try:
+            if key_hash is None:
+                raise Unauthenticated("Missing or malformed API key.")
+            caller = entry[0] if entry is not None and entry[2] > now else \
+                await self._load(key_hash)
+            if caller is None:
+                raise Unauthenticated("Invalid or revoked API key.")
+        except Unauthenticated:
+            if guard is not None:
+                await guard.failed(who)
+            raise
         return caller
 
     def _refreshed(self, task: asyncio.Task) -> None:
@@ -119,9 +148,11 @@ class KeyCache:
                     prefix=auth.prefix,
                     expires_at_epoch=auth.expires_at.timestamp() if auth.expires_at else None,
                 )
-            self._entries[key_hash] = (caller, started + self._ttl_s / 2, started + self._ttl_s)
-            if len(self._entries) > 100_000:  # garbage keys must not grow memory unboundedly
-                self._entries.clear()
+            entries = self._entries
+            entries[key_hash] = (caller, started + self._ttl_s / 2, started + self._ttl_s)
+            entries.move_to_end(key_hash)
+            while len(entries) > self._max_entries:  # bounded: evict the least recently used
+                entries.popitem(last=False)
             future.set_result(caller)
             return caller
         except BaseException as exc:

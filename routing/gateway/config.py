@@ -17,6 +17,10 @@ class LimitConfig:
     key_tpm: int = 2_000_000
     org_rpm: int = 3_000
     org_tpm: int = 10_000_000
+    # The read routes' own bucket (GET /v1/...), generous enough for dashboards that poll.
+    key_read_rpm: int = 1_200
+    # Failed authentications per client address per minute before 429 (no database read).
+    auth_failures_per_min: int = 60
     overrides: dict = field(default_factory=dict)
 
     def for_key(self, key_id: int) -> tuple[int, int]:
@@ -45,6 +49,12 @@ class GatewayConfig:
     stream_idle_timeout_s: float
     limits: LimitConfig
     upstream_allowed_networks: tuple[Network, ...] = ()
+    key_cache_max: int = 100_000
+    trusted_proxies: tuple = ()
+    # The limiter's Redis: per-call timeout, and the breaker that then counts in-process.
+    redis_timeout_s: float = 0.25
+    redis_breaker_failures: int = 3
+    redis_breaker_reset_s: float = 5.0
 
     @classmethod
     def from_settings(cls) -> GatewayConfig:
@@ -71,8 +81,15 @@ class GatewayConfig:
                 key_tpm=get(settings, "GATEWAY_KEY_TPM", 2_000_000),
                 org_rpm=get(settings, "GATEWAY_ORG_RPM", 3_000),
                 org_tpm=get(settings, "GATEWAY_ORG_TPM", 10_000_000),
+                key_read_rpm=int(get(settings, "GATEWAY_KEY_READ_RPM", 1_200)),
+                auth_failures_per_min=int(get(settings, "GATEWAY_AUTH_FAILURES_PER_MIN", 60)),
                 overrides=dict(get(settings, "GATEWAY_LIMIT_OVERRIDES", {}) or {}),
             ),
             upstream_allowed_networks=parse_networks(
                 get(settings, "UPSTREAM_ALLOWED_NETWORKS", ())),
+            key_cache_max=int(get(settings, "GATEWAY_KEY_CACHE_MAX", 100_000)),
+            trusted_proxies=tuple(get(settings, "TRUSTED_PROXIES", ()) or ()),
+            redis_timeout_s=float(get(settings, "GATEWAY_REDIS_TIMEOUT_S", 0.25)),
+            redis_breaker_failures=int(get(settings, "GATEWAY_REDIS_BREAKER_FAILURES", 3)),
+            redis_breaker_reset_s=float(get(settings, "GATEWAY_REDIS_BREAKER_RESET_S", 5.0)),
         )

@@ -21,6 +21,7 @@ from marketplace.errors import NotFound, SwitchyardError
 from routing.breakers import Breakers
 from routing.engine import Upstream
 from routing.gateway import pubsub, routes, seams
+from routing.gateway.abuse import AuthFailureGuard, parse_networks
 from routing.gateway.auth import KeyCache, LastUsedRecorder, bearer_token
 from routing.gateway.config import GatewayConfig
 from routing.gateway.context import RequestContext
@@ -39,16 +40,22 @@ class Gateway:
         # Database reads (key lookups, snapshot builds, last-used writes) run here: bounded,
         # so the gateway never holds more than a couple of database connections.
         self.db_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gw-db")
+        self.limiter = Limiter(
+            config.limits,
+            RespClient(config.redis_url, config.redis_timeout_s) if config.redis_url else None,
+            breaker_failures=config.redis_breaker_failures,
+            breaker_reset_s=config.redis_breaker_reset_s)
         self.keys = KeyCache(lookup=seams.get_key_auth, hasher=seams.hash_api_key,
                              shape_ok=seams.looks_like_api_key, executor=self.db_executor,
-                             ttl_s=config.key_cache_ttl_s)
+                             ttl_s=config.key_cache_ttl_s, max_entries=config.key_cache_max,
+                             guard=AuthFailureGuard(self.limiter,
+                                                    config.limits.auth_failures_per_min,
+                                                    parse_networks(config.trusted_proxies)))
         self.last_used = LastUsedRecorder(seams.record_keys_used, self.db_executor,
                                           config.last_used_flush_s)
         self.catalog = SnapshotHolder(self.db_executor, config.sandbox_base_url,
                                       config.snapshot_poll_s)
         self.redis = aioredis.Redis.from_url(config.redis_url) if config.redis_url else None
-        self.limiter = Limiter(config.limits,
-                               RespClient(config.redis_url) if config.redis_url else None)
         breakers = Breakers()
         self.upstream = Upstream(Health(breakers), attempt_timeout_s=config.attempt_timeout_s,
                                  stream_idle_timeout_s=config.stream_idle_timeout_s,
@@ -96,8 +103,10 @@ class Gateway:
 
     async def authenticate(self, ctx: RequestContext, *, allow_x_api_key: bool = False):
         caller = await self.keys.authenticate(
-            bearer_token(ctx.headers, allow_x_api_key=allow_x_api_key))
+            bearer_token(ctx.headers, allow_x_api_key=allow_x_api_key), who=ctx)
         self.last_used.touch(caller.key_id)
+        if ctx.scope["method"] == "GET":  # every GET under /v1 is a read route: own bucket
+            await self.limiter.admit_read(caller.key_id)
         return caller
 
     async def handle(self, scope, receive, send) -> None:

@@ -6,6 +6,11 @@ than the limit), or under the event loop's single thread in-process when there i
 Tokens are only known after the answer, so a window's token count is checked at admission (a
 key that used up its minute waits) and incremented once the request settles; those increments
 are batched off the request path.
+
+The read routes (GET /v1/...) count in their own per-key bucket, and failed authentications
+in one per client address (routing/gateway/abuse.py). Every Redis call goes through one
+breaker: a down or hung Redis costs a few calls of at most the client's short timeout, then
+this process counts in memory until a probe finds Redis again.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from core.breaker import Breaker
 from marketplace.errors import RateLimited
 from routing.gateway.config import LimitConfig
 from routing.gateway.resp import RedisReplyError, RespClient
@@ -39,6 +45,15 @@ return {0, tonumber(ARGV[1]) - kr, tonumber(ARGV[2]) - orr}
 """
 ADMIT_SHA = hashlib.sha1(ADMIT_LUA.encode()).hexdigest()  # noqa: S324  (Redis names scripts so)
 
+# KEYS: one counter. ARGV: ttl. Counts one more and returns the new count.
+COUNT_LUA = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+COUNT_SHA = hashlib.sha1(COUNT_LUA.encode()).hexdigest()  # noqa: S324
+_REDIS_DOWN = (OSError, TimeoutError, RedisReplyError)
+
 _WHICH = {1: ("key", "requests"), 2: ("org", "requests"), 3: ("key", "tokens"),
           4: ("org", "tokens")}
 
@@ -60,10 +75,15 @@ def _names(window: int, key_id: int, org_id: int) -> Window:
 
 def _refusal(which: int, limits: tuple[int, int, int, int], reset_epoch: int) -> RateLimited:
     scope, unit = _WHICH[which]
-    limit = limits[which - 1]
+    return refusal(scope, unit, limits[which - 1], reset_epoch)
+
+
+def refusal(scope: str, unit: str, limit: int, reset_epoch: int,
+            message: str | None = None) -> RateLimited:
+    """The 429 for a spent one-minute window, with Retry-After and X-RateLimit-* headers."""
     retry_after = max(1, reset_epoch - int(time.time()))
     return RateLimited(
-        f"Rate limit exceeded: this {scope} may use {limit} {unit} per minute.",
+        message or f"Rate limit exceeded: this {scope} may use {limit} {unit} per minute.",
         metadata={"limit_scope": scope, "limit_unit": unit, "limit": limit,
                   "retry_after": retry_after},
         headers={"Retry-After": str(retry_after), "X-RateLimit-Limit": str(limit),
@@ -79,9 +99,12 @@ class Limiter:
     """
 
     def __init__(self, config: LimitConfig, redis: RespClient | None = None,
-                 flush_s: float = 0.25):
+                 flush_s: float = 0.25, breaker_failures: int = 3,
+                 breaker_reset_s: float = 5.0):
         self._config = config
         self._redis = redis
+        self._breaker = Breaker("rate limiter", log, threshold=breaker_failures,
+                                reset_s=breaker_reset_s)
         self._local: dict[str, int] = {}
         self._local_window = 0
         self._pending_tokens: dict[str, int] = {}
@@ -97,34 +120,75 @@ class Limiter:
         names = _names(window, key_id, org_id)
         limits = self._limits(key_id, org_id)
         reset_epoch = (window + 1) * WINDOW_S
-        if self._redis is None:
-            which = self._admit_local(names, limits)
-        else:
-            try:
-                which = await self._admit_redis(names, limits)
-            except (OSError, TimeoutError, RedisReplyError):
-                log.warning("rate limiter cannot reach Redis; counting in-process",
-                            exc_info=True)
-                which = self._admit_local(names, limits)
+        keys = (names.key_rpm, names.org_rpm, names.key_tpm, names.org_tpm)
+        reply = await self._eval(ADMIT_SHA, ADMIT_LUA, keys, (*limits, WINDOW_S + 5))
+        which = self._admit_local(names, limits) if reply is None else reply[0]
         if which:
             raise _refusal(which, limits, reset_epoch)
 
-    async def _admit_redis(self, names: Window, limits: tuple[int, int, int, int]) -> int:
-        keys = (names.key_rpm, names.org_rpm, names.key_tpm, names.org_tpm)
+    async def _eval(self, sha: str, lua: str, keys: tuple, args: tuple):
+        """The script's reply, or None when Redis is absent, down or hung (count locally)."""
+        redis, breaker = self._redis, self._breaker
+        if redis is None or not breaker.allow():
+            return None
         try:
-            reply = await self._redis.call("EVALSHA", ADMIT_SHA, 4, *keys, *limits,
-                                           WINDOW_S + 5)
-        except RedisReplyError as exc:
-            if "NOSCRIPT" not in str(exc):
-                raise
-            reply = await self._redis.call("EVAL", ADMIT_LUA, 4, *keys, *limits, WINDOW_S + 5)
-        return reply[0]
+            try:
+                reply = await redis.call("EVALSHA", sha, len(keys), *keys, *args)
+            except RedisReplyError as exc:
+                if "NOSCRIPT" not in str(exc):
+                    raise
+                reply = await redis.call("EVAL", lua, len(keys), *keys, *args)
+        except _REDIS_DOWN as exc:
+            breaker.failure(exc)
+            return None
+        breaker.success()
+        return reply
+
+    def _local_counters(self, window: int) -> dict[str, int]:
+        if window != self._local_window:
+            self._local.clear()
+            self._local_window = window
+        return self._local
+
+    async def count(self, name: str) -> tuple[int, int]:
+        """Count one event on the per-minute counter `name`: (count so far, window reset epoch).
+
+        Shared through Redis when it answers, else this process's own count.
+        """
+        window = int(time.time()) // WINDOW_S
+        full = f"sy:rl:{window}:{name}"
+        reply = await self._eval(COUNT_SHA, COUNT_LUA, (full,), (WINDOW_S + 5,))
+        if reply is None:
+            counters = self._local_counters(window)
+            reply = counters[full] = counters.get(full, 0) + 1
+        return reply, (window + 1) * WINDOW_S
+
+    async def peek(self, name: str) -> tuple[int, int]:
+        """The per-minute counter `name` without counting: (count so far, window reset epoch)."""
+        window = int(time.time()) // WINDOW_S
+        full = f"sy:rl:{window}:{name}"
+        reply = None
+        if self._redis is not None and self._breaker.allow():
+            try:
+                reply = await self._redis.call("GET", full)
+            except _REDIS_DOWN as exc:
+                self._breaker.failure(exc)
+            else:
+                self._breaker.success()
+                reply = int(reply or 0)
+        if reply is None:
+            reply = self._local_counters(window).get(full, 0)
+        return reply, (window + 1) * WINDOW_S
+
+    async def admit_read(self, key_id: int) -> None:
+        """Count one read-route request of `key_id`; 429 past GATEWAY_KEY_READ_RPM."""
+        limit = self._config.key_read_rpm
+        count, reset_epoch = await self.count(f"k{key_id}:g")
+        if count > limit:
+            raise refusal("key", "read requests", limit, reset_epoch)
 
     def _admit_local(self, names: Window, limits: tuple[int, int, int, int]) -> int:
-        counters = self._local
-        if names.window != self._local_window:
-            counters.clear()
-            self._local_window = names.window
+        counters = self._local_counters(names.window)
         keys = (names.key_rpm, names.org_rpm, names.key_tpm, names.org_tpm)
         for i, name in enumerate(keys):
             if counters.get(name, 0) >= limits[i]:
@@ -138,10 +202,8 @@ class Limiter:
         if tokens <= 0:
             return
         names = _names(int(time.time()) // WINDOW_S, key_id, org_id)
-        target = self._local if self._redis is None else self._pending_tokens
-        if self._redis is None and names.window != self._local_window:
-            target.clear()
-            self._local_window = names.window
+        target = (self._local_counters(names.window) if self._redis is None or
+                  self._breaker.is_open else self._pending_tokens)
         for name in (names.key_tpm, names.org_tpm):
             target[name] = target.get(name, 0) + tokens
 
@@ -149,14 +211,25 @@ class Limiter:
         if not self._pending_tokens or self._redis is None:
             return
         pending, self._pending_tokens = self._pending_tokens, {}
+        if not self._breaker.allow():
+            self._count_locally(pending)
+            return
         call = self._redis.call
         try:
             # Issued back to back on one connection: Redis pipelines them.
             await asyncio.gather(*(call(*command) for name, tokens in pending.items()
                                    for command in (("INCRBY", name, tokens),
                                                    ("EXPIRE", name, WINDOW_S + 5))))
-        except Exception:  # limits degrade to request counts while Redis is away
-            log.warning("could not flush token counts to Redis", exc_info=True)
+        except _REDIS_DOWN as exc:  # the breaker logs it; this process counts them meanwhile
+            self._breaker.failure(exc)
+            self._count_locally(pending)
+        else:
+            self._breaker.success()
+
+    def _count_locally(self, pending: dict[str, int]) -> None:
+        counters = self._local_counters(int(time.time()) // WINDOW_S)
+        for name, tokens in pending.items():
+            counters[name] = counters.get(name, 0) + tokens
 
     async def run(self) -> None:
         while True:

@@ -11,7 +11,12 @@ import logging
 import os
 from collections.abc import Callable
 
+from core.breaker import LogThrottle
+
 log = logging.getLogger(__name__)
+# While Redis is down, say so once per this many seconds, not once per reconnect attempt.
+LOG_INTERVAL_S = 5.0
+PUBLISH_TIMEOUT_S = 1.0
 
 KEYS_REVOKED_CHANNEL = "switchyard:keys:revoked"
 BREAKERS_CHANNEL = "switchyard:breakers"
@@ -19,6 +24,7 @@ BREAKERS_CHANNEL = "switchyard:breakers"
 
 async def listen(redis, handlers: dict[str, Callable[[str], None]]) -> None:
     """Call `handlers[channel](data)` for every message; reconnects until cancelled."""
+    throttle = LogThrottle(log, LOG_INTERVAL_S)
     while True:
         try:
             pubsub = redis.pubsub(ignore_subscribe_messages=True)
@@ -38,8 +44,10 @@ async def listen(redis, handlers: dict[str, Callable[[str], None]]) -> None:
                         log.warning("bad pub/sub message on %s", channel, exc_info=True)
         except asyncio.CancelledError:
             raise
-        except Exception:  # Redis restarts must not kill the gateway; local state still works
-            log.warning("pub/sub listener lost Redis; retrying in 1 s", exc_info=True)
+        except Exception as exc:  # Redis restarts must not kill the gateway; the cache TTL
+            # still bounds how late a revocation lands.
+            throttle.warning("pub/sub listener: Redis unavailable (%s: %s); retrying every 1 s",
+                             type(exc).__name__, exc)
             await asyncio.sleep(1.0)
 
 
@@ -51,12 +59,22 @@ class BreakerBroadcast:
         self._breakers = breakers
         self._origin = f"{os.getpid()}-{id(self)}"
         self._tasks: set[asyncio.Task] = set()
+        self._throttle = LogThrottle(log, LOG_INTERVAL_S)
 
     def publish(self, endpoint_id: int, state: str) -> None:
         task = asyncio.get_running_loop().create_task(
-            self._redis.publish(BREAKERS_CHANNEL, f"{self._origin} {endpoint_id} {state}"))
+            self._publish(f"{self._origin} {endpoint_id} {state}"))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _publish(self, message: str) -> None:
+        # Best effort: other processes learn the verdict from their own calls otherwise.
+        try:
+            async with asyncio.timeout(PUBLISH_TIMEOUT_S):
+                await self._redis.publish(BREAKERS_CHANNEL, message)
+        except Exception as exc:
+            self._throttle.warning("breaker broadcast: Redis unavailable (%s)",
+                                   type(exc).__name__)
 
     def on_message(self, data: str) -> None:
         origin, endpoint_id, state = data.split(" ")

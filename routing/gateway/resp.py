@@ -101,7 +101,7 @@ class _Protocol(asyncio.Protocol):
 
 
 class RespClient:
-    def __init__(self, url: str, timeout_s: float = 2.0):
+    def __init__(self, url: str, timeout_s: float = 0.25):
         parsed = urlparse(url)
         self._unix = parsed.path if parsed.scheme == "unix" else None
         self._host = parsed.hostname or "127.0.0.1"
@@ -117,10 +117,12 @@ class RespClient:
 
     async def _connect(self) -> _Protocol:
         loop = asyncio.get_running_loop()
-        if self._unix:
-            _, protocol = await loop.create_unix_connection(_Protocol, self._unix)
-        else:
-            _, protocol = await loop.create_connection(_Protocol, self._host, self._port)
+        # A hung server still completes the TCP handshake (the kernel does it): bound it all.
+        async with asyncio.timeout(self._timeout_s):
+            if self._unix:
+                _, protocol = await loop.create_unix_connection(_Protocol, self._unix)
+            else:
+                _, protocol = await loop.create_connection(_Protocol, self._host, self._port)
         self._protocol = protocol
         if self._password:
             await self._send(protocol, ("AUTH", self._password))
@@ -132,8 +134,15 @@ class RespClient:
         waiter = asyncio.get_running_loop().create_future()
         protocol.waiters.append(waiter)
         protocol.transport.write(encode(args))
-        async with asyncio.timeout(self._timeout_s):
-            return await waiter
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                return await waiter
+        except TimeoutError:
+            # A server that stopped answering: drop the connection (its other waiters fail at
+            # once instead of each waiting out the timeout) and reconnect on the next call.
+            if self._protocol is protocol:
+                self.close()
+            raise
 
     async def call(self, *args):
         protocol = self._protocol
