@@ -138,3 +138,14 @@ def test_trusted_proxies_accepts_addresses_only(tmp_path, value):
 
     assert result.returncode != 0
     assert "is not an IP address or CIDR network" in result.stderr
+
+
+def test_the_server_takes_its_proxy_options_only_from_trusted_proxies(tmp_path):
+    from marketplace.serve import proxy_options
+
+    assert proxy_options([]) == ["--no-proxy-headers"]
+    assert proxy_options(["10.0.0.0/8", "192.0.2.7"]) == [
+        "--proxy-headers", "--forwarded-allow-ips", "10.0.0.0/8,192.0.2.7"]
+    result = _run(tmp_path, "-m", "marketplace.serve", "--forwarded-allow-ips", "*")
+    assert result.returncode != 0
+    assert "--forwarded-allow-ips comes from TRUSTED_PROXIES" in result.stderr
