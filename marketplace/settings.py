@@ -5,20 +5,35 @@ works on any laptop. DATABASE_URL, REDIS_URL and CELERY_BROKER_URL switch to Pos
 and a real Celery broker.
 """
 
+import ipaddress
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# The one switch between development (make run, tests, CI: no secrets needed) and production
+# (the image, compose and the manifests set it): production refuses to start on unsafe settings
+# (see "Production" at the end of this file).
+ENVIRONMENT = env("ENVIRONMENT", default="development")
+if ENVIRONMENT not in ("development", "production"):
+    raise ImproperlyConfigured(
+        f"ENVIRONMENT must be development or production, not {ENVIRONMENT!r}"
+    )
+IS_PRODUCTION = ENVIRONMENT == "production"
+
 DEBUG = env.bool("DEBUG", default=False)
-# The embedded default gets a fixed development key; production must set SECRET_KEY.
-SECRET_KEY = env("SECRET_KEY", default="switchyard-insecure-development-key-change-me")
+# Development gets a fixed key published in this repository; production refuses it.
+DEVELOPMENT_SECRET_KEY = "switchyard-insecure-development-key-change-me"
+SECRET_KEY = env("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -39,6 +54,18 @@ PUBLIC_URL = env("PUBLIC_URL", default=f"http://127.0.0.1:{PORT}")
 # default none, so the socket's peer is the client). One value feeds uvicorn's
 # --forwarded-allow-ips, allauth's trusted proxy count and the gateway's client address.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    # Addresses only: "*" (trust every peer) is exactly the hole this setting closes.
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or CIDR network"
+        ) from None
+# uvicorn (marketplace/serve.py) has already replaced a trusted proxy's address with the client's
+# when Django sees the request, so REMOTE_ADDR is the client: allauth's throttles must not read
+# X-Forwarded-For again (a count above 0 would let any peer choose its address).
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,6 +77,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "django_htmx",
     "django_celery_beat",
     "allauth",
@@ -64,6 +93,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Serves /static/ from the ASGI app itself (make run, e2e tests, containers): no extra server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -201,6 +231,13 @@ EMAIL_BACKEND = env(
 )
 # Where the file-based email backend writes (the e2e tests read confirmation mail from here).
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "emails"))
+# EMAIL_URL (smtp+tls://user:password@host:587, smtps://...) wins over EMAIL_BACKEND: backend,
+# host, port, credentials and TLS in one secret.
+EMAIL_URL = env("EMAIL_URL", default="")
+if EMAIL_URL:
+    globals().update(
+        {k: v for k, v in env.email_url("EMAIL_URL").items() if v not in (None, "")}
+    )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Switchyard <no-reply@switchyard.local>")
 
 REST_FRAMEWORK = {
@@ -208,12 +245,20 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "marketplace.errors.drf_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Throttles (if any) key on REMOTE_ADDR, which uvicorn resolved from TRUSTED_PROXIES.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Switchyard management API",
     "DESCRIPTION": "Organizations, members, invitations, API keys, catalog and billing.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ loads Swagger UI from our static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Input and output modalities share one choice set: one enum in the schema.
+    "ENUM_NAME_OVERRIDES": {"ModalityEnum": "catalog.api.serializers.MODALITIES"},
 }
 
 # Org API keys are stored as HMAC-SHA256 of the key under this secret (a keyed hash).
@@ -285,3 +330,80 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------------
+# Scripts only from our own origin and Stripe.js's (no inline scripts: page code lives in
+# static/js/); Stripe's card fields are frames. Inline styles stay allowed (style attributes,
+# Swagger UI's page).
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+_STRIPE_ORIGINS = [_origin(STRIPE_JS_URL)]
+if STRIPE_API_BASE:
+    _STRIPE_ORIGINS.append(_origin(STRIPE_API_BASE))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, _origin(STRIPE_JS_URL)],
+        "frame-src": sorted({*_STRIPE_ORIGINS, "https://js.stripe.com", "https://hooks.stripe.com"}),
+        "connect-src": sorted({SELF, *_STRIPE_ORIGINS, "https://api.stripe.com"}),
+        "img-src": [SELF, "data:", "https://*.stripe.com"],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "font-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# --- Production (ENVIRONMENT=production) ----------------------------------------------------
+# Refuse to start rather than run with a published key, no key-hash secret, or mail that never
+# leaves the machine (reset, confirmation and invitation links would go to stdout or a file).
+_LOCAL_MAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}
+if IS_PRODUCTION:
+    _problems = []
+    if not env("SECRET_KEY", default=""):
+        _problems.append("SECRET_KEY is not set")
+    elif SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+        _problems.append("SECRET_KEY is the development key published in the repository")
+    if not env("API_KEY_HASH_SECRET", default=""):
+        _problems.append(
+            "API_KEY_HASH_SECRET is not set (an existing deployment sets it to its current "
+            "SECRET_KEY, or every org API key stops working)"
+        )
+    elif API_KEY_HASH_SECRET == DEVELOPMENT_SECRET_KEY:
+        _problems.append("API_KEY_HASH_SECRET is the development key published in the repository")
+    if EMAIL_BACKEND in _LOCAL_MAIL_BACKENDS:
+        _problems.append(
+            f"EMAIL_BACKEND is {EMAIL_BACKEND}, which never delivers mail: set EMAIL_URL "
+            "(smtp+tls://user:password@host:587)"
+        )
+    if DEBUG:
+        _problems.append("DEBUG is on")
+    if _problems:
+        raise ImproperlyConfigured(
+            "ENVIRONMENT=production refuses to start: " + "; ".join(_problems) + "."
+        )
+    # HTTPS only: redirect, HSTS for a year, cookies never sent over plain HTTP.
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+if TRUSTED_PROXIES:
+    # Behind a TLS-terminating proxy the request reaches us over HTTP: its X-Forwarded-Proto
+    # says whether the client used HTTPS (for the redirect above and secure cookies). Only the
+    # proxies can reach the pods (deploy/k8s/base/networkpolicy.yaml, compose's network).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

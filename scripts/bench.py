@@ -114,8 +114,8 @@ def start_gateway(env: dict[str, str], pid_file: Path) -> tuple[subprocess.Popen
     # --port, not --fd: uvicorn treats an inherited fd as a unix socket, so accepted TCP
     # connections would keep Nagle's algorithm on and stall ~40 ms on delayed ACKs.
     port = _free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "marketplace.asgi:application", "--host",
-           "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    cmd = [sys.executable, "-m", "marketplace.serve", "--host", "127.0.0.1", "--port", str(port),
+           "--no-access-log", "--log-level", "warning"]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", GW_CPU, *cmd]
     process = subprocess.Popen(cmd, cwd=ROOT, env=env)

@@ -99,8 +99,8 @@ def start_children(port: int, sandbox_port: int, env: dict) -> list[tuple[str, s
         _wait_for(lambda: _port_in_use(sandbox_port), "the sandbox", sandbox)
         log(f"starting uvicorn on 127.0.0.1:{port}")
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "marketplace.asgi:application",
-             "--host", "127.0.0.1", "--port", str(port)],
+            # marketplace.serve: uvicorn believing proxy headers only from TRUSTED_PROXIES.
+            [sys.executable, "-m", "marketplace.serve", "--host", "127.0.0.1", "--port", str(port)],
             **common,
         )
         children.append(("uvicorn", server))

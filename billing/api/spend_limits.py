@@ -5,6 +5,7 @@ Owners and admins (and management keys, which act as admins); another org's key 
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -61,10 +62,12 @@ class KeySpendLimitApi(OrgScopedMixin, APIView):
         }
         return Response(self.OutputSerializer(body).data)
 
+    @extend_schema(responses=OutputSerializer)
     def get(self, request, key_id):
         key = access_api_key(self.org, key_id)
         return self._render(key.pk)
 
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def put(self, request, key_id):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)  # DRF's 400 with the fields, as tenancy's API
@@ -78,6 +81,7 @@ class KeySpendLimitApi(OrgScopedMixin, APIView):
         )
         return self._render(limit.api_key_id)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, key_id):
         clear_key_spend_limit(org=self.org, key_id=key_id, actor=self.actor)
         return Response(status=204)

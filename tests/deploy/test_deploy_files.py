@@ -4,6 +4,7 @@ No engine, cluster or network here: `docker build` and `kubectl apply` cannot ru
 tests check what can be checked without them, and each checker is shown to reject a bad input.
 """
 
+import ipaddress
 import json
 import shutil
 import subprocess
@@ -185,13 +186,17 @@ def test_compose_file_defines_the_stack_and_its_references_resolve():
     services = compose["services"]
 
     assert set(services) == {
-        "postgres", "redis", "rabbitmq", "migrate", "web", "gateway", "worker", "beat",
+        "postgres", "redis", "rabbitmq", "migrate", "web", "gateway", "worker", "beat", "proxy",
     }
     for name, service in services.items():
         for dependency in service.get("depends_on", {}):
             assert dependency in services, (name, dependency)
         for volume in service.get("volumes", []):
-            assert volume.split(":")[0] in compose["volumes"], (name, volume)
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (DEPLOY / source).is_file(), (name, volume)
+            else:
+                assert source in compose["volumes"], (name, volume)
     for role in ("migrate", "web", "gateway", "worker", "beat"):
         build = services[role]["build"]
         assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == DOCKERFILE
@@ -203,3 +208,64 @@ def test_compose_file_defines_the_stack_and_its_references_resolve():
     )
     assert services["worker"]["command"][3] == "worker"
     assert "django_celery_beat.schedulers:DatabaseScheduler" in services["beat"]["command"]
+
+
+# --- production settings -----------------------------------------------------------------------
+
+APP_ROLES = ("migrate", "web", "gateway", "worker", "beat")
+
+
+def _every_container(obj: dict) -> list[dict]:
+    pod = obj["spec"]["template"]["spec"]
+    return pod["containers"] + pod.get("initContainers", [])
+
+
+def test_no_server_is_told_to_trust_every_peer():
+    # marketplace.serve derives uvicorn's proxy options from TRUSTED_PROXIES; nothing else may.
+    files = [DOCKERFILE, DEPLOY / "docker-compose.yml", *sorted(K8S.rglob("*.yaml"))]
+    for path in files:
+        assert "forwarded-allow-ips" not in path.read_text(), path
+    assert '"marketplace.serve"' in DOCKERFILE.read_text()
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    assert compose["services"]["gateway"]["command"][:3] == ["python", "-m", "marketplace.serve"]
+
+
+def test_compose_runs_production_with_secrets_from_env_and_trusts_only_its_proxy():
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    services = compose["services"]
+    proxy_address = services["proxy"]["networks"]["default"]["ipv4_address"]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+
+    assert ipaddress.ip_address(proxy_address) in ipaddress.ip_network(subnet)
+    for role in APP_ROLES:
+        env = services[role]["environment"]
+        assert env["ENVIRONMENT"] == "production", role
+        assert env["TRUSTED_PROXIES"] == proxy_address, role
+        for secret in ("SECRET_KEY", "API_KEY_HASH_SECRET", "EMAIL_URL"):
+            # Required from deploy/.env, never a literal in the file.
+            assert env[secret].startswith(f"${{{secret}:?"), (role, secret)
+    # Only the proxy is published: a client cannot reach web or gateway around it.
+    assert {name for name, s in services.items() if s.get("ports")} == {"proxy"}
+
+
+def test_manifests_run_production_with_secrets_from_the_secret_and_trust_only_the_ingress():
+    config = _by_kind("ConfigMap")["switchyard-config"]["data"]
+
+    assert config["ENVIRONMENT"] == "production"
+    assert config["TRUSTED_PROXIES"] and "*" not in config["TRUSTED_PROXIES"]
+    for network in config["TRUSTED_PROXIES"].split(","):
+        ipaddress.ip_network(network.strip())
+    assert not {"SECRET_KEY", "API_KEY_HASH_SECRET", "EMAIL_URL"} & set(config)
+    workloads = [*_by_kind("Deployment").values(), *_by_kind("Job").values()]
+    for workload in workloads:
+        for container in _every_container(workload):
+            sources = container["envFrom"]
+            assert {"secretRef": {"name": "switchyard-secrets"}} in sources
+            assert {"configMapRef": {"name": "switchyard-config"}} in sources
+    # Only the ingress controller reaches the pods that believe X-Forwarded-For.
+    policy = _by_kind("NetworkPolicy")["switchyard-from-ingress"]
+    selected = set(policy["spec"]["podSelector"]["matchExpressions"][0]["values"])
+    assert selected == {"switchyard-web", "switchyard-gateway"}
+    assert [rule["from"] for rule in policy["spec"]["ingress"]] == [
+        [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]
+    ]

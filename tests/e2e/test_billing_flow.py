@@ -10,6 +10,7 @@ import httpx
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from playwright.sync_api import expect
 
 from billing.models import AutoTopUp, LedgerTransaction, TopUp, Wallet
 from billing.services.ledger import ensure_wallet
@@ -81,12 +82,9 @@ def test_top_up_then_download_invoice(localstripe, start_gateway_server, browser
     page.click("#topup-submit")
     assert complete_3ds_when_asked(page) == 2
 
-    # The page reloads once the verified webhook has credited the wallet.
-    page.wait_for_function(
-        "document.querySelector('#wallet-balance') && "
-        "document.querySelector('#wallet-balance').innerText === '$25.00'",
-        timeout=30_000,
-    )
+    # The page reloads once the verified webhook has credited the wallet. (A locator, not
+    # wait_for_function: the page's Content-Security-Policy forbids the eval that would need.)
+    expect(page.locator("#wallet-balance")).to_have_text("$25.00", timeout=30_000)
     assert Wallet.objects.get(org=org).balance_nanos == 25 * 10**9
     top_up = TopUp.objects.get(org=org)
     assert top_up.status == "succeeded"

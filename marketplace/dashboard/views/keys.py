@@ -2,6 +2,7 @@
 
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from marketplace.dashboard.forms import ApiKeyForm, add_service_error
@@ -11,6 +12,7 @@ from marketplace.tenancy.access import forbidden, org_member_required
 from marketplace.tenancy.roles import KEY_CREATORS, KEY_VIEWERS
 
 
+@never_cache  # no-store: the page that shows a new key's secret is never cached
 @org_member_required(roles=KEY_VIEWERS)
 @require_http_methods(["GET", "POST"])
 def keys(request):

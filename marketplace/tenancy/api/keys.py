@@ -80,7 +80,8 @@ class ApiKeyCreateApi(OrgScopedMixin, APIView):
         )
         # The one response that carries the plaintext; it is never stored or logged.
         body = {**ApiKeyOutputSerializer(key).data, "key": plaintext}
-        return Response(body, status=status.HTTP_201_CREATED)
+        # no-store: no browser or proxy cache keeps a copy of the secret.
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
 
 class ApiKeyRevokeApi(OrgScopedMixin, APIView):
