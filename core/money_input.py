@@ -8,12 +8,15 @@ Money comes out as integer nano-USD, rounded half up once to the nano.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 NANOS_PER_USD = 1_000_000_000
 # Longer text is no amount anyone means; refusing it early keeps Decimal's work bounded.
 MAX_TEXT_CHARS = 64
 _NANO = Decimal(1)
+# "1,234.50" as people type it: commas only as thousands separators ("1,5" stays refused).
+_GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
 
 
 class InputError(ValueError):
@@ -32,40 +35,55 @@ def usd_to_nanos(usd: Decimal | str | int) -> int:
     return int(value.quantize(_NANO, rounding=ROUND_HALF_UP))
 
 
-def _decimal(raw: object, *, allow_dollar_sign: bool) -> Decimal:
+def _decimal(raw: object, *, typed: bool, noun: str) -> Decimal:
+    invalid = InputError(f"Enter {_article(noun)} {noun} in dollars, like 25.00.")
     if isinstance(raw, bool):
-        raise InputError("Enter an amount in dollars, like 25.00.")
+        raise invalid
     if isinstance(raw, Decimal):
         value = raw
     elif isinstance(raw, int | float | str):
         # A float is a JSON number: its shortest repr is the caller's decimal text, exactly.
         text = str(raw).strip()
-        if allow_dollar_sign and text.startswith("$"):
+        if typed and text.startswith("$"):
             text = text[1:].strip()
+        if typed and _GROUPED.fullmatch(text):
+            text = text.replace(",", "")
         if not text or len(text) > MAX_TEXT_CHARS or not text.isascii():
-            raise InputError("Enter an amount in dollars, like 25.00.")
+            raise invalid
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise InputError("Enter an amount in dollars, like 25.00.") from None
+            raise invalid from None
     else:
-        raise InputError("Enter an amount in dollars, like 25.00.")
-    if not value.is_finite():
-        raise InputError("Enter a finite amount in dollars.")
+        raise invalid
+    if not value.is_finite():  # NaN, sNaN, Infinity: no amount of money
+        raise invalid
     return value
 
 
+def _article(noun: str) -> str:
+    return "an" if noun[:1] in "aeiou" else "a"
+
+
+def _usd_text(value: Decimal) -> str:
+    return "zero" if value == 0 else f"${value:,f}"
+
+
 def parse_usd_nanos(raw: object, *, max_usd: Decimal | int, min_usd: Decimal | int = 0,
-                    places: int = 9, allow_dollar_sign: bool = True) -> int:
+                    places: int = 9, typed: bool = True, noun: str = "amount") -> int:
     """Dollars (decimal text, a JSON number or a Decimal) as nanos within [min_usd, max_usd].
 
     `places` below 9 refuses finer amounts (2: whole cents); at 9, finer digits round half up
     to the nano, the project's one rounding rule. NaN, infinities and booleans are refused.
+    `typed` text (forms) may start with "$" and group thousands with commas; JSON may not.
     """
-    value = _decimal(raw, allow_dollar_sign=allow_dollar_sign)
+    value = _decimal(raw, typed=typed, noun=noun)
     low, high = Decimal(min_usd), Decimal(max_usd)
-    if not low <= value <= high:
-        raise InputError(f"Enter an amount between ${low:,f} and ${high:,f}.")
+    if value < low:
+        raise InputError(f"The {noun} must be {_usd_text(low)} or more dollars."
+                         if low == 0 else f"The {noun} must be at least {_usd_text(low)}.")
+    if value > high:
+        raise InputError(f"The {noun} must be at most {_usd_text(high)}.")
     if places < 9 and value != value.quantize(Decimal(1).scaleb(-places)):
         raise InputError("Amounts are in whole cents." if places == 2
                          else f"Amounts have at most {places} decimal places.")

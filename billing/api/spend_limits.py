@@ -10,9 +10,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.models import LimitPeriod
-from billing.money import nanos_to_usd, usd_to_nanos
+from billing.money import nanos_to_usd
 from billing.selectors.charging import get_key_usage
-from billing.services.spend_limits import clear_key_spend_limit, set_key_spend_limit
+from billing.services.spend_limits import (
+    MAX_SPEND_LIMIT_NANOS,
+    MAX_SPEND_LIMIT_USD,
+    clear_key_spend_limit,
+    set_key_spend_limit,
+)
+from marketplace.fields import UsdSerializerField
 from marketplace.tenancy.api.base import OrgScopedMixin
 from marketplace.tenancy.roles import SETTINGS_EDITORS
 from marketplace.tenancy.selectors import access_api_key
@@ -23,10 +29,10 @@ class KeySpendLimitApi(OrgScopedMixin, APIView):
 
     class InputSerializer(serializers.Serializer):
         # One of the two: exact nanos, or dollars as a decimal (a JSON string keeps it exact).
-        limit_nanos = serializers.IntegerField(min_value=0, required=False)
-        limit_usd = serializers.DecimalField(
-            max_digits=18, decimal_places=9, min_value=0, required=False
+        limit_nanos = serializers.IntegerField(
+            min_value=0, max_value=MAX_SPEND_LIMIT_NANOS, required=False
         )
+        limit_usd = UsdSerializerField(max_usd=MAX_SPEND_LIMIT_USD, required=False)
         period = serializers.ChoiceField(choices=LimitPeriod.values)
 
         def validate(self, attrs):
@@ -71,7 +77,7 @@ class KeySpendLimitApi(OrgScopedMixin, APIView):
         data = serializer.validated_data
         limit_nanos = data.get("limit_nanos")
         if limit_nanos is None:
-            limit_nanos = usd_to_nanos(data["limit_usd"])
+            limit_nanos = data["limit_usd"]  # already nanos: the field parses dollars
         limit = set_key_spend_limit(
             org=self.org, key_id=key_id, limit_nanos=limit_nanos, period=data["period"],
             actor=self.actor,

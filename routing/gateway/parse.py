@@ -223,7 +223,7 @@ def parse_provider(value: Any) -> ProviderPrefs:
 def _usd(value: Any, field: str, max_usd: int) -> int:
     """Dollars as nanos (half up), or a 400 naming the field: finite, 0..max_usd, not a bool."""
     try:
-        return parse_usd_nanos(value, max_usd=max_usd, allow_dollar_sign=False)
+        return parse_usd_nanos(value, max_usd=max_usd, typed=False)
     except InputError:
         raise _bad(field, f"a number of USD between 0 and {max_usd:,}") from None
 
