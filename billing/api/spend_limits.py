@@ -5,6 +5,7 @@ Owners and admins (and management keys, which act as admins); another org's key 
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,7 +20,7 @@ from billing.services.spend_limits import (
     set_key_spend_limit,
 )
 from marketplace.fields import UsdSerializerField
-from marketplace.tenancy.api.base import OrgScopedMixin
+from marketplace.tenancy.api.base import ORG_HEADER_PARAMETER, OrgScopedMixin
 from marketplace.tenancy.roles import SETTINGS_EDITORS
 from marketplace.tenancy.selectors import access_api_key
 
@@ -35,6 +36,9 @@ class KeySpendLimitApi(OrgScopedMixin, APIView):
         limit_usd = UsdSerializerField(max_usd=MAX_SPEND_LIMIT_USD, required=False)
         period = serializers.ChoiceField(choices=LimitPeriod.values)
 
+        class Meta:
+            ref_name = "KeySpendLimitIn"
+
         def validate(self, attrs):
             if ("limit_nanos" in attrs) == ("limit_usd" in attrs):
                 raise serializers.ValidationError("Give exactly one of limit_nanos or limit_usd.")
@@ -49,6 +53,9 @@ class KeySpendLimitApi(OrgScopedMixin, APIView):
         held_nanos = serializers.IntegerField()
         limit_remaining_nanos = serializers.IntegerField(allow_null=True)
         usage_nanos = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "KeySpendLimit"
 
     def _render(self, key_id: int) -> Response:
         usage = get_key_usage(self.org.pk, key_id)
@@ -67,10 +74,13 @@ class KeySpendLimitApi(OrgScopedMixin, APIView):
         }
         return Response(self.OutputSerializer(body).data)
 
+    @extend_schema(parameters=[ORG_HEADER_PARAMETER], responses=OutputSerializer)
     def get(self, request, key_id):
         key = access_api_key(self.org, key_id)
         return self._render(key.pk)
 
+    @extend_schema(parameters=[ORG_HEADER_PARAMETER], request=InputSerializer,
+                   responses=OutputSerializer)
     def put(self, request, key_id):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)  # DRF's 400 with the fields, as tenancy's API
@@ -84,6 +94,7 @@ class KeySpendLimitApi(OrgScopedMixin, APIView):
         )
         return self._render(limit.api_key_id)
 
+    @extend_schema(parameters=[ORG_HEADER_PARAMETER], responses={204: None})
     def delete(self, request, key_id):
         clear_key_spend_limit(org=self.org, key_id=key_id, actor=self.actor)
         return Response(status=204)

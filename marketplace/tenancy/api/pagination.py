@@ -5,6 +5,8 @@ PostgreSQL's bigint: a 500) and silently ignores garbage. Here both must be whol
 range, or the answer is a 400 naming the parameter.
 """
 
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
@@ -39,6 +41,27 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
             low, high = bounds[parameter["name"]]
             parameter["schema"].update(minimum=low, maximum=high)
         return parameters
+
+
+# For `extend_schema(parameters=[...])` of list views (APIViews document no paginator).
+PAGE_PARAMETERS = [
+    OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                     description=f"Page size (default 50, at most {MAX_LIMIT})."),
+    OpenApiParameter("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+                     description="Rows to skip."),
+]
+
+
+def paginated(serializer_class) -> serializers.Serializer:
+    """The schema of a page: the envelope `paginated_response` answers with, around the rows."""
+    name = getattr(getattr(serializer_class, "Meta", None), "ref_name", None) or (
+        serializer_class.__name__.removesuffix("Serializer"))
+    return inline_serializer(name=f"Paginated{name}List", fields={
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": serializer_class(many=True),
+    })
 
 
 def paginated_response(*, request, view, queryset, serializer_class):
