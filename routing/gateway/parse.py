@@ -139,7 +139,7 @@ def _input_bytes_and_modalities(messages: list) -> tuple[int, frozenset[str]]:
         if not isinstance(message, dict):
             raise _bad(f"messages[{i}]", "an object")
         role = message.get("role")
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:  # a list is unhashable: TypeError
             raise _bad(f"messages[{i}].role", "one of " + ", ".join(sorted(ROLES)))
         total += MESSAGE_OVERHEAD_BYTES
         content = message.get("content")

@@ -64,6 +64,8 @@ HOSTILE = [
     ({**BODY, "provider": {"max_price": {"prompt": True}}}, "provider.max_price.prompt"),
     ({**BODY, "tool_choice": {"type": "function", "function": "get_weather"}}, "tool_choice"),
     ({**BODY, "tool_choice": {"type": "function", "function": ["x"]}}, "tool_choice"),
+    ({**BODY, "messages": [{"role": [], "content": "hi"}]}, "messages[0].role"),
+    ({**BODY, "messages": [{"role": {"a": 1}, "content": "hi"}]}, "messages[0].role"),
     ({**BODY, "metadata": nested(255)}, "body"),
     ({**BODY, "metadata": nested(600)}, "body"),
     ({**BODY, "messages": [{"role": "user", "content": [{"type": "x", "v": nested(300)}]}]},
@@ -77,7 +79,7 @@ HOSTILE = [
 def test_hostile_chat_bodies_are_400_naming_the_field(client, sandbox):
     for body, param in HOSTILE:
         error = _assert_400(post(client, "/v1/chat/completions", body), param)
-        assert param.split(".")[0] in error["message"], error
+        assert param.split(".")[0].split("[")[0] in error["message"], error
     # Past orjson's own 1024 levels the body is not JSON to it: still a 400 on `body`.
     _assert_400(post(client, "/v1/chat/completions", {**BODY, "metadata": nested(1100)}),
                 "body")
