@@ -6,11 +6,13 @@ the management API and the gateway refuse the same inputs with the same rule.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 
 from billing.models import LimitPeriod
-from billing.money import NANOS_PER_CENT, NANOS_PER_USD
+from billing.money import NANOS_PER_CENT
 from billing.services.spend_limits import MAX_SPEND_LIMIT_USD
 from marketplace.fields import UsdFormField
 
@@ -25,8 +27,8 @@ def cents(nanos: int | None) -> int:
     return (nanos or 0) // NANOS_PER_CENT
 
 
-def _top_up_max_usd() -> int:
-    return settings.TOPUP_MAX_CENTS * NANOS_PER_CENT // NANOS_PER_USD
+def _top_up_max_usd() -> Decimal:
+    return Decimal(settings.TOPUP_MAX_CENTS) / 100
 
 
 class TopUpForm(forms.Form):

@@ -134,7 +134,7 @@ def client(sandbox_catalog, funded_key, start_gateway, sandbox):
 
 
 def test_chat_completions_never_answer_5xx(client):
-    @settings(max_examples=100, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=80, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(body=bodies)
     def run(body):
