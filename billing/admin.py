@@ -6,7 +6,7 @@ actor, and a per-form idempotency key makes a double submit credit once.
 """
 
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,9 +16,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from billing.models import Hold, LedgerEntry, LedgerTransaction, UsageRecord, Wallet
-from billing.money import format_usd, usd_to_nanos
+from billing.money import format_usd
 from billing.services.ledger import grant_promotional_credit
 from marketplace.errors import SwitchyardError
+from marketplace.fields import UsdFormField
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -33,18 +34,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class GrantCreditForm(forms.Form):
-    amount_usd = forms.DecimalField(
-        label="Amount (USD)", min_value=Decimal("0.01"), max_digits=12, decimal_places=2
-    )
+    # Nanos, through the one money parser (at most $1M per grant, whole cents).
+    amount_usd = UsdFormField(label="Amount (USD)", min_usd=Decimal("0.01"), max_usd=1_000_000,
+                              places=2)
     memo = forms.CharField(max_length=300)
     # Generated when the form is shown: a resubmitted form posts the same grant only once.
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
-
-    def clean_amount_usd(self):
-        try:
-            return usd_to_nanos(self.cleaned_data["amount_usd"])
-        except (InvalidOperation, TypeError) as exc:
-            raise forms.ValidationError("Enter an amount in dollars.") from exc
 
 
 @admin.register(Wallet)

@@ -6,7 +6,10 @@ rounded half up once per record; margins and fees are basis points, rounded half
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+# The one dollars-to-nanos conversion (half up) lives in core; re-exported for billing.
+from core.money_input import usd_to_nanos as usd_to_nanos
 
 NANOS_PER_USD = 1_000_000_000
 NANOS_PER_CENT = 10_000_000
@@ -56,14 +59,6 @@ def apply_bps(amount_nanos: int, bps: int) -> int:
 def nanos_to_usd(nanos: int) -> Decimal:
     """Exact Decimal dollars, for JSON numbers such as `usage.cost`."""
     return Decimal(nanos) / NANOS_PER_USD
-
-
-def usd_to_nanos(usd: Decimal | str | int) -> int:
-    """Exact dollars (a Decimal or its string, never a float) to nanos, half up."""
-    if isinstance(usd, float):
-        raise TypeError("money is never a float")
-    value = Decimal(usd) * NANOS_PER_USD
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def nanos_to_cents(nanos: int) -> int:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import stripe
 from django.conf import settings
 
+from marketplace.errors import SwitchyardError
+
 # Stripe answers in well under a second; a hung call must not hold a request thread.
 TIMEOUT_S = 15
 WEBHOOK_TOLERANCE_S = 300
@@ -30,6 +32,20 @@ class StripeCallFailed(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class StripeUnreachable(SwitchyardError):
+    """Stripe could not be reached (network, DNS, timeout): nothing was charged; retry later.
+
+    A SwitchyardError, not a StripeCallFailed, so it passes the top-up glue untouched and the
+    view answers 503 (a friendly page, or JSON for the wallet page's script).
+    """
+
+    status = 503
+    code = "stripe_unreachable"
+    message = ("Payments are unavailable right now: we could not reach our payment provider. "
+               "Nothing was charged; please try again in a few minutes.")
+    retryable = True
 
 
 class WebhookRejected(Exception):
@@ -68,6 +84,8 @@ def _client() -> stripe.StripeClient:
 def _call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
+    except stripe.APIConnectionError as exc:
+        raise StripeUnreachable() from exc
     except stripe.CardError as exc:
         raise StripeCallFailed(exc.user_message or "The card was declined.") from exc
     except stripe.StripeError as exc:
@@ -153,6 +171,8 @@ def create_payment_intent(
         if intent is not None:
             return Intent(intent.id, "requires_payment_method", "", amount_cents, message)
         raise StripeCallFailed(message) from exc
+    except stripe.APIConnectionError as exc:
+        raise StripeUnreachable() from exc
     except stripe.StripeError as exc:
         raise StripeCallFailed(exc.user_message or "Stripe could not process the request.") from exc
     return _intent(obj)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from django.core.cache import cache
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from catalog.models import Model, Price, Status
+from core.money_input import InputError, parse_bounded_int, parse_usd_nanos
 from marketplace.errors import InvalidRequest
 
 CACHE_SECONDS = 300
@@ -28,7 +28,6 @@ CAPABILITIES = {
     "prompt_caching": "supports_prompt_caching",
 }
 SORTS = ("name", "price", "-price", "context", "newest")
-NANOS_PER_USD = 1_000_000_000
 MAX_CONTEXT = 1_000_000_000
 
 
@@ -138,13 +137,10 @@ def _usd_per_m_to_nanos(raw: str, param: str) -> int | None:
     if raw == "":
         return None
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise InvalidRequest(f"{param} must be a dollar amount per million tokens.",
+        return parse_usd_nanos(raw, max_usd=1_000_000, noun=param)
+    except InputError as exc:
+        raise InvalidRequest(f"{param}: {exc.message} (USD per million tokens)",
                              param=param) from None
-    if not value.is_finite() or value < 0 or value > 1_000_000:
-        raise InvalidRequest(f"{param} must be between 0 and 1000000.", param=param)
-    return int((value * NANOS_PER_USD).to_integral_value())
 
 
 def parse_catalog_filters(params) -> CatalogFilters:
@@ -163,16 +159,18 @@ def parse_catalog_filters(params) -> CatalogFilters:
     if sort not in SORTS:
         raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}.", param="sort")
     raw_context = get("min_context")
-    if raw_context and not (raw_context.isascii() and raw_context.isdigit()
-                            and int(raw_context) <= MAX_CONTEXT):
+    try:
+        min_context = parse_bounded_int(raw_context, low=0, high=MAX_CONTEXT) if raw_context \
+            else 0
+    except InputError:
         raise InvalidRequest("min_context must be a whole number of tokens.",
-                             param="min_context")
+                             param="min_context") from None
     q = get("q")
     if len(q) > 200:
         raise InvalidRequest("q is at most 200 characters.", param="q")
     return CatalogFilters(
         q=q, provider=get("provider")[:60], author=get("author")[:80], modality=modality,
-        capability=capability, min_context=int(raw_context or 0),
+        capability=capability, min_context=min_context,
         min_price_nanos_per_m=_usd_per_m_to_nanos(get("min_price"), "min_price"),
         max_price_nanos_per_m=_usd_per_m_to_nanos(get("max_price"), "max_price"),
         sort=sort,

@@ -1,0 +1,1 @@
+"""Pure helpers every app may use: stdlib only, no Django, nothing of ours."""

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from billing.money import nanos_to_cents
 from billing.selectors.invoices import access_invoice, list_invoice_lines, list_invoices
 from marketplace.tenancy.api.base import ORG_HEADER_PARAMETER, OrgScopedMixin
-from marketplace.tenancy.api.pagination import paginated_response
+from marketplace.tenancy.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 from marketplace.tenancy.roles import BILLING_ROLES
 
 
@@ -72,7 +72,9 @@ class InvoiceDetailSerializer(InvoiceSerializer):
 class InvoiceListApi(OrgScopedMixin, APIView):
     required_roles = BILLING_ROLES
 
-    @extend_schema(parameters=[ORG_HEADER_PARAMETER], responses=InvoiceSerializer(many=True))
+    @extend_schema(operation_id="billing_invoices_list",
+                   parameters=[ORG_HEADER_PARAMETER, *PAGE_PARAMETERS],
+                   responses=paginated(InvoiceSerializer))
     def get(self, request):
         return paginated_response(
             request=request, view=self, queryset=list_invoices(self.org),
@@ -83,6 +85,7 @@ class InvoiceListApi(OrgScopedMixin, APIView):
 class InvoiceDetailApi(OrgScopedMixin, APIView):
     required_roles = BILLING_ROLES
 
-    @extend_schema(parameters=[ORG_HEADER_PARAMETER], responses=InvoiceDetailSerializer)
+    @extend_schema(operation_id="billing_invoices_get", parameters=[ORG_HEADER_PARAMETER],
+                   responses=InvoiceDetailSerializer)
     def get(self, request, invoice_id: int):
         return Response(InvoiceDetailSerializer(access_invoice(self.org, invoice_id)).data)

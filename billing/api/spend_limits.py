@@ -11,10 +11,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.models import LimitPeriod
-from billing.money import nanos_to_usd, usd_to_nanos
+from billing.money import nanos_to_usd
 from billing.selectors.charging import get_key_usage
-from billing.services.spend_limits import clear_key_spend_limit, set_key_spend_limit
-from marketplace.tenancy.api.base import OrgScopedMixin
+from billing.services.spend_limits import (
+    MAX_SPEND_LIMIT_NANOS,
+    MAX_SPEND_LIMIT_USD,
+    clear_key_spend_limit,
+    set_key_spend_limit,
+)
+from marketplace.fields import UsdSerializerField
+from marketplace.tenancy.api.base import ORG_HEADER_PARAMETER, OrgScopedMixin
 from marketplace.tenancy.roles import SETTINGS_EDITORS
 from marketplace.tenancy.selectors import access_api_key
 
@@ -24,11 +30,14 @@ class KeySpendLimitApi(OrgScopedMixin, APIView):
 
     class InputSerializer(serializers.Serializer):
         # One of the two: exact nanos, or dollars as a decimal (a JSON string keeps it exact).
-        limit_nanos = serializers.IntegerField(min_value=0, required=False)
-        limit_usd = serializers.DecimalField(
-            max_digits=18, decimal_places=9, min_value=0, required=False
+        limit_nanos = serializers.IntegerField(
+            min_value=0, max_value=MAX_SPEND_LIMIT_NANOS, required=False
         )
+        limit_usd = UsdSerializerField(max_usd=MAX_SPEND_LIMIT_USD, required=False)
         period = serializers.ChoiceField(choices=LimitPeriod.values)
+
+        class Meta:
+            ref_name = "KeySpendLimitIn"
 
         def validate(self, attrs):
             if ("limit_nanos" in attrs) == ("limit_usd" in attrs):
@@ -44,6 +53,9 @@ class KeySpendLimitApi(OrgScopedMixin, APIView):
         held_nanos = serializers.IntegerField()
         limit_remaining_nanos = serializers.IntegerField(allow_null=True)
         usage_nanos = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "KeySpendLimit"
 
     def _render(self, key_id: int) -> Response:
         usage = get_key_usage(self.org.pk, key_id)
@@ -62,26 +74,27 @@ class KeySpendLimitApi(OrgScopedMixin, APIView):
         }
         return Response(self.OutputSerializer(body).data)
 
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(parameters=[ORG_HEADER_PARAMETER], responses=OutputSerializer)
     def get(self, request, key_id):
         key = access_api_key(self.org, key_id)
         return self._render(key.pk)
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    @extend_schema(parameters=[ORG_HEADER_PARAMETER], request=InputSerializer,
+                   responses=OutputSerializer)
     def put(self, request, key_id):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)  # DRF's 400 with the fields, as tenancy's API
         data = serializer.validated_data
         limit_nanos = data.get("limit_nanos")
         if limit_nanos is None:
-            limit_nanos = usd_to_nanos(data["limit_usd"])
+            limit_nanos = data["limit_usd"]  # already nanos: the field parses dollars
         limit = set_key_spend_limit(
             org=self.org, key_id=key_id, limit_nanos=limit_nanos, period=data["period"],
             actor=self.actor,
         )
         return self._render(limit.api_key_id)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(parameters=[ORG_HEADER_PARAMETER], responses={204: None})
     def delete(self, request, key_id):
         clear_key_spend_limit(org=self.org, key_id=key_id, actor=self.actor)
         return Response(status=204)

@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from billing.selectors.invoices import list_usage, parse_usage_filters
 from marketplace.tenancy.api.base import ORG_HEADER_PARAMETER, OrgScopedMixin
-from marketplace.tenancy.api.pagination import paginated_response
+from marketplace.tenancy.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 from marketplace.tenancy.roles import BILLING_ROLES
 
 
@@ -42,13 +42,14 @@ class UsageListApi(OrgScopedMixin, APIView):
     @extend_schema(
         parameters=[
             ORG_HEADER_PARAMETER,
+            *PAGE_PARAMETERS,
             OpenApiParameter("since", description="YYYY-MM-DD, inclusive"),
             OpenApiParameter("until", description="YYYY-MM-DD, inclusive"),
             OpenApiParameter("key", int, description="API key id"),
             OpenApiParameter("model", description="author/slug"),
             OpenApiParameter("provider", description="provider slug"),
         ],
-        responses=UsageRecordSerializer(many=True),
+        responses=paginated(UsageRecordSerializer),
     )
     def get(self, request):
         rows = list_usage(self.org, parse_usage_filters(request.query_params))

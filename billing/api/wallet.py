@@ -9,7 +9,7 @@ from billing.models import TransactionKind
 from billing.selectors.invoices import parse_usage_filters
 from billing.selectors.ledger import get_wallet_summary, list_wallet_transactions
 from marketplace.tenancy.api.base import ORG_HEADER_PARAMETER, OrgScopedMixin
-from marketplace.tenancy.api.pagination import paginated_response
+from marketplace.tenancy.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 from marketplace.tenancy.roles import BILLING_ROLES
 
 
@@ -49,11 +49,12 @@ class WalletTransactionListApi(OrgScopedMixin, APIView):
     @extend_schema(
         parameters=[
             ORG_HEADER_PARAMETER,
+            *PAGE_PARAMETERS,
             OpenApiParameter("kind", enum=TransactionKind.values),
             OpenApiParameter("since", description="YYYY-MM-DD, inclusive"),
             OpenApiParameter("until", description="YYYY-MM-DD, inclusive"),
         ],
-        responses=WalletTransactionSerializer(many=True),
+        responses=paginated(WalletTransactionSerializer),
     )
     def get(self, request):
         period = parse_usage_filters(request.query_params)

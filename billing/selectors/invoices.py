@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_date
 
 from billing.models import Invoice, InvoiceLine, UsageRecord
-from marketplace.errors import NotFound
+from marketplace.errors import InvalidRequest, NotFound
+from marketplace.fields import query_int
 from marketplace.tenancy.models import Organization
 
 
@@ -64,15 +65,35 @@ def list_usage(org: Organization, filters: UsageFilters | None = None) -> QueryS
     return rows.order_by("-created_at", "-id")
 
 
+def _date(params, name: str) -> date | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = parse_date(raw) if len(raw) <= 10 else None
+    except ValueError:  # well formed but not a day, like 2026-02-30
+        value = None
+    if value is None:
+        raise InvalidRequest(f"{name} must be a date as YYYY-MM-DD.", param=name)
+    if value.year >= 9999:  # `until` adds a day
+        raise InvalidRequest(f"{name} must be before 9999-01-01.", param=name)
+    return value
+
+
 def parse_usage_filters(params) -> UsageFilters:
-    """Filters from query parameters: `since`/`until` dates (until inclusive), key, model."""
-    since = parse_date(params.get("since") or "")
-    until = parse_date(params.get("until") or "")
-    key = params.get("key") or ""
+    """Filters from query parameters: `since`/`until` dates (until inclusive), key, model.
+
+    A malformed value is an InvalidRequest naming the parameter (a 400); NUL anywhere is one
+    too, as PostgreSQL text cannot hold it.
+    """
+    for name in ("since", "until", "key", "model", "provider", "kind"):
+        if "\x00" in (params.get(name) or ""):
+            raise InvalidRequest(f"{name} cannot contain NUL characters.", param=name)
+    since, until = _date(params, "since"), _date(params, "until")
     return UsageFilters(
         since=datetime.combine(since, time.min, tzinfo=UTC) if since else None,
         until=datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC) if until else None,
-        api_key_id=int(key) if key.isdigit() else None,
+        api_key_id=query_int(params, "key"),
         model=(params.get("model") or "").strip(),
         provider=(params.get("provider") or "").strip(),
     )

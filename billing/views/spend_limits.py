@@ -6,30 +6,18 @@ enforces the limit in the same atomic admission as the wallet.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from billing.forms import SpendLimitForm
 from billing.models import LimitPeriod
-from billing.money import usd_to_nanos
 from billing.selectors.charging import get_key_spend_limit, get_key_usage
 from billing.services.spend_limits import clear_key_spend_limit, set_key_spend_limit
 from marketplace.errors import InvalidRequest
 from marketplace.tenancy.access import org_member_required
 from marketplace.tenancy.roles import SETTINGS_EDITORS
 from marketplace.tenancy.selectors import access_api_key
-
-
-def _limit_nanos(raw: str) -> int:
-    try:
-        value = Decimal(raw.strip().lstrip("$"))
-    except (InvalidOperation, ValueError) as exc:
-        raise InvalidRequest("Enter a limit in dollars, like 25.00.", param="limit") from exc
-    if not value.is_finite() or value < 0:
-        raise InvalidRequest("The limit must be zero or more dollars.", param="limit")
-    return usd_to_nanos(value)
 
 
 @org_member_required(roles=SETTINGS_EDITORS)
@@ -42,13 +30,16 @@ def key_spend_limit(request: HttpRequest, key_id: int) -> HttpResponse:
             if "clear" in request.POST:
                 clear_key_spend_limit(org=org, key_id=key.pk, actor=request.actor)
                 messages.success(request, f"Removed the spend limit of “{key.name}”.")
-            else:
+                return redirect("billing:key-spend-limit", key_id=key.pk)
+            form = SpendLimitForm(request.POST)
+            if form.is_valid():
                 set_key_spend_limit(
-                    org=org, key_id=key.pk, limit_nanos=_limit_nanos(request.POST.get("limit", "")),
-                    period=request.POST.get("period", ""), actor=request.actor,
+                    org=org, key_id=key.pk, limit_nanos=form.cleaned_data["limit"],
+                    period=form.cleaned_data["period"], actor=request.actor,
                 )
                 messages.success(request, f"Saved the spend limit of “{key.name}”.")
-            return redirect("billing:key-spend-limit", key_id=key.pk)
+                return redirect("billing:key-spend-limit", key_id=key.pk)
+            errors.update({name: problems[0] for name, problems in form.errors.items()})
         except InvalidRequest as exc:
             errors[exc.metadata.get("param", "limit")] = exc.message
     return render(

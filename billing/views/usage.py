@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from billing.selectors.invoices import list_usage, parse_usage_filters
 from billing.views.invoices import USAGE_COLUMNS, _csv_response, usage_row
+from marketplace.errors import InvalidRequest
 from marketplace.tenancy.access import org_member_required
 from marketplace.tenancy.roles import BILLING_ROLES
 from marketplace.tenancy.selectors import list_api_keys
@@ -19,7 +20,13 @@ from marketplace.tenancy.selectors import list_api_keys
 @require_GET
 @org_member_required(roles=BILLING_ROLES)
 def usage(request: HttpRequest) -> HttpResponse:
-    filters = parse_usage_filters(request.GET)
+    try:
+        filters = parse_usage_filters(request.GET)
+    except InvalidRequest as error:
+        # A form error on the page (the filters stay as typed), never a 500 from the database.
+        return render(request, "billing/usage.html", {
+            "page": [], "filters": request.GET, "keys": list_api_keys(request.org), "query": "",
+            "filter_error": error.message}, status=400)
     rows = list_usage(request.org, filters)
     if request.GET.get("format") == "csv":
         return _csv_response(

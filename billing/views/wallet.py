@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.forms import AutoTopUpForm, TopUpForm, cents
 from billing.models import TopUpStatus
-from billing.money import NANOS_PER_CENT, usd_to_nanos
+from billing.money import NANOS_PER_CENT
 from billing.selectors.ledger import (
     access_top_up,
     get_auto_top_up,
@@ -22,6 +22,7 @@ from billing.selectors.ledger import (
     list_wallet_transactions,
 )
 from billing.services import topups
+from billing.stripe_client import StripeUnreachable
 from marketplace.errors import InvalidRequest, SwitchyardError
 from marketplace.tenancy.access import org_member_required
 from marketplace.tenancy.roles import BILLING_ROLES
@@ -30,16 +31,6 @@ from marketplace.tenancy.roles import BILLING_ROLES
 def _stripe_settings_missing() -> list[str]:
     names = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
     return [name for name in names if not getattr(settings, name)]
-
-
-def _cents(raw: str, field: str = "amount") -> int:
-    try:
-        value = Decimal(str(raw).strip().lstrip("$"))
-    except (InvalidOperation, ValueError) as exc:
-        raise InvalidRequest("Enter an amount in dollars, like 25.00.", param=field) from exc
-    if value != value.quantize(Decimal("0.01")):
-        raise InvalidRequest("Amounts are in whole cents.", param=field)
-    return int(value * 100)
 
 
 @require_GET
@@ -70,31 +61,53 @@ def _json_error(error: SwitchyardError) -> JsonResponse:
                         status=error.status)
 
 
+def _form_error(form) -> InvalidRequest:
+    name, problems = next(iter(form.errors.items()))
+    return InvalidRequest(problems[0], param=name)
+
+
+def _stripe_unreachable(request: HttpRequest, error: StripeUnreachable) -> HttpResponse:
+    """The friendly 503: a page for a browser's form post, JSON for the wallet page's script."""
+    if "text/html" in request.headers.get("Accept", ""):
+        response = render(request, "billing/stripe_unreachable.html",
+                          {"message": error.message}, status=503)
+    else:
+        response = _json_error(error)
+    response["Retry-After"] = "60"
+    return response
+
+
 @require_POST
 @org_member_required(roles=BILLING_ROLES)
-def card_setup(request: HttpRequest) -> JsonResponse:
+def card_setup(request: HttpRequest) -> HttpResponse:
     """Start saving a card: the browser confirms the SetupIntent with Stripe.js."""
     try:
         return JsonResponse({"client_secret": topups.start_card_setup(request.org)})
+    except StripeUnreachable as error:
+        return _stripe_unreachable(request, error)
     except SwitchyardError as error:
         return _json_error(error)
 
 
 @require_POST
 @org_member_required(roles=BILLING_ROLES)
-def create_top_up(request: HttpRequest) -> JsonResponse:
+def create_top_up(request: HttpRequest) -> HttpResponse:
     """Create the PaymentIntent; the wallet is credited later, by the verified webhook."""
+    form = TopUpForm(request.POST)
     try:
-        amount_cents = _cents(request.POST.get("amount", ""))
+        if not form.is_valid():
+            raise _form_error(form)
+        payment_method = form.cleaned_data["payment_method"].strip()
         top_up, intent = topups.create_top_up(
             request.org,
-            amount_cents,
+            cents(form.cleaned_data["amount"]),
             user=request.user,
-            payment_method_id=request.POST.get("payment_method", "").strip(),
+            payment_method_id=payment_method,
         )
+    except StripeUnreachable as error:
+        return _stripe_unreachable(request, error)
     except SwitchyardError as error:
         return _json_error(error)
-    payment_method = request.POST.get("payment_method", "").strip()
     if payment_method and top_up.status != TopUpStatus.FAILED:
         # Saved for auto top-up; the payment stands even if Stripe cannot describe the card.
         with contextlib.suppress(SwitchyardError):
@@ -119,16 +132,20 @@ def top_up_status(request: HttpRequest, top_up_id: int) -> JsonResponse:
 @require_POST
 @org_member_required(roles=BILLING_ROLES)
 def auto_top_up(request: HttpRequest) -> HttpResponse:
+    form = AutoTopUpForm(request.POST)
     try:
-        threshold_cents = _cents(request.POST.get("threshold", "0"), "threshold")
-        threshold = usd_to_nanos(Decimal(threshold_cents) / 100)
+        if not form.is_valid():
+            raise _form_error(form)
+        data = form.cleaned_data
         topups.configure_auto_top_up(
             request.org,
-            enabled=request.POST.get("enabled") == "on",
-            threshold_nanos=threshold,
-            amount_cents=_cents(request.POST.get("amount", "0")),
-            payment_method_id=request.POST.get("payment_method", "").strip(),
+            enabled=data["enabled"],
+            threshold_nanos=data["threshold"] or 0,
+            amount_cents=cents(data["amount"]),
+            payment_method_id=data["payment_method"].strip(),
         )
+    except StripeUnreachable as error:
+        return _stripe_unreachable(request, error)
     except SwitchyardError as error:
         messages.error(request, str(error))
     else:

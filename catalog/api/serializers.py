@@ -6,6 +6,8 @@ from rest_framework import serializers
 from catalog.models import Endpoint, Model, Price, Provider, Status, WireFormat, validate_base_url
 
 NANOS = {"min_value": 0, "max_value": 10**15}
+# The integer columns these land in are 32-bit: bounded here, a 400, not the database's 500.
+TOKENS = {"min_value": 0, "max_value": 100_000_000}
 
 
 class ProviderOut(serializers.ModelSerializer):
@@ -21,7 +23,8 @@ class ProviderIn(serializers.Serializer):
     wire_format = serializers.ChoiceField(choices=WireFormat.choices)
     base_url = serializers.CharField(max_length=300)
     regions = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
-    retention_days = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    retention_days = serializers.IntegerField(min_value=0, max_value=36_500, allow_null=True,
+                                              required=False)
     trains_on_data = serializers.BooleanField(required=False)
     zdr = serializers.BooleanField(required=False)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
@@ -56,7 +59,7 @@ class ModelIn(serializers.Serializer):
     slug = serializers.RegexField(r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._:-]*$", max_length=200)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
-    context_length = serializers.IntegerField(min_value=0, required=False)
+    context_length = serializers.IntegerField(required=False, **TOKENS)
     input_modalities = _modalities()
     output_modalities = _modalities()
     supports_tools = serializers.BooleanField(required=False)
@@ -90,7 +93,7 @@ class PriceIn(serializers.Serializer):
 
 
 class NewPriceIn(PriceIn):
-    endpoint = serializers.IntegerField(min_value=1)
+    endpoint = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 class EndpointOut(serializers.ModelSerializer):
@@ -106,8 +109,8 @@ class EndpointOut(serializers.ModelSerializer):
 
 class EndpointUpdateIn(serializers.Serializer):
     upstream_model_id = serializers.CharField(max_length=200, required=False)
-    context_length = serializers.IntegerField(min_value=0, required=False)
-    max_output_tokens = serializers.IntegerField(min_value=0, required=False)
+    context_length = serializers.IntegerField(required=False, **TOKENS)
+    max_output_tokens = serializers.IntegerField(required=False, **TOKENS)
     quantization = serializers.CharField(max_length=16, required=False, allow_blank=True)
     region = serializers.CharField(max_length=40, required=False, allow_blank=True)
     supported_parameters = serializers.ListField(

@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import exceptions, status
 from rest_framework import serializers as drf
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,8 +15,10 @@ from rest_framework.views import APIView
 from catalog import selectors, services
 from catalog.api import serializers as s
 from catalog.models import Endpoint, Provider
-from marketplace.errors import InvalidRequest, NotFound
+from marketplace.errors import NotFound
+from marketplace.fields import query_int
 from marketplace.tenancy.api.base import OrgApiKeyAuthentication
+from marketplace.tenancy.api.pagination import MAX_LIMIT, MAX_OFFSET, BoundedLimitOffsetPagination
 from marketplace.tenancy.models import KeyScope
 from marketplace.tenancy.selectors import KeyAuth
 from marketplace.tenancy.staff_access import mfa_problem
@@ -55,7 +56,10 @@ def _doc(operation_id: str, response, request=None, parameters=None):
                          parameters=parameters, tags=["catalog"])
 
 
-PAGE = [OpenApiParameter("limit", int), OpenApiParameter("offset", int)]
+PAGE = [
+    OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+    OpenApiParameter("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}),
+]
 
 
 def _page(name: str, item) -> drf.Serializer:
@@ -72,7 +76,7 @@ class CatalogApi(APIView):
     write_permissions: dict[str, tuple[str, ...]] = {}
 
     def paginate(self, request, queryset, serializer):
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(serializer(page, many=True).data)
 
@@ -207,10 +211,8 @@ class PriceListApi(CatalogApi):
     @_doc("catalog_prices_list", _page("Price", s.PriceOut),
           parameters=[*PAGE, OpenApiParameter("endpoint", int)])
     def get(self, request):
-        raw = request.query_params.get("endpoint")
-        if raw is not None and not raw.isdigit():
-            raise InvalidRequest("endpoint must be an endpoint id.", param="endpoint")
-        qs = selectors.list_prices(endpoint_id=int(raw) if raw else None)
+        endpoint_id = query_int(request.query_params, "endpoint")
+        qs = selectors.list_prices(endpoint_id=endpoint_id)
         return self.paginate(request, qs, s.PriceOut)
 
     @_doc("catalog_prices_create", s.PriceOut, s.NewPriceIn)

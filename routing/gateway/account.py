@@ -136,6 +136,8 @@ async def generation(gw: Gateway, ctx: RequestContext) -> None:
     ids = query.get("id") or []
     if not ids or not ids[0]:
         raise InvalidRequest("Pass the generation id as ?id=.", param="id")
+    if "\x00" in ids[0]:  # PostgreSQL text cannot hold NUL: no id has one
+        raise InvalidRequest("A generation id has no NUL characters.", param="id")
     record = await gw.in_thread(seams.get_usage_record, caller.org_id, ids[0][:64])
     if record is None and gw.writer.pending:
         # Settlements are written in batches a few ms after the answer: a caller asking right

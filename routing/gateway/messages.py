@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from marketplace.errors import InvalidRequest, SwitchyardError
+from marketplace.errors import SwitchyardError
 from routing.adapters.anthropic_inbound import (
     AnthropicStreamWriter,
     parse_messages_request,
@@ -20,7 +20,7 @@ from routing.adapters.anthropic_inbound import (
 from routing.gateway.call import Call
 from routing.gateway.charging import Charge, usd_text
 from routing.gateway.http import read_body, send_json
-from routing.gateway.parse import parse_provider
+from routing.gateway.parse import load_json_object, parse_provider
 from routing.gateway.respond import answer_json, answer_stream
 from routing.types import Completion, Stream, Usage
 
@@ -33,10 +33,7 @@ async def messages(gw: Gateway, ctx: RequestContext) -> None:
     try:
         caller = await gw.authenticate(ctx, allow_x_api_key=True)
         raw = await read_body(ctx.receive, gw.config.max_body_bytes)
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise InvalidRequest("The request body is not valid JSON.", param="body") from None
+        body = load_json_object(raw)
         request = parse_messages_request(body)
         request.provider = parse_provider(body.get("provider"))
         call = Call(gw, ctx, caller, request)

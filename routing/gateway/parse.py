@@ -7,12 +7,12 @@ parameters the endpoint must support (so they exclude endpoints instead of being
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
 
-from billing.money import usd_to_nanos
+from billing.money import nanos_to_usd
+from core.money_input import InputError, parse_usd_nanos
 from marketplace.errors import InvalidRequest
 from routing.types import ChatRequest, ProviderPrefs
 
@@ -22,6 +22,14 @@ ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function
 MESSAGE_OVERHEAD_BYTES = 16
 IMAGE_UPPER_TOKENS = 3_000
 MAX_TOKENS_CEILING = 1_000_000
+# Bounds on money fields: a request's `max_cost` in USD, and `provider.max_price` in USD per
+# million tokens (or per request/image); both far above any real price, far below int64 nanos.
+MAX_COST_USD = 1_000_000
+MAX_PRICE_USD = 1_000_000
+# JSON nesting depth we accept. orjson reads up to 1024 levels but writes at most 255, and the
+# adapters re-encode the body (a few levels deeper for some wire formats): 128 is ample for any
+# real tool schema and keeps every later `orjson.dumps` safe.
+MAX_JSON_DEPTH = 128
 
 
 def _bad(field: str, expected: str) -> InvalidRequest:
@@ -73,9 +81,10 @@ def _check_tools(value: Any) -> None:
 def _check_tool_choice(value: Any) -> None:
     if value in ("none", "auto", "required"):
         return
-    if isinstance(value, dict) and value.get("type") == "function" and isinstance(
-            (value.get("function") or {}).get("name"), str):
-        return
+    if isinstance(value, dict) and value.get("type") == "function":
+        function = value.get("function")
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            return
     raise _bad("tool_choice", "'none', 'auto', 'required' or a function choice")
 
 
@@ -130,7 +139,7 @@ def _input_bytes_and_modalities(messages: list) -> tuple[int, frozenset[str]]:
         if not isinstance(message, dict):
             raise _bad(f"messages[{i}]", "an object")
         role = message.get("role")
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:  # a list is unhashable: TypeError
             raise _bad(f"messages[{i}].role", "one of " + ", ".join(sorted(ROLES)))
         total += MESSAGE_OVERHEAD_BYTES
         content = message.get("content")
@@ -201,19 +210,22 @@ def parse_provider(value: Any) -> ProviderPrefs:
     if max_price is not None:
         if not isinstance(max_price, dict):
             raise _bad("provider.max_price", "an object of USD prices")
-        parsed = {}
-        for key, price in max_price.items():
-            try:
-                # Exact: the JSON number's text, never a float (money is never a float).
-                parsed[key] = Decimal(str(price))
-            except (InvalidOperation, ValueError):
-                raise _bad(f"provider.max_price.{key}", "a number") from None
-            if isinstance(price, bool) or parsed[key] < 0:
-                raise _bad(f"provider.max_price.{key}", "a non-negative number")
-        prefs.max_price = parsed
+        # Exact nanos through the one money parser, kept as the exact Decimal policy compares.
+        prefs.max_price = {
+            key: nanos_to_usd(_usd(price, f"provider.max_price.{key}", MAX_PRICE_USD))
+            for key, price in max_price.items()
+        }
     prefs.preferred_max_latency_s = _percentile(value, "preferred_max_latency")
     prefs.preferred_min_throughput = _percentile(value, "preferred_min_throughput")
     return prefs
+
+
+def _usd(value: Any, field: str, max_usd: int) -> int:
+    """Dollars as nanos (half up), or a 400 naming the field: finite, 0..max_usd, not a bool."""
+    try:
+        return parse_usd_nanos(value, max_usd=max_usd, typed=False)
+    except InputError:
+        raise _bad(field, f"a number of USD between 0 and {max_usd:,}") from None
 
 
 def _percentile(value: dict, name: str) -> float | None:
@@ -249,15 +261,37 @@ def _reasoning(body: dict) -> dict | None:
     return None if effort == "none" else {"effort": effort}
 
 
-def parse_chat_body(raw: bytes) -> ChatRequest:
-    """The request as a `ChatRequest`, or InvalidRequest (400) naming the offending field."""
+def _too_deep(raw: bytes, body: Any) -> bool:
+    # Fast path: fewer brackets than the bound cannot nest beyond it (strings included).
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    stack = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((v, depth + 1) for v in children if isinstance(v, dict | list))
+    return False
+
+
+def load_json_object(raw: bytes) -> dict:
+    """The body as a JSON object, or a 400: not JSON, not an object, or nested too deep."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise InvalidRequest("The request body is not valid JSON.", param="body") from None
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.", param="body")
-    return chat_request_from(body)
+    if _too_deep(raw, body):
+        raise InvalidRequest(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.",
+                             param="body")
+    return body
+
+
+def parse_chat_body(raw: bytes) -> ChatRequest:
+    """The request as a `ChatRequest`, or InvalidRequest (400) naming the offending field."""
+    return chat_request_from(load_json_object(raw))
 
 
 def chat_request_from(body: dict) -> ChatRequest:
@@ -310,11 +344,9 @@ def chat_request_from(body: dict) -> ChatRequest:
         used.add("reasoning")
     max_cost_nanos = None
     if body.get("max_cost") is not None:
-        value = body["max_cost"]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise _bad("max_cost", "a non-negative number of USD")
-        # str() of a JSON float is its shortest repr: the caller's decimal, exactly.
-        max_cost_nanos = usd_to_nanos(Decimal(str(value)))
+        if not isinstance(body["max_cost"], int | float):
+            raise _bad("max_cost", f"a number of USD between 0 and {MAX_COST_USD:,}")
+        max_cost_nanos = _usd(body["max_cost"], "max_cost", MAX_COST_USD)
     for name in ("transforms", "plugins"):
         if body.get(name) is not None and not isinstance(body[name], list):
             raise _bad(name, "a list")

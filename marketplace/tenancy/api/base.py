@@ -20,6 +20,7 @@ from rest_framework.authentication import BaseAuthentication, SessionAuthenticat
 from rest_framework.permissions import IsAuthenticated
 
 from marketplace.errors import Forbidden, InvalidRequest, NotFound
+from marketplace.fields import reject_nul
 from marketplace.tenancy import selectors, services
 from marketplace.tenancy.access import current_membership
 from marketplace.tenancy.keys import hash_api_key, looks_like_api_key
@@ -72,7 +73,15 @@ class OrgApiKeyAuthentication(BaseAuthentication):
 
 
 class ApiErrorsMixin:
-    """Turn a service's field-naming InvalidRequest into DRF's 400 field errors."""
+    """Turn a service's field-naming InvalidRequest into DRF's 400 field errors.
+
+    Query parameters and URL parts with NUL are refused up front: PostgreSQL text cannot hold
+    NUL, so any filter carrying one would fail in the database (a 500) instead.
+    """
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        reject_nul(request.query_params, kwargs)
 
     def handle_exception(self, exc):
         if isinstance(exc, InvalidRequest) and exc.metadata.get("param"):

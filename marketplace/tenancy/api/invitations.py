@@ -13,7 +13,7 @@ from marketplace.tenancy.api.base import (
     OrgScopedMixin,
 )
 from marketplace.tenancy.api.members import MemberOutputSerializer
-from marketplace.tenancy.api.pagination import paginated_response
+from marketplace.tenancy.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 from marketplace.tenancy.models import Role
 from marketplace.tenancy.roles import MEMBER_MANAGERS
 
@@ -35,7 +35,8 @@ class InvitationListApi(OrgScopedMixin, APIView):
     required_roles = MEMBER_MANAGERS
 
     @extend_schema(
-        parameters=[ORG_HEADER_PARAMETER], responses=InvitationOutputSerializer(many=True)
+        parameters=[ORG_HEADER_PARAMETER, *PAGE_PARAMETERS],
+        responses=paginated(InvitationOutputSerializer),
     )
     def get(self, request):
         return paginated_response(

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from marketplace.tenancy import selectors, services
 from marketplace.tenancy.api.base import ORG_HEADER_PARAMETER, OrgScopedMixin
-from marketplace.tenancy.api.pagination import paginated_response
+from marketplace.tenancy.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 from marketplace.tenancy.models import KeyScope
 from marketplace.tenancy.roles import KEY_CREATORS, KEY_VIEWERS
 
@@ -39,7 +39,8 @@ class ApiKeyOutputSerializer(serializers.Serializer):
 class ApiKeyListApi(OrgScopedMixin, APIView):
     required_roles = KEY_VIEWERS
 
-    @extend_schema(parameters=[ORG_HEADER_PARAMETER], responses=ApiKeyOutputSerializer(many=True))
+    @extend_schema(parameters=[ORG_HEADER_PARAMETER, *PAGE_PARAMETERS],
+                   responses=paginated(ApiKeyOutputSerializer))
     def get(self, request):
         keys = selectors.list_api_keys(self.org)
         return paginated_response(

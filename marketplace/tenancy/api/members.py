@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from marketplace.tenancy import selectors, services
 from marketplace.tenancy.api.base import ORG_HEADER_PARAMETER, OrgScopedMixin
-from marketplace.tenancy.api.pagination import paginated_response
+from marketplace.tenancy.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 from marketplace.tenancy.models import Role
 from marketplace.tenancy.roles import KEY_VIEWERS, MEMBER_MANAGERS
 
@@ -26,7 +26,8 @@ class MemberOutputSerializer(serializers.Serializer):
 class MemberListApi(OrgScopedMixin, APIView):
     required_roles = KEY_VIEWERS
 
-    @extend_schema(parameters=[ORG_HEADER_PARAMETER], responses=MemberOutputSerializer(many=True))
+    @extend_schema(parameters=[ORG_HEADER_PARAMETER, *PAGE_PARAMETERS],
+                   responses=paginated(MemberOutputSerializer))
     def get(self, request):
         return paginated_response(
             request=request,

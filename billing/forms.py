@@ -1,0 +1,62 @@
+"""Dashboard forms for money: top-ups, auto top-up and key spend limits.
+
+Every amount goes through `UsdFormField` (core.money_input underneath), so the dashboard,
+the management API and the gateway refuse the same inputs with the same rule.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+
+from billing.models import LimitPeriod
+from billing.money import NANOS_PER_CENT
+from billing.services.spend_limits import MAX_SPEND_LIMIT_USD
+from marketplace.fields import UsdFormField
+
+# An auto top-up fires when the available balance drops below this; $1M is above any wallet's
+# working balance and keeps the column far inside int64.
+MAX_THRESHOLD_USD = 1_000_000
+PERIOD_CHOICE = f"period must be one of {', '.join(LimitPeriod.values)}."
+
+
+def cents(nanos: int | None) -> int:
+    """Whole cents of an amount the form already checked is in whole cents."""
+    return (nanos or 0) // NANOS_PER_CENT
+
+
+def _top_up_max_usd() -> Decimal:
+    return Decimal(settings.TOPUP_MAX_CENTS) / 100
+
+
+class TopUpForm(forms.Form):
+    """A top-up amount in whole cents; the service checks it against TOPUP_MIN/MAX_CENTS."""
+
+    amount = UsdFormField(max_usd=0, places=2,
+                          error_messages={"required": "Enter an amount in dollars, like 25.00."})
+    payment_method = forms.CharField(required=False, max_length=255)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].bounds["max_usd"] = _top_up_max_usd()
+
+
+class AutoTopUpForm(forms.Form):
+    enabled = forms.BooleanField(required=False)
+    threshold = UsdFormField(max_usd=MAX_THRESHOLD_USD, places=2, noun="threshold",
+                             required=False)
+    amount = UsdFormField(max_usd=0, places=2, required=False)
+    payment_method = forms.CharField(required=False, max_length=255)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].bounds["max_usd"] = _top_up_max_usd()
+
+
+class SpendLimitForm(forms.Form):
+    limit = UsdFormField(max_usd=MAX_SPEND_LIMIT_USD, noun="limit",
+                         error_messages={"required": "Enter a limit in dollars, like 25.00."})
+    period = forms.ChoiceField(choices=LimitPeriod.choices, error_messages={
+        "invalid_choice": PERIOD_CHOICE, "required": PERIOD_CHOICE})
