@@ -190,6 +190,8 @@ def verify_webhook(payload: bytes, signature_header: str) -> dict:
         event = json.loads(payload)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
         raise WebhookRejected(str(exc)) from exc
+    except RecursionError as exc:  # a signed body nested past Python's limit: still not an event
+        raise WebhookRejected("nested too deeply") from exc
     if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
         raise WebhookRejected("not a Stripe event")
     return event

@@ -101,3 +101,21 @@ def test_an_event_type_we_do_not_handle_is_200_whatever_its_shape(org, post_sign
 def test_an_event_whose_type_is_not_a_string_is_400(org, post_signed):
     response = post_signed({"type": ["payment_intent.succeeded"], "data": {"object": {}}})
     assert (response.status_code, response.json()["error"]) == (400, "malformed event")
+
+
+def test_signed_event_nested_past_the_recursion_limit_is_400(client, settings):
+    """A validly signed body nested 100,000 deep is refused, not a RecursionError 500."""
+    import hashlib
+    import hmac
+    import time
+
+    settings.STRIPE_WEBHOOK_SECRET = SECRET
+    payload = ('{"id": "evt_deep", "type": "payment_intent.succeeded", "data": '
+               + "[" * 100_000 + "]" * 100_000 + "}").encode()
+    ts = int(time.time())
+    digest = hmac.new(SECRET.encode(), f"{ts}.".encode() + payload, hashlib.sha256).hexdigest()
+    response = client.post("/billing/stripe/webhook/", data=payload,
+                           content_type="application/json",
+                           HTTP_STRIPE_SIGNATURE=f"t={ts},v1={digest}")
+    assert response.status_code == 400
+    assert LedgerTransaction.objects.count() == 0
