@@ -42,6 +42,7 @@ class GatewayConfig:
     attempt_timeout_s: float
     stream_idle_timeout_s: float
     limits: LimitConfig
+    db_timeout_s: float = 3.0
 
     @classmethod
     def from_settings(cls) -> GatewayConfig:
@@ -70,4 +71,5 @@ class GatewayConfig:
                 org_tpm=get(settings, "GATEWAY_ORG_TPM", 10_000_000),
                 overrides=dict(get(settings, "GATEWAY_LIMIT_OVERRIDES", {}) or {}),
             ),
+            db_timeout_s=float(get(settings, "GATEWAY_DB_TIMEOUT_S", 3.0)),
         )
