@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 
 import orjson
@@ -18,13 +19,13 @@ from django.conf import settings
 from django.db import connections
 from psycopg import errors
 from psycopg.conninfo import make_conninfo
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from billing.hotpath import Admission, Settlement
 from billing.hotpath import sql as statements
 from billing.hotpath.batching import BatchingWriter
 from billing.hotpath.rules import insufficient
-from marketplace.errors import Conflict
+from marketplace.errors import Conflict, ServiceUnavailable
 
 logger = logging.getLogger("billing.hotpath")
 
@@ -32,6 +33,10 @@ logger = logging.getLogger("billing.hotpath")
 # server aborts one statement, which changed nothing, so trying again is safe.
 _RETRYABLE = (errors.DeadlockDetected, errors.SerializationFailure)
 _HOLD_TRIES = 3
+# After a connection was found dead, every checkout is checked for this long: a restarted
+# server leaves every idle connection of the pool dead, and each should cost a check, not a
+# failed hold. The rest of the time a checkout costs no round trip.
+_SUSPECT_S = 10.0
 _DJANGO_ONLY_OPTIONS = {"pool", "isolation_level", "server_side_binding", "assume_role",
                         "cursor_factory", "prepare_threshold"}
 
@@ -54,23 +59,32 @@ def django_conninfo(alias: str = "default") -> str:
 
 
 class PostgresWriter(BatchingWriter):
+    # psycopg_pool's PoolTimeout is an OperationalError too.
+    transient_errors = (*BatchingWriter.transient_errors, psycopg.OperationalError,
+                        psycopg.InterfaceError)
+
     def __init__(
         self,
         conninfo: str,
         *,
         pool_max: int = 4,
-        window_ms: int = 3,
-        max_batch: int = 500,
+        pool_timeout_s: float = 2.0,
+        **options,
     ):
-        super().__init__(window_ms=window_ms, max_batch=max_batch)
+        super().__init__(**options)
         self._conninfo = conninfo
         self._pool_max = pool_max
+        self._pool_timeout_s = pool_timeout_s
         self._pool: AsyncConnectionPool | None = None
+        self._suspect_until = 0.0  # monotonic; see _SUSPECT_S
 
     @classmethod
     def from_settings(cls, **options) -> PostgresWriter:
         options.setdefault("pool_max", settings.HOTPATH_POOL_MAX)
         options.setdefault("window_ms", settings.HOTPATH_SETTLE_WINDOW_MS)
+        options.setdefault("pending_max", settings.HOTPATH_PENDING_MAX)
+        options.setdefault("db_timeout_s", settings.HOTPATH_DB_TIMEOUT_S)
+        options.setdefault("shutdown_flush_s", settings.HOTPATH_SHUTDOWN_FLUSH_S)
         return cls(django_conninfo(), **options)
 
     async def _open(self) -> None:
@@ -83,10 +97,19 @@ class PostgresWriter(BatchingWriter):
             max_size=self._pool_max,
             kwargs={"autocommit": True},
             configure=configure,
+            check=self._check,
             open=False,
-            timeout=10,
+            # A caller waits this long for a connection while the server is down (then 503);
+            # a background reconnect gives up after 2 s, so the next checkout tries again at
+            # once rather than after the pool's growing backoff (recovery within ~2 s).
+            timeout=self._pool_timeout_s,
+            reconnect_timeout=2.0,
         )
         await self._pool.open(wait=True)
+
+    async def _check(self, conn: psycopg.AsyncConnection) -> None:
+        if time.monotonic() < self._suspect_until:
+            await AsyncConnectionPool.check_connection(conn)
 
     async def _shutdown(self) -> None:
         if self._pool is not None:
@@ -110,7 +133,8 @@ class PostgresWriter(BatchingWriter):
             "input_nanos_per_m": admission.input_nanos_per_m,
             "deadline_ms": round(admission.deadline_s * 1000),
         }
-        row = await self._execute_one(statements.HOLD, params, tries=_HOLD_TRIES)
+        row = await self._execute_one(statements.HOLD, params, tries=_HOLD_TRIES,
+                                      request_id=admission.request_id)
         if row is None:  # no wallet at all
             raise insufficient(wallet_available=None, key_available=None,
                                required=admission.min_nanos)
@@ -139,16 +163,30 @@ class PostgresWriter(BatchingWriter):
         row = await self._execute_one(statements.SETTLE_BATCH, arrays, tries=2)
         return row[0] if row else 0
 
-    async def _execute_one(self, query: str, params: dict, *, tries: int):
+    async def _execute_one(self, query: str, params: dict, *, tries: int,
+                           request_id: str | None = None):
+        lost = False
         for attempt in range(1, tries + 1):
             try:
                 async with self._pool.connection() as conn:
                     cursor = await conn.execute(query, params)
                     return await cursor.fetchone()
             except errors.UniqueViolation as exc:
+                if lost and request_id is not None:
+                    # The hold sent on the connection that died did commit: nobody will use
+                    # it, so release it (replayed until written) and let the caller retry.
+                    self._queue_release(request_id)
+                    raise ServiceUnavailable("The database connection was lost; retry.") from exc
                 raise Conflict("A hold for this request id already exists.") from exc
             except _RETRYABLE:
                 if attempt == tries:
                     raise
                 await asyncio.sleep(0.001 * attempt)
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                # A dead connection is discarded by the pool when returned; check the others
+                # on checkout for a while, and try once more on a fresh one.
+                self._suspect_until = time.monotonic() + _SUSPECT_S
+                if attempt == tries or isinstance(exc, PoolTimeout):
+                    raise
+                lost = True
         return None
