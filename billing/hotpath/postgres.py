@@ -1,9 +1,11 @@
 """The PostgreSQL writer: psycopg's async pool and the three statements of billing/hotpath/sql.py.
 
-One round trip per hold and per release, one per settlement batch. Connections run in
-autocommit (each statement is its own transaction) with `synchronous_commit = off`: a crashed
-gateway loses nothing the stale-hold sweep cannot rebuild from what the server did persist,
-and a commit no longer waits for the WAL flush.
+One round trip per hold and per release, one transaction per settlement batch. Connections
+run in autocommit (each statement is its own transaction) with `synchronous_commit = off`: a
+crashed gateway loses nothing the stale-hold sweep cannot rebuild from what the server did
+persist, and a hold no longer waits for the WAL flush. Settlement batches (off the answer's
+path) do wait for it, so a written settlement survives a database crash; a hold the crash lost
+is charged without it (SETTLE_UNHELD). Connection errors are retried on a fresh connection.
 """
 
 from __future__ import annotations
@@ -145,8 +147,9 @@ class PostgresWriter(BatchingWriter):
         return granted
 
     async def _release(self, request_id: str) -> bool:
+        # Durable like a settlement: a release lost in a crash would leave the hold to be swept.
         row = await self._execute_one(statements.RELEASE, {"request_id": request_id},
-                                      tries=_HOLD_TRIES)
+                                      tries=_HOLD_TRIES, durable=True)
         return bool(row and row[0])
 
     async def _settle_batch(self, batch: Sequence[Settlement]) -> int:
@@ -160,17 +163,37 @@ class PostgresWriter(BatchingWriter):
                 else:
                     value = getattr(s, name)
                 arrays[name].append(value)
-        row = await self._execute_one(statements.SETTLE_BATCH, arrays, tries=2)
-        return row[0] if row else 0
+        row = await self._execute_one(statements.SETTLE_BATCH, arrays, tries=2, durable=True)
+        settled = row[0] if row else 0
+        if settled < len(batch):
+            # Some holds were not open: already settled (a replay), swept, or lost with a
+            # database crash; only the last kind has no row at all, and is charged here.
+            arrays["org_id"] = [s.org_id for s in batch]
+            arrays["key_id"] = [s.key_id for s in batch]
+            row = await self._execute_one(statements.SETTLE_UNHELD, arrays, tries=2,
+                                          durable=True)
+            if row and row[0]:
+                logger.warning("settle: %d settlements had lost their hold (a database crash); "
+                               "charged without it", row[0])
+                settled += row[0]
+        return settled
 
     async def _execute_one(self, query: str, params: dict, *, tries: int,
-                           request_id: str | None = None):
+                           request_id: str | None = None, durable: bool = False):
         lost = False
         for attempt in range(1, tries + 1):
             try:
                 async with self._pool.connection() as conn:
-                    cursor = await conn.execute(query, params)
-                    return await cursor.fetchone()
+                    if not durable:
+                        cursor = await conn.execute(query, params)
+                        return await cursor.fetchone()
+                    # A settlement is off the answer's path, so it can wait for the WAL flush:
+                    # once written it survives a database crash (unlike the holds' async
+                    # commits, whose loss SETTLE_UNHELD makes good).
+                    async with conn.transaction():
+                        await conn.execute("SET LOCAL synchronous_commit = on")
+                        cursor = await conn.execute(query, params)
+                        return await cursor.fetchone()
             except errors.UniqueViolation as exc:
                 if lost and request_id is not None:
                     # The hold sent on the connection that died did commit: nobody will use
