@@ -235,3 +235,39 @@ def test_private_cluster_is_not_the_shared_server(cluster):
     with contextlib.closing(psycopg.connect(cluster.url("postgres"))) as conn:
         port = conn.execute("SHOW port").fetchone()[0]
     assert int(port) == cluster.port != 5432
+
+
+def test_gateway_stopping_while_the_database_is_down_still_writes_what_it_owes(
+        served, cluster, sandbox):
+    # A slow answer, so the database can die while the provider is still writing it.
+    for slug in ("sandbox-openai", "sandbox-openai-b"):
+        sandbox.control.set_fault(slug, latency_ms=1500)
+    balance_before, _ = _wallet(served.db_url, served.org_id)
+    answers = []
+    caller = threading.Thread(target=lambda: answers.append(httpx.post(
+        f"{served.gateway.url}/v1/chat/completions", json=BODY, timeout=30,
+        headers={"Authorization": f"Bearer {served.key}"})))
+    caller.start()
+    deadline = time.monotonic() + 20
+    while True:
+        with psycopg.connect(served.db_url) as conn:
+            if conn.execute("SELECT count(*) FROM billing_hold").fetchone()[0]:
+                break
+        assert time.monotonic() < deadline, "no hold was placed"
+        time.sleep(0.05)
+    cluster.crash()
+    caller.join(timeout=30)
+    assert answers[0].status_code == 200, answers[0].text
+    answer = json.loads(answers[0].content, parse_float=Decimal)
+
+    # Shutdown keeps replaying the owed settlement (HOTPATH_SHUTDOWN_FLUSH_S, 10 s by default).
+    served.gateway.process.terminate()
+    time.sleep(2)
+    cluster.start()
+    served.gateway.process.wait(timeout=30)  # uvicorn re-raises SIGTERM once shut down
+    assert "Application shutdown complete" in served.gateway.log_text()
+
+    assert _usage(served.db_url, served.org_id) == {answer["id"]: (
+        _nanos(answer["usage"]["cost"]), False)}
+    assert _wallet(served.db_url, served.org_id) == (
+        balance_before - _nanos(answer["usage"]["cost"]), 0)
