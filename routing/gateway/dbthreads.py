@@ -47,9 +47,17 @@ def _run_job(outer: concurrent.futures.Future, fn, args):
     else:
         _settle(outer, result=result)
     finally:
-        # Back to the pool (or closed): a connection that died is never reused by this thread.
+        _release_connections()
+
+
+def _release_connections() -> None:
+    """Hand pooled connections back (checked at the next checkout); drop other broken ones."""
+    for conn in connections.all(initialized_only=True):
         try:
-            connections.close_all()
+            if getattr(conn, "pool", None) is not None:
+                conn.close()  # back to psycopg's pool, which discards it if it is broken
+            else:
+                conn.close_if_unusable_or_obsolete()  # SQLite: keep a healthy connection
         except DatabaseError:
             log.debug("closing a broken database connection failed", exc_info=True)
 
