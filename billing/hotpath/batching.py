@@ -166,7 +166,9 @@ class BatchingWriter:
         try:
             done, _ = await asyncio.wait((task,), timeout=self._db_timeout_s)
         except asyncio.CancelledError:
+            # The caller left: stop the statement, and undo it if it had already landed.
             task.cancel()
+            task.add_done_callback(lambda t: _late(t, late))
             raise
         if done:
             return task.result()
