@@ -115,6 +115,21 @@ class NoEndpointAvailable(SwitchyardError):
     message = "No endpoint satisfies the request's constraints."
 
 
+class ServiceUnavailable(SwitchyardError):
+    """A dependency we cannot serve without (the database) is down: retry in a few seconds."""
+
+    status = 503
+    code = "service_unavailable"
+    type = "api_error"
+    message = "The service is temporarily unavailable; retry in a few seconds."
+    retryable = True
+    retry_after_s = 2
+
+    def __init__(self, message: str | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("Retry-After", str(self.retry_after_s))
+
+
 def drf_exception_handler(exc, context):
     """Render SwitchyardError through DRF, then DRF's own errors as usual."""
     from rest_framework.response import Response

@@ -134,10 +134,19 @@ DATABASES = {
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 if IS_POSTGRES:
     DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    # A database that is down must cost a caller a couple of seconds, not ten: connecting gives
+    # up after DB_CONNECT_TIMEOUT_S, waiting for a pooled connection after DB_POOL_TIMEOUT_S.
+    # Pooled connections are checked on checkout (a dead one is replaced), and the pool's
+    # background reconnect gives up within 2 s, so the next request retries at once instead of
+    # after psycopg_pool's growing backoff: service comes back within ~2 s of the database.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT_S", default=2))
+    _db_options["pool"] = {
         "min_size": 1,
         "max_size": env.int("DB_POOL_MAX", default=8),
-        "timeout": 10,
+        "timeout": env.float("DB_POOL_TIMEOUT_S", default=2.0),
+        "reconnect_timeout": 2.0,
     }
 else:
     # WAL lets the gateway's writer thread and Django share the file without "database locked".
@@ -281,6 +290,13 @@ HOTPATH_POOL_MAX = env.int("HOTPATH_POOL_MAX", default=4)
 # writes more of them per statement at low request rates. Holds keep the money reserved
 # meanwhile, and a gateway that dies inside the window leaves holds the sweep settles.
 HOTPATH_SETTLE_WINDOW_MS = env.int("HOTPATH_SETTLE_WINDOW_MS", default=20)
+# Settlements are replayed (with backoff) until the database takes them; at most this many
+# wait at once (a warning at 80%; beyond it new admissions get 503 rather than lose a charge).
+HOTPATH_PENDING_MAX = env.int("HOTPATH_PENDING_MAX", default=100_000)
+# A hold or release that has no answer after this long is a 503 (a hung database server).
+HOTPATH_DB_TIMEOUT_S = env.float("HOTPATH_DB_TIMEOUT_S", default=3.0)
+# On shutdown, how long to keep replaying unwritten settlements before giving them to the sweep.
+HOTPATH_SHUTDOWN_FLUSH_S = env.float("HOTPATH_SHUTDOWN_FLUSH_S", default=10.0)
 # The /v1 gateway: per-minute rate limits (per key and per org; overrides as JSON
 # {"key:ID": {"rpm": n, "tpm": n}, "org:ID": {...}}), body limit, deadlines, key-cache TTL.
 GATEWAY_KEY_RPM = env.int("GATEWAY_KEY_RPM", default=600)
@@ -301,6 +317,8 @@ GATEWAY_AUTH_FAILURES_PER_MIN = env.int("GATEWAY_AUTH_FAILURES_PER_MIN", default
 GATEWAY_REDIS_TIMEOUT_S = env.float("GATEWAY_REDIS_TIMEOUT_S", default=0.25)
 GATEWAY_REDIS_BREAKER_FAILURES = env.int("GATEWAY_REDIS_BREAKER_FAILURES", default=3)
 GATEWAY_REDIS_BREAKER_RESET_S = env.float("GATEWAY_REDIS_BREAKER_RESET_S", default=5.0)
+# A gateway database read (key lookup, /v1/generation, ...) unanswered after this is a 503.
+GATEWAY_DB_TIMEOUT_S = env.float("GATEWAY_DB_TIMEOUT_S", default=3.0)
 GATEWAY_ATTEMPT_TIMEOUT_S = env.float("GATEWAY_ATTEMPT_TIMEOUT_S", default=60.0)
 GATEWAY_STREAM_IDLE_TIMEOUT_S = env.float("GATEWAY_STREAM_IDLE_TIMEOUT_S", default=60.0)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

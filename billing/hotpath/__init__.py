@@ -12,11 +12,18 @@ Contract (the gateway relies on it, billing implements it):
   endpoint, price id, prompt upper bound, deadline) so a worker can settle it if we die.
 - `await writer.settle(settlement)`: charge, release the rest of the hold, write the usage
   record; may be batched across requests in a short window (one commit). Never raises into the
-  request: a failure is logged and the hold stays for the sweep.
-- `await writer.release(request_id)`: drop a hold for a request that never reached a provider.
-- `writer.pending` (how many settlements wait for the next batch) and `await writer.flush()`
-  (write them now): for a read that must see this process's own settlements.
-- `await writer.start()` / `await writer.close()`: open and drain (close flushes pending batches).
+  request: while the database is unreachable the settlement stays queued and is replayed with
+  backoff (replaying is idempotent); only a row the database refuses is left to the sweep.
+- `await writer.release(request_id)`: drop a hold for a request that never reached a provider
+  (replayed later if the database is unreachable; never raises for that).
+- The database being unreachable (or not answering in time) makes `hold` raise
+  `marketplace.errors.ServiceUnavailable` (503 with Retry-After), as does a full settlement queue.
+- `writer.pending` (how many settlements are not yet written: queued, or in the batch being
+  written) and `await writer.flush()` (write them now, after the batch in flight): for a read
+  that must see this process's own settlements.
+- `writer.stats`: retries, replayed releases, refused admissions, lost settlements, backlog.
+- `await writer.start()` / `await writer.close()`: open and drain (close replays unwritten
+  settlements until HOTPATH_SHUTDOWN_FLUSH_S, then leaves the rest to the sweep, logged).
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
 """The PostgreSQL writer: psycopg's async pool and the three statements of billing/hotpath/sql.py.
 
-One round trip per hold and per release, one per settlement batch. Connections run in
-autocommit (each statement is its own transaction) with `synchronous_commit = off`: a crashed
-gateway loses nothing the stale-hold sweep cannot rebuild from what the server did persist,
-and a commit no longer waits for the WAL flush.
+One round trip per hold and per release, one transaction per settlement batch. Connections
+run in autocommit (each statement is its own transaction) with `synchronous_commit = off`: a
+crashed gateway loses nothing the stale-hold sweep cannot rebuild from what the server did
+persist, and a hold no longer waits for the WAL flush. Settlement batches (off the answer's
+path) do wait for it, so a written settlement survives a database crash; a hold the crash lost
+is charged without it (SETTLE_UNHELD). Connection errors are retried on a fresh connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 
 import orjson
@@ -18,13 +21,13 @@ from django.conf import settings
 from django.db import connections
 from psycopg import errors
 from psycopg.conninfo import make_conninfo
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from billing.hotpath import Admission, Settlement
 from billing.hotpath import sql as statements
 from billing.hotpath.batching import BatchingWriter
 from billing.hotpath.rules import insufficient
-from marketplace.errors import Conflict
+from marketplace.errors import Conflict, ServiceUnavailable
 
 logger = logging.getLogger("billing.hotpath")
 
@@ -32,6 +35,10 @@ logger = logging.getLogger("billing.hotpath")
 # server aborts one statement, which changed nothing, so trying again is safe.
 _RETRYABLE = (errors.DeadlockDetected, errors.SerializationFailure)
 _HOLD_TRIES = 3
+# After a connection was found dead, every checkout is checked for this long: a restarted
+# server leaves every idle connection of the pool dead, and each should cost a check, not a
+# failed hold. The rest of the time a checkout costs no round trip.
+_SUSPECT_S = 10.0
 _DJANGO_ONLY_OPTIONS = {"pool", "isolation_level", "server_side_binding", "assume_role",
                         "cursor_factory", "prepare_threshold"}
 
@@ -54,23 +61,32 @@ def django_conninfo(alias: str = "default") -> str:
 
 
 class PostgresWriter(BatchingWriter):
+    # psycopg_pool's PoolTimeout is an OperationalError too.
+    transient_errors = (*BatchingWriter.transient_errors, psycopg.OperationalError,
+                        psycopg.InterfaceError)
+
     def __init__(
         self,
         conninfo: str,
         *,
         pool_max: int = 4,
-        window_ms: int = 3,
-        max_batch: int = 500,
+        pool_timeout_s: float = 2.0,
+        **options,
     ):
-        super().__init__(window_ms=window_ms, max_batch=max_batch)
+        super().__init__(**options)
         self._conninfo = conninfo
         self._pool_max = pool_max
+        self._pool_timeout_s = pool_timeout_s
         self._pool: AsyncConnectionPool | None = None
+        self._suspect_until = 0.0  # monotonic; see _SUSPECT_S
 
     @classmethod
     def from_settings(cls, **options) -> PostgresWriter:
         options.setdefault("pool_max", settings.HOTPATH_POOL_MAX)
         options.setdefault("window_ms", settings.HOTPATH_SETTLE_WINDOW_MS)
+        options.setdefault("pending_max", settings.HOTPATH_PENDING_MAX)
+        options.setdefault("db_timeout_s", settings.HOTPATH_DB_TIMEOUT_S)
+        options.setdefault("shutdown_flush_s", settings.HOTPATH_SHUTDOWN_FLUSH_S)
         return cls(django_conninfo(), **options)
 
     async def _open(self) -> None:
@@ -83,10 +99,19 @@ class PostgresWriter(BatchingWriter):
             max_size=self._pool_max,
             kwargs={"autocommit": True},
             configure=configure,
+            check=self._check,
             open=False,
-            timeout=10,
+            # A caller waits this long for a connection while the server is down (then 503);
+            # a background reconnect gives up after 2 s, so the next checkout tries again at
+            # once rather than after the pool's growing backoff (recovery within ~2 s).
+            timeout=self._pool_timeout_s,
+            reconnect_timeout=2.0,
         )
         await self._pool.open(wait=True)
+
+    async def _check(self, conn: psycopg.AsyncConnection) -> None:
+        if time.monotonic() < self._suspect_until:
+            await AsyncConnectionPool.check_connection(conn)
 
     async def _shutdown(self) -> None:
         if self._pool is not None:
@@ -110,7 +135,8 @@ class PostgresWriter(BatchingWriter):
             "input_nanos_per_m": admission.input_nanos_per_m,
             "deadline_ms": round(admission.deadline_s * 1000),
         }
-        row = await self._execute_one(statements.HOLD, params, tries=_HOLD_TRIES)
+        row = await self._execute_one(statements.HOLD, params, tries=_HOLD_TRIES,
+                                      request_id=admission.request_id)
         if row is None:  # no wallet at all
             raise insufficient(wallet_available=None, key_available=None,
                                required=admission.min_nanos)
@@ -121,8 +147,9 @@ class PostgresWriter(BatchingWriter):
         return granted
 
     async def _release(self, request_id: str) -> bool:
+        # Durable like a settlement: a release lost in a crash would leave the hold to be swept.
         row = await self._execute_one(statements.RELEASE, {"request_id": request_id},
-                                      tries=_HOLD_TRIES)
+                                      tries=_HOLD_TRIES, durable=True)
         return bool(row and row[0])
 
     async def _settle_batch(self, batch: Sequence[Settlement]) -> int:
@@ -136,19 +163,53 @@ class PostgresWriter(BatchingWriter):
                 else:
                     value = getattr(s, name)
                 arrays[name].append(value)
-        row = await self._execute_one(statements.SETTLE_BATCH, arrays, tries=2)
-        return row[0] if row else 0
+        row = await self._execute_one(statements.SETTLE_BATCH, arrays, tries=2, durable=True)
+        settled = row[0] if row else 0
+        if settled < len(batch):
+            # Some holds were not open: already settled (a replay), swept, or lost with a
+            # database crash; only the last kind has no row at all, and is charged here.
+            arrays["org_id"] = [s.org_id for s in batch]
+            arrays["key_id"] = [s.key_id for s in batch]
+            row = await self._execute_one(statements.SETTLE_UNHELD, arrays, tries=2,
+                                          durable=True)
+            if row and row[0]:
+                logger.warning("settle: %d settlements had lost their hold (a database crash); "
+                               "charged without it", row[0])
+                settled += row[0]
+        return settled
 
-    async def _execute_one(self, query: str, params: dict, *, tries: int):
+    async def _execute_one(self, query: str, params: dict, *, tries: int,
+                           request_id: str | None = None, durable: bool = False):
+        lost = False
         for attempt in range(1, tries + 1):
             try:
                 async with self._pool.connection() as conn:
-                    cursor = await conn.execute(query, params)
-                    return await cursor.fetchone()
+                    if not durable:
+                        cursor = await conn.execute(query, params)
+                        return await cursor.fetchone()
+                    # A settlement is off the answer's path, so it can wait for the WAL flush:
+                    # once written it survives a database crash (unlike the holds' async
+                    # commits, whose loss SETTLE_UNHELD makes good).
+                    async with conn.transaction():
+                        await conn.execute("SET LOCAL synchronous_commit = on")
+                        cursor = await conn.execute(query, params)
+                        return await cursor.fetchone()
             except errors.UniqueViolation as exc:
+                if lost and request_id is not None:
+                    # The hold sent on the connection that died did commit: nobody will use
+                    # it, so release it (replayed until written) and let the caller retry.
+                    self._queue_release(request_id)
+                    raise ServiceUnavailable("The database connection was lost; retry.") from exc
                 raise Conflict("A hold for this request id already exists.") from exc
             except _RETRYABLE:
                 if attempt == tries:
                     raise
                 await asyncio.sleep(0.001 * attempt)
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                # A dead connection is discarded by the pool when returned; check the others
+                # on checkout for a while, and try once more on a fresh one.
+                self._suspect_until = time.monotonic() + _SUSPECT_S
+                if attempt == tries or isinstance(exc, PoolTimeout):
+                    raise
+                lost = True
         return None

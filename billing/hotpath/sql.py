@@ -175,3 +175,45 @@ WITH s AS (
 )
 SELECT count(*) FROM h WHERE (SELECT count(*) FROM lk) >= 0
 """  # noqa: S608 - only the constant fragments above are interpolated, never input
+
+# Settle requests whose hold is gone without a trace: committed asynchronously
+# (synchronous_commit = off) just before the database crashed, so the server lost it while the
+# answer went out. No hold row in any state and no usage record means exactly that case (a hold
+# is never deleted, and a released or swept one still has its row): charge the wallet and key
+# limit directly (a deadlock with another statement is retried like SETTLE_BATCH's). Replaying
+# it is harmless: the usage record's unique request id lets each request be charged once.
+SETTLE_UNHELD = f"""
+WITH s AS (
+    SELECT * FROM unnest({_UNNEST_ARGS}, %(org_id)s::bigint[], %(key_id)s::bigint[])
+        AS s({_UNNEST_NAMES}, org_id, key_id)
+), lost AS (
+    SELECT s.* FROM s
+    WHERE NOT EXISTS (SELECT 1 FROM billing_hold h WHERE h.request_id = s.request_id)
+      AND NOT EXISTS (SELECT 1 FROM billing_usagerecord u WHERE u.request_id = s.request_id)
+), ins AS (
+    INSERT INTO billing_usagerecord (request_id, org_id, api_key_id, charge_nanos,
+        write_off_nanos, attempts, created_at, {", ".join(_COPIED)})
+    SELECT lost.request_id, lost.org_id, lost.key_id, lost.charge_nanos, lost.write_off_nanos,
+        lost.attempts::jsonb,
+        CASE WHEN lost.created_ms = 0 THEN now()
+            ELSE timestamptz 'epoch' + lost.created_ms * interval '1 millisecond' END,
+        {", ".join("lost." + name for name in _COPIED)}
+    FROM lost
+    ON CONFLICT (request_id) DO NOTHING
+    RETURNING org_id, api_key_id, charge_nanos
+), uw AS (
+    UPDATE billing_wallet SET balance_nanos = billing_wallet.balance_nanos - a.charged,
+        updated_at = now()
+    FROM (SELECT org_id, sum(charge_nanos)::bigint AS charged FROM ins GROUP BY org_id) a
+    WHERE billing_wallet.org_id = a.org_id RETURNING 1
+), uk AS (
+    UPDATE billing_keyspendlimit l SET
+        spent_nanos = CASE WHEN l.period_start < {_PERIOD_START.format(l="l")} THEN 0
+            ELSE l.spent_nanos END + a.charged,
+        period_start = {_PERIOD_START.format(l="l")}, updated_at = now()
+    FROM (SELECT api_key_id, sum(charge_nanos)::bigint AS charged
+          FROM ins WHERE api_key_id IS NOT NULL GROUP BY api_key_id) a
+    WHERE l.api_key_id = a.api_key_id RETURNING 1
+)
+SELECT count(*) FROM ins
+"""  # noqa: S608 - only the constant fragments above are interpolated, never input

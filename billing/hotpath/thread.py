@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 
 from billing.hotpath import Admission, Settlement
 from billing.hotpath.batching import BatchingWriter
@@ -20,13 +20,17 @@ from billing.services import charging
 
 
 class ThreadWriter(BatchingWriter):
-    def __init__(self, *, window_ms: int = 3, max_batch: int = 500):
-        super().__init__(window_ms=window_ms, max_batch=max_batch)
+    transient_errors = (*BatchingWriter.transient_errors, OperationalError, InterfaceError)
+
+    def __init__(self, **options):
+        super().__init__(**options)
         self._executor: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_settings(cls, **options) -> ThreadWriter:
         options.setdefault("window_ms", settings.HOTPATH_SETTLE_WINDOW_MS)
+        options.setdefault("pending_max", settings.HOTPATH_PENDING_MAX)
+        options.setdefault("shutdown_flush_s", settings.HOTPATH_SHUTDOWN_FLUSH_S)
         options.pop("pool_max", None)  # one thread, no pool
         return cls(**options)
 

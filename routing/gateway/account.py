@@ -6,6 +6,7 @@ pool, scoped to the calling key's org (another org's generation id answers 404).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
@@ -13,7 +14,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from billing.selectors.charging import get_key_usage, get_org_credits
-from marketplace.errors import InvalidRequest, NotFound
+from marketplace.errors import InvalidRequest, NotFound, ServiceUnavailable
 from routing.gateway import seams
 from routing.gateway.charging import usd_text
 from routing.gateway.http import send_json
@@ -139,10 +140,15 @@ async def generation(gw: Gateway, ctx: RequestContext) -> None:
     if "\x00" in ids[0]:  # PostgreSQL text cannot hold NUL: no id has one
         raise InvalidRequest("A generation id has no NUL characters.", param="id")
     record = await gw.in_thread(seams.get_usage_record, caller.org_id, ids[0][:64])
-    if record is None and gw.writer.pending:
+    if record is None:
         # Settlements are written in batches a few ms after the answer: a caller asking right
-        # away must still find a request this process served.
-        await gw.writer.flush()
+        # away must still find a request this process served, whether its settlement still
+        # waits or is in the batch being written (flush waits for that batch first). Read
+        # again even if nothing is pending now: the batch may have committed after our read.
+        try:
+            await asyncio.wait_for(asyncio.shield(gw.writer.flush()), gw.config.db_timeout_s)
+        except TimeoutError:
+            raise ServiceUnavailable("Usage is still being recorded; retry shortly.") from None
         record = await gw.in_thread(seams.get_usage_record, caller.org_id, ids[0][:64])
     if record is None:
         raise NotFound("No generation with this id.", metadata={"param": "id"})

@@ -55,6 +55,7 @@ class GatewayConfig:
     redis_timeout_s: float = 0.25
     redis_breaker_failures: int = 3
     redis_breaker_reset_s: float = 5.0
+    db_timeout_s: float = 3.0
 
     @classmethod
     def from_settings(cls) -> GatewayConfig:
@@ -92,4 +93,5 @@ class GatewayConfig:
             redis_timeout_s=float(get(settings, "GATEWAY_REDIS_TIMEOUT_S", 0.25)),
             redis_breaker_failures=int(get(settings, "GATEWAY_REDIS_BREAKER_FAILURES", 3)),
             redis_breaker_reset_s=float(get(settings, "GATEWAY_REDIS_BREAKER_RESET_S", 5.0)),
+            db_timeout_s=float(get(settings, "GATEWAY_DB_TIMEOUT_S", 3.0)),
         )

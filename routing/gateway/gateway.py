@@ -25,6 +25,7 @@ from routing.gateway.abuse import AuthFailureGuard, parse_networks
 from routing.gateway.auth import KeyCache, LastUsedRecorder, bearer_token
 from routing.gateway.config import GatewayConfig
 from routing.gateway.context import RequestContext
+from routing.gateway.dbthreads import UNAVAILABLE_ERRORS, DatabaseExecutor, database_unavailable
 from routing.gateway.http import ClientDisconnected, send_error
 from routing.gateway.limits import Limiter
 from routing.gateway.resp import RespClient
@@ -38,8 +39,12 @@ class Gateway:
     def __init__(self, config: GatewayConfig):
         self.config = config
         # Database reads (key lookups, snapshot builds, last-used writes) run here: bounded,
-        # so the gateway never holds more than a couple of database connections.
-        self.db_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gw-db")
+        # so the gateway never holds more than a couple of database connections. Each job
+        # returns its connection to the pool (a dead one is replaced) and a caller waits at
+        # most `db_timeout_s` (then 503); the snapshot's background rebuild waits as long as
+        # it takes.
+        self._db_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gw-db")
+        self.db_executor = DatabaseExecutor(self._db_threads, config.db_timeout_s)
         self.limiter = Limiter(
             config.limits,
             RespClient(config.redis_url, config.redis_timeout_s) if config.redis_url else None,
@@ -53,8 +58,8 @@ class Gateway:
                                                     parse_networks(config.trusted_proxies)))
         self.last_used = LastUsedRecorder(seams.record_keys_used, self.db_executor,
                                           config.last_used_flush_s)
-        self.catalog = SnapshotHolder(self.db_executor, config.sandbox_base_url,
-                                      config.snapshot_poll_s)
+        self.catalog = SnapshotHolder(DatabaseExecutor(self._db_threads, None),
+                                      config.sandbox_base_url, config.snapshot_poll_s)
         self.redis = aioredis.Redis.from_url(config.redis_url) if config.redis_url else None
         breakers = Breakers()
         self.upstream = Upstream(Health(breakers), attempt_timeout_s=config.attempt_timeout_s,
@@ -95,7 +100,7 @@ class Gateway:
         await self.writer.close()
         if self.redis is not None:
             await self.redis.aclose()
-        self.db_executor.shutdown(wait=True)
+        self._db_threads.shutdown(wait=True)
 
     async def in_thread(self, fn, *args):
         """Run a blocking database read in the gateway's bounded pool."""
@@ -118,6 +123,9 @@ class Gateway:
             await handler(self, ctx)
         except SwitchyardError as error:
             await send_error(send, error, ctx.response_headers())
+        except UNAVAILABLE_ERRORS as exc:
+            # A database error no narrower handler caught: the caller should retry, not see 500.
+            await send_error(send, database_unavailable(exc), ctx.response_headers())
         except ClientDisconnected:
             return
         except Exception:
