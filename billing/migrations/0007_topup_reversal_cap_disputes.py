@@ -16,11 +16,12 @@ def record_past_reversals(apps, schema_editor):
     past = transaction_model.objects.filter(kind="dispute", idempotency_key__startswith="dispute:")
     for txn in past.iterator():
         top_up_id = (txn.metadata or {}).get("top_up_id")
-        if top_up_id is None or not top_up_model.objects.filter(pk=top_up_id).exists():
+        top_up = top_up_model.objects.filter(pk=top_up_id).first() if top_up_id else None
+        if top_up is None:
             continue
         dispute_model.objects.get_or_create(
             dispute_id=txn.idempotency_key.removeprefix("dispute:"),
-            defaults={"top_up_id": top_up_id,
+            defaults={"org_id": top_up.org_id, "top_up_id": top_up.pk,
                       "amount_cents": -txn.wallet_delta_nanos // NANOS_PER_CENT},
         )
 
@@ -29,6 +30,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('billing', '0006_invoice_immutable'),
+        ('tenancy', '0001_initial'),
     ]
 
     operations = [
@@ -56,6 +58,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], default='open', max_length=8)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('closed_at', models.DateTimeField(blank=True, null=True)),
+                ('org', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.organization')),
                 ('top_up', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='disputes', to='billing.topup')),
             ],
         ),

@@ -80,6 +80,7 @@ class TopUpDispute(models.Model):
     it), so a dispute is counted once, and a won one is never taken back by a late `created`.
     """
 
+    org = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     top_up = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="disputes")
     dispute_id = models.CharField(max_length=64, unique=True)
     amount_cents = models.PositiveIntegerField()

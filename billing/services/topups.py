@@ -123,6 +123,13 @@ def create_top_up(
             status=TopUpStatus.FAILED, failure_message=exc.message[:300]
         )
         raise PaymentFailed(exc.message) from exc
+    except stripe_client.StripeUnreachable:
+        # Stripe may still have taken the intent: its success webhook finds this row by the
+        # top_up_id in the metadata and credits it whatever its status says.
+        TopUp.objects.filter(pk=top_up.pk, status=TopUpStatus.PENDING).update(
+            status=TopUpStatus.FAILED, failure_message="Stripe could not be reached."
+        )
+        raise
     failed = intent.status in ("requires_payment_method", "canceled") and bool(
         intent.error_message
     )

@@ -267,7 +267,8 @@ def _dispute_event(dispute: dict, *, closed: bool) -> str:
         if row is None:
             # Whichever event comes first records the dispute; a won one counts for nothing.
             row = TopUpDispute.objects.create(
-                top_up=top_up, dispute_id=dispute_id, amount_cents=min(amount, top_up.amount_cents),
+                org_id=top_up.org_id, top_up=top_up, dispute_id=dispute_id,
+                amount_cents=min(amount, top_up.amount_cents),
                 status=outcome or DisputeStatus.OPEN, closed_at=timezone.now() if closed else None,
             )
             if row.status == DisputeStatus.WON:

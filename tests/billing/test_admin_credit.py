@@ -44,8 +44,7 @@ def test_non_staff_cannot_grant(client, org):
 
 @pytest.mark.parametrize("amount", ["NaN", "Infinity", "sNaN", "1e30", "1000000.01", "0", "0.001"])
 def test_hostile_grant_amounts_are_form_errors(client, org, amount):
-    staff = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw-12345678")
-    client.force_login(staff)
+    sign_in_with_mfa(client, staff_user(operator=False, is_superuser=True))
     wallet = Wallet.objects.get(org=org)
     response = client.post(f"/admin/billing/wallet/{wallet.pk}/grant-credit/",
                            {"amount_usd": amount, "memo": "x", "idempotency_key": "k"})

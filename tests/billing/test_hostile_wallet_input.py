@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from billing.models import AutoTopUp, StripeCustomer, TopUp
+from billing.models import AutoTopUp, LedgerTransaction, StripeCustomer, TopUp
 from billing.money import NANOS_PER_USD
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,9 @@ def test_top_up_with_a_known_customer_while_stripe_is_unreachable(org, member_cl
     response = member_client(org, "owner").post("/billing/wallet/top-up/", {"amount": "25"})
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "stripe_unreachable"
-    assert not TopUp.objects.exists()
+    # The attempt is kept, marked failed, so a success webhook Stripe may still send credits it.
+    assert list(TopUp.objects.values_list("status", "payment_intent_id")) == [("failed", None)]
+    assert not LedgerTransaction.objects.exists()
 
 
 def test_saving_a_card_for_auto_top_up_while_stripe_is_unreachable(org, member_client,

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from catalog.models import Model, Provider
-from tests.tenancy.factories import UserFactory
+from tests.staff import sign_in_with_mfa, staff_user
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/catalog"
@@ -12,9 +12,7 @@ BASE = "/api/v1/catalog"
 
 @pytest.fixture
 def staff_client():
-    client = APIClient()
-    client.force_authenticate(UserFactory(is_staff=True))
-    return client
+    return sign_in_with_mfa(APIClient(), staff_user())
 
 
 @pytest.mark.parametrize("value", [2**31, 2**63, 10**30])

@@ -16,7 +16,7 @@ from catalog.importer import import_catalog
 from catalog.models import Provider
 from catalog.selectors import get_catalog_version
 from marketplace.errors import InvalidRequest
-from tests.tenancy.factories import UserFactory
+from tests.staff import sign_in_with_mfa, staff_user
 
 BASE = "/api/v1/catalog"
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +38,7 @@ def production(settings):
 
 @pytest.fixture
 def superuser_client(imported_catalog):
-    client = APIClient()
-    client.force_authenticate(UserFactory(is_staff=True, is_superuser=True))
-    return client
+    return sign_in_with_mfa(APIClient(), staff_user())
 
 
 @pytest.mark.parametrize("url", REFUSED)
@@ -98,7 +96,7 @@ def test_services_refuse_with_the_base_url_param(production, db):
 
 
 def test_admin_refuses_an_internal_url(production, imported_catalog, client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    sign_in_with_mfa(client, staff_user())
     version = get_catalog_version()
     response = client.post("/admin/catalog/provider/add/", {
         "slug": "evil", "name": "Evil", "wire_format": "openai",
