@@ -9,6 +9,7 @@ from __future__ import annotations
 import factory
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
 
 from marketplace.tenancy import services
 from marketplace.tenancy.models import Membership, Organization, Role
@@ -61,3 +62,17 @@ def api_key(org: Organization, *, scope: str = "inference", name: str = "test", 
     return services.create_api_key(
         org=org, name=name, scope=scope, actor=Actor(role=Role.OWNER), **kwargs
     )
+
+
+def session_client(membership) -> APIClient:
+    """A REST API client signed in as the membership's user."""
+    client = APIClient()
+    client.force_login(membership.user)
+    return client
+
+
+def key_client(plaintext: str) -> APIClient:
+    """A REST API client presenting an org API key."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    return client

@@ -9,27 +9,14 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from marketplace.errors import Forbidden
 from marketplace.tenancy import services
 from marketplace.tenancy.models import ApiKey, Invitation, Membership, Role
 from marketplace.tenancy.roles import Actor
-from tests.tenancy.factories import api_key, member
+from tests.tenancy.factories import api_key, key_client, member, session_client
 
 pytestmark = pytest.mark.django_db
-
-
-def session_client(membership) -> APIClient:
-    client = APIClient()
-    client.force_login(membership.user)
-    return client
-
-
-def key_client(plaintext: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
-    return client
 
 
 def _iso(moment: dt.datetime) -> str:

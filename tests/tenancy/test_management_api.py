@@ -10,21 +10,9 @@ from rest_framework.test import APIClient
 from marketplace.tenancy.keys import hash_api_key
 from marketplace.tenancy.models import ApiKey, Invitation, Membership, Organization, Role
 from marketplace.tenancy.selectors import get_key_auth
-from tests.tenancy.factories import UserFactory, api_key, member
+from tests.tenancy.factories import UserFactory, api_key, key_client, member, session_client
 
 pytestmark = pytest.mark.django_db
-
-
-def session_client(membership) -> APIClient:
-    client = APIClient()
-    client.force_login(membership.user)
-    return client
-
-
-def key_client(plaintext: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
-    return client
 
 
 def test_anonymous_gets_401_or_403():
