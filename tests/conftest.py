@@ -11,9 +11,9 @@ import pytest
 from django.conf import settings
 
 # sandbox_server / sandbox; live_gateway_server / start_gateway_server / browser_page;
-# private_redis
+# private_redis; cluster (a private PostgreSQL)
 pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.live_server",
-                  "tests.fixtures.redis_server"]
+                  "tests.fixtures.redis_server", "tests.fixtures.pgcluster"]
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

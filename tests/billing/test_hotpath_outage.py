@@ -19,17 +19,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def cluster():
-    private = pgcluster.PrivateCluster()
-    try:
-        private.init()
-        private.start()
-        yield private
-    finally:
-        private.destroy()
-
-
 def test_settlements_wait_for_the_database_and_admissions_stop_at_the_bound(
         org, make_key, cluster, caplog):
     key = make_key(org)

@@ -96,17 +96,6 @@ class Load:
             await asyncio.gather(*tasks)
 
 
-@pytest.fixture
-def cluster():
-    private = pgcluster.PrivateCluster()
-    try:
-        private.init()
-        private.start()
-        yield private
-    finally:
-        private.destroy()
-
-
 @dataclass
 class Served:
     gateway: object
