@@ -9,8 +9,8 @@ import orjson
 from routing.gateway.call import Call, usage_payload
 from routing.gateway.charging import Charge
 from routing.gateway.http import SSE_DONE, read_body
-from routing.gateway.parse import parse_chat_body
 from routing.gateway.respond import answer_json, answer_stream
+from routing.inbound.openai_chat import parse_chat_body
 from routing.types import Completion, Stream, Usage
 
 if TYPE_CHECKING:

@@ -1,8 +1,8 @@
 """POST /v1/messages: Anthropic Messages in and out (streaming events too), any provider.
 
-Parsing and rendering are routing.adapters.anthropic_inbound's; this module adds the gateway's
-parts: OpenRouter's `provider` object, exact `cost`, and Anthropic-shaped error bodies (the
-anthropic SDK reads `{"type": "error", "error": {"type", "message"}}`).
+Parsing and rendering live in routing.inbound.anthropic_messages; this module adds the
+gateway's parts: OpenRouter's `provider` object, exact `cost`, and Anthropic-shaped error bodies
+(the anthropic SDK reads `{"type": "error", "error": {"type", "message"}}`).
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING
 import orjson
 
 from marketplace.errors import SwitchyardError
-from routing.adapters.anthropic_inbound import (
+from routing.gateway.call import Call
+from routing.gateway.charging import Charge, usd_text
+from routing.gateway.http import read_body, send_json
+from routing.gateway.respond import answer_json, answer_stream
+from routing.inbound.anthropic_messages import (
     AnthropicStreamWriter,
     parse_messages_request,
     render_message,
 )
-from routing.gateway.call import Call
-from routing.gateway.charging import Charge, usd_text
-from routing.gateway.http import read_body, send_json
-from routing.gateway.parse import load_json_object, parse_provider
-from routing.gateway.respond import answer_json, answer_stream
+from routing.inbound.openai_chat import load_json_object, parse_provider
 from routing.types import Completion, Stream, Usage
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """Money in request bodies becomes exact nanos with the project's one rounding rule."""
 
-from routing.gateway.parse import chat_request_from
+from routing.inbound.openai_chat import chat_request_from
 
 BODY = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 

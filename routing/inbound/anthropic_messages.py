@@ -3,7 +3,7 @@
 The gateway routes every request as a canonical (OpenAI-shaped) `ChatRequest`, so an Anthropic
 request is parsed into one here, and the canonical answer is rendered back as an Anthropic
 Message (`MessagesResult` in OpenRouter's OpenAPI schema) or, when streamed, re-encoded as
-Anthropic SSE events by `AnthropicStreamWriter` (anthropic_inbound_stream.py). OpenRouter's
+Anthropic SSE events by `AnthropicStreamWriter` (anthropic_stream.py). OpenRouter's
 extensions (`provider`, `models`) are left to the caller's own parser of those objects.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from marketplace.errors import InvalidRequest
-from routing.adapters.anthropic_inbound_stream import (
+from routing.inbound.anthropic_stream import (
     AnthropicStreamWriter,
     anthropic_usage,
     stop_reason_for,

@@ -7,7 +7,7 @@ import pytest
 from aiohttp import web
 
 from marketplace.errors import InvalidRequest
-from routing.adapters.anthropic_inbound import (
+from routing.inbound.anthropic_messages import (
     AnthropicStreamWriter,
     parse_messages_request,
     render_message,
