@@ -21,7 +21,8 @@ from routing.inbound.anthropic_messages import (
     parse_messages_request,
     render_message,
 )
-from routing.inbound.openai_chat import load_json_object, parse_provider
+from routing.inbound.openai_chat import parse_provider
+from routing.inbound.validators import load_json_object
 from routing.types import Completion, Stream, Usage
 
 if TYPE_CHECKING:

@@ -1,60 +1,40 @@
 """Parse and validate a Chat Completions body into the canonical `ChatRequest`.
 
-DESIGN.md section 5: a known field of the wrong type or range is a 400 naming the field;
-unknown fields are ignored, unless `provider.require_parameters` is set, when they count as
-parameters the endpoint must support (so they exclude endpoints instead of being dropped).
+A known field of the wrong type or range is a 400 naming the field (ARCHITECTURE.md, the
+gateway); unknown fields are ignored, unless `provider.require_parameters` is set, when they
+count as parameters the endpoint must support (so they exclude endpoints instead of being
+dropped). Validators and the prompt-size bound are shared with /v1/messages (validators.py,
+prompt_size.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from billing.money import nanos_to_usd
 from core.money_input import InputError, parse_usd_nanos
-from marketplace.errors import InvalidRequest
+from routing.inbound.prompt_size import measure_prompt
+from routing.inbound.validators import (
+    MAX_TOKENS_CEILING,
+    check_messages,
+    load_json_object,
+    message_list,
+    model_id,
+    stream_flag,
+)
+
+# The shared validators keep the private names this parser has always called them by.
+from routing.inbound.validators import bad as _bad
+from routing.inbound.validators import integer as _integer
+from routing.inbound.validators import number as _number
+from routing.inbound.validators import of_type as _of_type
+from routing.inbound.validators import str_list as _str_list
 from routing.types import ChatRequest, ProviderPrefs
 
-ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
-# Prompt bytes charged per message for the chat template's role and separator tokens, and per
-# image part (no provider bills an image above ~1,600 tokens at its largest size).
-MESSAGE_OVERHEAD_BYTES = 16
-IMAGE_UPPER_TOKENS = 3_000
-MAX_TOKENS_CEILING = 1_000_000
 # Bounds on money fields: a request's `max_cost` in USD, and `provider.max_price` in USD per
 # million tokens (or per request/image); both far above any real price, far below int64 nanos.
 MAX_COST_USD = 1_000_000
 MAX_PRICE_USD = 1_000_000
-# JSON nesting depth we accept. orjson reads up to 1024 levels but writes at most 255, and the
-# adapters re-encode the body (a few levels deeper for some wire formats): 128 is ample for any
-# real tool schema and keeps every later `orjson.dumps` safe.
-MAX_JSON_DEPTH = 128
-
-
-def _bad(field: str, expected: str) -> InvalidRequest:
-    return InvalidRequest(f"Invalid value for '{field}': expected {expected}.", param=field)
-
-
-def _number(body: dict, field: str, low: float, high: float) -> None:
-    value = body[field]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not (
-            low <= value <= high):
-        raise _bad(field, f"a number between {low:g} and {high:g}")
-
-
-def _integer(body: dict, field: str, low: int, high: int) -> int:
-    value = body[field]
-    if isinstance(value, bool) or not isinstance(value, int) or not (low <= value <= high):
-        raise _bad(field, f"an integer between {low} and {high}")
-    return value
-
-
-def _of_type(body: dict, field: str, kind: type | tuple, name: str) -> Any:
-    value = body[field]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise _bad(field, name)
-    return value
 
 
 def _check_stop(value: Any) -> None:
@@ -130,57 +110,6 @@ _OWN_FIELDS = frozenset({
     "plugins", "usage", "session_id", "max_cost", "route", "include_reasoning", "debug",
     "service_tier", "metadata", "store", "verbose", "modalities", "web_search_options",
 })
-
-
-def _input_bytes_and_modalities(messages: list) -> tuple[int, frozenset[str]]:
-    total = 0
-    modalities = {"text"}
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict):
-            raise _bad(f"messages[{i}]", "an object")
-        role = message.get("role")
-        if not isinstance(role, str) or role not in ROLES:  # a list is unhashable: TypeError
-            raise _bad(f"messages[{i}].role", "one of " + ", ".join(sorted(ROLES)))
-        total += MESSAGE_OVERHEAD_BYTES
-        content = message.get("content")
-        if isinstance(content, str):
-            total += len(content.encode())
-        elif isinstance(content, list):
-            for j, part in enumerate(content):
-                if not isinstance(part, dict) or not isinstance(part.get("type"), str):
-                    raise _bad(f"messages[{i}].content[{j}]", "a content part with a type")
-                kind = part["type"]
-                if kind == "text":
-                    if not isinstance(part.get("text"), str):
-                        raise _bad(f"messages[{i}].content[{j}].text", "a string")
-                    total += len(part["text"].encode())
-                elif kind == "image_url":
-                    modalities.add("image")
-                    total += IMAGE_UPPER_TOKENS
-                elif kind in ("file", "input_file"):
-                    modalities.add("file")
-                    total += len(orjson.dumps(part))
-                elif kind == "input_audio":
-                    modalities.add("audio")
-                    total += len(orjson.dumps(part))
-                else:
-                    total += len(orjson.dumps(part))
-        elif content is not None:
-            raise _bad(f"messages[{i}].content", "a string, a list of parts or null")
-        elif role in ("user", "system", "developer"):
-            raise _bad(f"messages[{i}].content", "a string or a list of parts")
-        tool_calls = message.get("tool_calls")
-        if tool_calls is not None:
-            if not isinstance(tool_calls, list):
-                raise _bad(f"messages[{i}].tool_calls", "a list")
-            total += len(orjson.dumps(tool_calls))
-    return total, frozenset(modalities)
-
-
-def _str_list(value: Any, field: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _bad(field, "a list of strings")
-    return value
 
 
 def parse_provider(value: Any) -> ProviderPrefs:
@@ -261,34 +190,6 @@ def _reasoning(body: dict) -> dict | None:
     return None if effort == "none" else {"effort": effort}
 
 
-def _too_deep(raw: bytes, body: Any) -> bool:
-    # Fast path: fewer brackets than the bound cannot nest beyond it (strings included).
-    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
-        return False
-    stack = [(body, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            return True
-        children = value.values() if isinstance(value, dict) else value
-        stack.extend((v, depth + 1) for v in children if isinstance(v, dict | list))
-    return False
-
-
-def load_json_object(raw: bytes) -> dict:
-    """The body as a JSON object, or a 400: not JSON, not an object, or nested too deep."""
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise InvalidRequest("The request body is not valid JSON.", param="body") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("The request body must be a JSON object.", param="body")
-    if _too_deep(raw, body):
-        raise InvalidRequest(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.",
-                             param="body")
-    return body
-
-
 def parse_chat_body(raw: bytes) -> ChatRequest:
     """The request as a `ChatRequest`, or InvalidRequest (400) naming the offending field."""
     return chat_request_from(load_json_object(raw))
@@ -297,19 +198,10 @@ def parse_chat_body(raw: bytes) -> ChatRequest:
 def chat_request_from(body: dict) -> ChatRequest:
     models = _str_list(body["models"], "models") if body.get("models") is not None else []
     model = body.get("model")
-    if model is None and models:
-        model = models[0]
-    if not isinstance(model, str) or not model:
-        raise _bad("model", "a model id string")
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise _bad("messages", "a non-empty list of messages")
-    prompt_bytes, modalities = _input_bytes_and_modalities(messages)
-    stream = body.get("stream", False)
-    if stream is None:
-        stream = False
-    if not isinstance(stream, bool):
-        raise _bad("stream", "a boolean")
+    model = model_id(models[0] if model is None and models else model)
+    messages = message_list(body.get("messages"))
+    check_messages(messages)
+    stream = stream_flag(body)
     max_tokens = None
     for name in ("max_completion_tokens", "max_tokens"):
         if body.get(name) is not None:
@@ -333,10 +225,7 @@ def chat_request_from(body: dict) -> ChatRequest:
             used.add(name)
         elif name not in _OWN_FIELDS and provider.require_parameters:
             used.add(name)  # unknown, yet required: only an endpoint that takes it qualifies
-    if "tools" in params:
-        prompt_bytes += len(orjson.dumps(params["tools"]))
-    if "response_format" in params:
-        prompt_bytes += len(orjson.dumps(params["response_format"]))
+    prompt_bytes, modalities = measure_prompt(messages, params)
     if max_tokens is not None:
         used.add("max_tokens")
     reasoning = _reasoning(body)
