@@ -89,6 +89,10 @@ def test_parse_into_a_canonical_request():
     ({"tool_choice": {"type": "tool"}}, "tool_choice.name"),
     ({"thinking": {"type": "enabled"}}, "budget_tokens"),
     ({"stream": "yes"}, "stream"),
+    ({"max_tokens": 1_000_001}, "max_tokens"),
+    ({"messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t",
+                                                 "content": [{"type": "text", "text": 5}]}]}]},
+     "messages[0].content[0].content[0].text"),
 ])
 def test_invalid_fields_are_400s_naming_the_field(change, param):
     body = {**BODY, **change}
