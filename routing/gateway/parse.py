@@ -7,6 +7,7 @@ parameters the endpoint must support (so they exclude endpoints instead of being
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -36,21 +37,21 @@ def _bad(field: str, expected: str) -> InvalidRequest:
     return InvalidRequest(f"Invalid value for '{field}': expected {expected}.", param=field)
 
 
-def _number(body: dict, field: str, low: float, high: float) -> None:
+def _number(body: dict[str, Any], field: str, low: float, high: float) -> None:
     value = body[field]
     if isinstance(value, bool) or not isinstance(value, int | float) or not (
             low <= value <= high):
         raise _bad(field, f"a number between {low:g} and {high:g}")
 
 
-def _integer(body: dict, field: str, low: int, high: int) -> int:
+def _integer(body: dict[str, Any], field: str, low: int, high: int) -> int:
     value = body[field]
     if isinstance(value, bool) or not isinstance(value, int) or not (low <= value <= high):
         raise _bad(field, f"an integer between {low} and {high}")
     return value
 
 
-def _of_type(body: dict, field: str, kind: type | tuple, name: str) -> Any:
+def _of_type(body: dict[str, Any], field: str, kind: type | tuple[type, ...], name: str) -> Any:
     value = body[field]
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
         raise _bad(field, name)
@@ -100,7 +101,7 @@ def _check_response_format(value: Any) -> None:
 
 
 # field -> validator(body) for the OpenAI parameters we forward (as `params`).
-_PARAM_CHECKS = {
+_PARAM_CHECKS: dict[str, Callable[[dict[str, Any]], object]] = {
     "temperature": lambda b: _number(b, "temperature", 0, 2),
     "top_p": lambda b: _number(b, "top_p", 0, 1),
     "frequency_penalty": lambda b: _number(b, "frequency_penalty", -2, 2),
@@ -132,7 +133,7 @@ _OWN_FIELDS = frozenset({
 })
 
 
-def _input_bytes_and_modalities(messages: list) -> tuple[int, frozenset[str]]:
+def _input_bytes_and_modalities(messages: list[Any]) -> tuple[int, frozenset[str]]:
     total = 0
     modalities = {"text"}
     for i, message in enumerate(messages):
@@ -228,7 +229,7 @@ def _usd(value: Any, field: str, max_usd: int) -> int:
         raise _bad(field, f"a number of USD between 0 and {max_usd:,}") from None
 
 
-def _percentile(value: dict, name: str) -> float | None:
+def _percentile(value: dict[str, Any], name: str) -> float | None:
     """A number means p50; an object of percentiles uses its p50 (the figure we keep)."""
     raw = value.get(name)
     if raw is None:
@@ -240,7 +241,7 @@ def _percentile(value: dict, name: str) -> float | None:
     return float(raw)
 
 
-def _reasoning(body: dict) -> dict | None:
+def _reasoning(body: dict[str, Any]) -> dict[str, Any] | None:
     reasoning = body.get("reasoning")
     if reasoning is not None:
         if not isinstance(reasoning, dict):
@@ -275,7 +276,7 @@ def _too_deep(raw: bytes, body: Any) -> bool:
     return False
 
 
-def load_json_object(raw: bytes) -> dict:
+def load_json_object(raw: bytes) -> dict[str, Any]:
     """The body as a JSON object, or a 400: not JSON, not an object, or nested too deep."""
     try:
         body = orjson.loads(raw)
@@ -294,7 +295,7 @@ def parse_chat_body(raw: bytes) -> ChatRequest:
     return chat_request_from(load_json_object(raw))
 
 
-def chat_request_from(body: dict) -> ChatRequest:
+def chat_request_from(body: dict[str, Any]) -> ChatRequest:
     models = _str_list(body["models"], "models") if body.get("models") is not None else []
     model = body.get("model")
     if model is None and models:
