@@ -27,7 +27,7 @@ class LogThrottle:
         self._next_at = 0.0
         self._suppressed = 0
 
-    def warning(self, message: str, *args) -> None:
+    def warning(self, message: str, *args: object) -> None:
         now = self._clock()
         if now < self._next_at:
             self._suppressed += 1

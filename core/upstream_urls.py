@@ -96,9 +96,12 @@ def _loose_ipv4(host: str) -> ipaddress.IPv4Address | None:
         parts.pop()  # a trailing dot
     if not 1 <= len(parts) <= 4 or any(not p for p in parts):
         return None
-    values = [_ipv4_part(p) for p in parts]
-    if any(v is None for v in values):
-        return None
+    values: list[int] = []
+    for part in parts:
+        value = _ipv4_part(part)
+        if value is None:
+            return None
+        values.append(value)
     *head, last = values
     if any(v > 255 for v in head) or last >= 256 ** (5 - len(parts)):
         return None

@@ -69,7 +69,7 @@ def _usd_per_m_to_nanos(value: Any) -> int | None:
 def _names(endpoint: EndpointView) -> tuple[str, ...]:
     """What a preference may call this endpoint's provider: slug, name, slug/region."""
     provider = endpoint.provider
-    names = (provider.slug.lower(), provider.name.lower())
+    names: tuple[str, ...] = (provider.slug.lower(), provider.name.lower())
     if endpoint.region:
         names += (f"{provider.slug}/{endpoint.region}".lower(),)
     return names

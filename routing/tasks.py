@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
@@ -21,6 +23,9 @@ WINDOWS = {"5m": dt.timedelta(minutes=5), "1h": dt.timedelta(hours=1),
            "1d": dt.timedelta(days=1)}
 BPS = 10_000
 
+# (endpoint_id, created_at, ok, latency_ms, ttft_ms, tokens_per_s); see _samples.
+Sample = tuple[int, dt.datetime, bool, int | None, int | None, int | None]
+
 
 def _percentile(sorted_values: list[int], pct: int) -> int | None:
     """Nearest-rank percentile of already sorted integers."""
@@ -30,11 +35,11 @@ def _percentile(sorted_values: list[int], pct: int) -> int | None:
     return sorted_values[rank - 1]
 
 
-def _is_success_status(status) -> bool:
+def _is_success_status(status: object) -> bool:
     return isinstance(status, int) and 200 <= status < 300
 
 
-def _samples(records: list[dict]):
+def _samples(records: list[dict[str, Any]]) -> Iterator[Sample]:
     """(endpoint_id, created_at, ok, latency_ms, ttft_ms, tokens_per_s) per upstream attempt.
 
     A record that was answered counts as one success for its endpoint; each failed attempt it
@@ -56,9 +61,10 @@ def _samples(records: list[dict]):
         yield r["endpoint_id"], r["created_at"], True, latency, ttft, tps
 
 
-def compute_endpoint_health(records: list[dict], now: dt.datetime) -> list[dict]:
+def compute_endpoint_health(records: list[dict[str, Any]],
+                            now: dt.datetime) -> list[dict[str, Any]]:
     """Health figures per endpoint and window from usage rows (pure: no database)."""
-    buckets: dict[tuple[int, str], list] = defaultdict(list)
+    buckets: dict[tuple[int, str], list[Sample]] = defaultdict(list)
     for sample in _samples(records):
         endpoint_id, created_at = sample[0], sample[1]
         for window, span in WINDOWS.items():
@@ -67,7 +73,7 @@ def compute_endpoint_health(records: list[dict], now: dt.datetime) -> list[dict]
     figures = []
     for (endpoint_id, window), samples in sorted(buckets.items()):
         ok = [s for s in samples if s[2]]
-        latencies = sorted(s[3] for s in ok)
+        latencies = sorted(s[3] for s in ok if s[3] is not None)  # always set when ok
         ttfts = sorted(s[4] for s in ok if s[4] is not None)
         speeds = sorted(s[5] for s in ok if s[5] is not None)
         total = len(samples)
@@ -90,4 +96,5 @@ def rollup_endpoint_health() -> int:
     """Recompute every endpoint's health from the last day of usage; returns rows written."""
     now = timezone.now()
     records = list_usage_for_health(now - WINDOWS["1d"])
-    return replace_endpoint_health(compute_endpoint_health(records, now), now)
+    written: int = replace_endpoint_health(compute_endpoint_health(records, now), now)
+    return written

@@ -8,7 +8,7 @@ back to OpenAI-shaped completions and chunks. No Django import here.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,7 +106,7 @@ class Stream:
     """
 
     endpoint: EndpointView
-    chunks: AsyncIterator[list[dict[str, Any]]]
+    chunks: AsyncGenerator[list[dict[str, Any]], None]
     attempts: list[Attempt]
     ttft_ms: int
     usage: Usage | None = None  # set when the stream ends

@@ -29,7 +29,10 @@ Contract (the gateway relies on it, billing implements it):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Unpack
+
+if TYPE_CHECKING:
+    from billing.hotpath.batching import WriterOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,7 @@ class Settlement:
     cancelled: bool
     is_byok: bool
     estimated: bool
-    attempts: list[dict] = field(default_factory=list)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
     app_referer: str = ""
     app_title: str = ""
     created_at_epoch_ms: int = 0
@@ -98,7 +101,7 @@ class HotPathWriter(Protocol):
     def pending(self) -> int: ...
 
 
-def create_writer(**options) -> HotPathWriter:
+def create_writer(**options: Unpack[WriterOptions]) -> HotPathWriter:
     """The writer for this deployment: PostgreSQL's async pool, else SQLite's one thread.
 
     Imported here rather than at the top so the contract dataclasses stay free of Django and

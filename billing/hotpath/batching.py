@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypedDict, TypeVar
 
 from billing.hotpath import Admission, Settlement
 from marketplace.errors import ServiceUnavailable
@@ -28,6 +30,24 @@ logger = logging.getLogger("billing.hotpath")
 
 _BACKOFF_FIRST_S = 0.05
 _BACKOFF_CAP_S = 2.0
+
+T = TypeVar("T")
+
+
+class BatchOptions(TypedDict, total=False):
+    """BatchingWriter's keyword options, which every writer passes on."""
+
+    window_ms: int
+    max_batch: int
+    pending_max: int
+    db_timeout_s: float | None
+    shutdown_flush_s: float
+
+
+class WriterOptions(BatchOptions, total=False):
+    """`create_writer(**options)`: the batching options and the PostgreSQL writer's pool size."""
+
+    pool_max: int  # the SQLite writer has one thread and ignores it
 
 
 @dataclass(slots=True)
@@ -61,9 +81,10 @@ class BatchingWriter:
         self._give_up_at: float | None = None  # loop time; set by close()
         self._warned_full = False
         self.stats = WriterStats()
-        self._wake: asyncio.Event | None = None
-        self._lock: asyncio.Lock | None = None
-        self._task: asyncio.Task | None = None
+        # Made again by start(): each run gets primitives bound to its own event loop.
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
 
     # --- operations a backend implements -------------------------------------------------
     async def _open(self) -> None:
@@ -158,7 +179,8 @@ class BatchingWriter:
             await self._drain()
 
     # --- bounded single statements ---------------------------------------------------------
-    async def _bounded(self, operation: Coroutine, late: Callable | None):
+    async def _bounded(self, operation: Awaitable[T],
+                       late: Callable[[T], object] | None) -> T:
         """`await operation`, or a 503 after `db_timeout_s`; `late(result)` if it lands later."""
         if self._db_timeout_s is None:
             return await operation
@@ -178,8 +200,7 @@ class BatchingWriter:
 
     def _queue_release(self, request_id: str) -> None:
         self._releases.append(request_id)
-        if self._wake is not None:
-            self._wake.set()
+        self._wake.set()
 
     # --- the flusher ---------------------------------------------------------------------------
     async def _flush_loop(self) -> None:
@@ -210,7 +231,7 @@ class BatchingWriter:
         return (self._give_up_at is not None
                 and asyncio.get_running_loop().time() >= self._give_up_at)
 
-    async def _retrying(self, operation: Callable[[], Coroutine], what: str):
+    async def _retrying(self, operation: Callable[[], Awaitable[T]], what: str) -> T:
         """Run `operation()` until the database answers (transient errors back off, capped)."""
         delay = _BACKOFF_FIRST_S
         while True:
@@ -256,7 +277,7 @@ class BatchingWriter:
         # is unreachable.
         for row in rows:
             try:
-                await self._retrying(lambda row=row: self._settle_batch([row]),
+                await self._retrying(functools.partial(self._settle_batch, [row]),
                                      f"settle {row.request_id}")
             except Exception as exc:  # noqa: BLE001
                 self._log_lost([row], exc)
@@ -265,7 +286,7 @@ class BatchingWriter:
         ids, self._releases = self._releases, []
         for request_id in dict.fromkeys(ids):
             try:
-                await self._retrying(lambda rid=request_id: self._release(rid),
+                await self._retrying(functools.partial(self._release, request_id),
                                      f"release {request_id}")
                 self.stats.releases_replayed += 1
             except Exception as exc:  # noqa: BLE001
@@ -287,13 +308,13 @@ def _unavailable(exc: BaseException) -> ServiceUnavailable:
     return ServiceUnavailable("The database is temporarily unavailable; retry in a few seconds.")
 
 
-def _late(task: asyncio.Task, late: Callable | None) -> None:
+def _late(task: asyncio.Task[T], late: Callable[[T], object] | None) -> None:
     if task.cancelled() or task.exception() is not None:
         return
     if late is not None:
         late(task.result())
 
 
-def _consume(task: asyncio.Task) -> None:
+def _consume(task: asyncio.Task[Any]) -> None:
     if not task.cancelled():
         task.exception()

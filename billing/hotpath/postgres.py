@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any, Unpack
 
 import orjson
 import psycopg
@@ -25,7 +26,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from billing.hotpath import Admission, Settlement
 from billing.hotpath import sql as statements
-from billing.hotpath.batching import BatchingWriter
+from billing.hotpath.batching import BatchingWriter, BatchOptions, WriterOptions
 from billing.hotpath.rules import insufficient
 from marketplace.errors import Conflict, ServiceUnavailable
 
@@ -33,6 +34,7 @@ logger = logging.getLogger("billing.hotpath")
 
 # Lock waits across processes can still meet in a cycle (a batch touches many wallets); the
 # server aborts one statement, which changed nothing, so trying again is safe.
+Row = tuple[Any, ...]
 _RETRYABLE = (errors.DeadlockDetected, errors.SerializationFailure)
 _HOLD_TRIES = 3
 # After a connection was found dead, every checkout is checked for this long: a restarted
@@ -71,17 +73,17 @@ class PostgresWriter(BatchingWriter):
         *,
         pool_max: int = 4,
         pool_timeout_s: float = 2.0,
-        **options,
+        **options: Unpack[BatchOptions],
     ):
         super().__init__(**options)
         self._conninfo = conninfo
         self._pool_max = pool_max
         self._pool_timeout_s = pool_timeout_s
-        self._pool: AsyncConnectionPool | None = None
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] | None = None
         self._suspect_until = 0.0  # monotonic; see _SUSPECT_S
 
     @classmethod
-    def from_settings(cls, **options) -> PostgresWriter:
+    def from_settings(cls, **options: Unpack[WriterOptions]) -> PostgresWriter:
         options.setdefault("pool_max", settings.HOTPATH_POOL_MAX)
         options.setdefault("window_ms", settings.HOTPATH_SETTLE_WINDOW_MS)
         options.setdefault("pending_max", settings.HOTPATH_PENDING_MAX)
@@ -90,7 +92,7 @@ class PostgresWriter(BatchingWriter):
         return cls(django_conninfo(), **options)
 
     async def _open(self) -> None:
-        async def configure(conn: psycopg.AsyncConnection) -> None:
+        async def configure(conn: psycopg.AsyncConnection[Row]) -> None:
             await conn.execute("SET synchronous_commit = off")
 
         self._pool = AsyncConnectionPool(
@@ -109,7 +111,7 @@ class PostgresWriter(BatchingWriter):
         )
         await self._pool.open(wait=True)
 
-    async def _check(self, conn: psycopg.AsyncConnection) -> None:
+    async def _check(self, conn: psycopg.AsyncConnection[Row]) -> None:
         if time.monotonic() < self._suspect_until:
             await AsyncConnectionPool.check_connection(conn)
 
@@ -140,6 +142,7 @@ class PostgresWriter(BatchingWriter):
         if row is None:  # no wallet at all
             raise insufficient(wallet_available=None, key_available=None,
                                required=admission.min_nanos)
+        granted: int
         granted, wallet_available, key_available = row
         if granted < admission.min_nanos or granted < 0:
             raise insufficient(wallet_available=wallet_available, key_available=key_available,
@@ -153,9 +156,10 @@ class PostgresWriter(BatchingWriter):
         return bool(row and row[0])
 
     async def _settle_batch(self, batch: Sequence[Settlement]) -> int:
-        arrays: dict[str, list] = {name: [] for name, _ in statements.USAGE_COLUMNS}
+        arrays: dict[str, list[object]] = {name: [] for name, _ in statements.USAGE_COLUMNS}
         for s in batch:
             for name, _ in statements.USAGE_COLUMNS:
+                value: object
                 if name == "created_ms":
                     value = s.created_at_epoch_ms
                 elif name == "attempts":
@@ -164,7 +168,7 @@ class PostgresWriter(BatchingWriter):
                     value = getattr(s, name)
                 arrays[name].append(value)
         row = await self._execute_one(statements.SETTLE_BATCH, arrays, tries=2, durable=True)
-        settled = row[0] if row else 0
+        settled: int = row[0] if row else 0
         if settled < len(batch):
             # Some holds were not open: already settled (a replay), swept, or lost with a
             # database crash; only the last kind has no row at all, and is charged here.
@@ -178,8 +182,10 @@ class PostgresWriter(BatchingWriter):
                 settled += row[0]
         return settled
 
-    async def _execute_one(self, query: str, params: dict, *, tries: int,
-                           request_id: str | None = None, durable: bool = False):
+    async def _execute_one(self, query: str, params: dict[str, Any], *, tries: int,
+                           request_id: str | None = None, durable: bool = False) -> Row | None:
+        if self._pool is None:
+            raise RuntimeError("the hot-path writer is used before start()")
         lost = False
         for attempt in range(1, tries + 1):
             try:

@@ -8,33 +8,37 @@ exactly billing.services.charging's, settlements batched into one transaction pe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar, Unpack
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
 
 from billing.hotpath import Admission, Settlement
-from billing.hotpath.batching import BatchingWriter
+from billing.hotpath.batching import BatchingWriter, BatchOptions
 from billing.services import charging
+
+T = TypeVar("T")
 
 
 class ThreadWriter(BatchingWriter):
     transient_errors = (*BatchingWriter.transient_errors, OperationalError, InterfaceError)
 
-    def __init__(self, **options):
+    def __init__(self, **options: Unpack[BatchOptions]):
         super().__init__(**options)
         self._executor: ThreadPoolExecutor | None = None
 
     @classmethod
-    def from_settings(cls, **options) -> ThreadWriter:
+    def from_settings(cls, *, pool_max: int | None = None,
+                      **options: Unpack[BatchOptions]) -> ThreadWriter:
+        del pool_max  # one thread, no pool
         options.setdefault("window_ms", settings.HOTPATH_SETTLE_WINDOW_MS)
         options.setdefault("pending_max", settings.HOTPATH_PENDING_MAX)
         options.setdefault("shutdown_flush_s", settings.HOTPATH_SHUTDOWN_FLUSH_S)
-        options.pop("pool_max", None)  # one thread, no pool
         return cls(**options)
 
-    async def _run(self, fn, *args):
+    async def _run(self, fn: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def _open(self) -> None:

@@ -99,8 +99,9 @@ def error_message(payload: Any, default: str) -> str:
     """The human message inside the usual error envelopes (OpenAI, Anthropic, Gemini)."""
     if isinstance(payload, dict):
         err = payload.get("error", payload)
-        if isinstance(err, dict) and isinstance(err.get("message"), str):
-            return err["message"]
+        message = err.get("message") if isinstance(err, dict) else None
+        if isinstance(message, str):
+            return message
         if isinstance(err, str):
             return err
     return default

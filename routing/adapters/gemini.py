@@ -141,7 +141,9 @@ def _candidate(payload: Any) -> dict[str, Any] | None:
 
 def _split_parts(parts: list[dict[str, Any]], first_call: int, call_prefix: str
                  ) -> tuple[str, str, list[dict[str, Any]]]:
-    text, thought, calls = [], [], []
+    text: list[str] = []
+    thought: list[str] = []
+    calls: list[dict[str, Any]] = []
     for part in parts:
         if "functionCall" in part:
             call = part["functionCall"] or {}

@@ -72,8 +72,9 @@ def _effort(reasoning: dict[str, Any] | None) -> str | None:
     """OpenAI-compatible APIs take an effort level; a bare token budget means "medium"."""
     if not reasoning or reasoning.get("enabled") is False:
         return None
-    if reasoning.get("effort"):
-        return reasoning["effort"]
+    effort = reasoning.get("effort")
+    if effort:
+        return str(effort)
     return "medium" if reasoning.get("max_tokens") or reasoning.get("enabled") else None
 
 

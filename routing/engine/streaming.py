@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import aiohttp
@@ -63,7 +63,7 @@ async def read_first_chunks(response: aiohttp.ClientResponse, decoder: SSEDecode
 async def relay(response: aiohttp.ClientResponse, decoder: SSEDecoder,
                 translator: StreamTranslator, first: list[dict[str, Any]], stream: Stream, *,
                 idle_timeout_s: float, deadline: float, verdict: Verdict,
-                secret: str | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+                secret: str | None = None) -> AsyncGenerator[list[dict[str, Any]], None]:
     """Yield the chunks of each upstream read together, so the client gets them in one write
     (a socket write per chunk cost more than the rest of relaying a chunk)."""
     clean = False

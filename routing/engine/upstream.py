@@ -15,7 +15,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -24,7 +24,7 @@ from aiohttp.resolver import DefaultResolver
 from catalog.snapshot import EndpointView, ProviderView
 from core.upstream_urls import Network
 from routing.adapters import adapter_for
-from routing.adapters.base import SSEDecoder, UpstreamRequest, estimate_completion_usage
+from routing.adapters.base import Adapter, SSEDecoder, UpstreamRequest, estimate_completion_usage
 from routing.engine.failures import (
     IO_ERRORS,
     exhausted_error,
@@ -171,7 +171,7 @@ class Upstream:
         stream.attempts = attempts
         return stream
 
-    def _build(self, adapter: Any, endpoint: EndpointView, request: ChatRequest,
+    def _build(self, adapter: Adapter, endpoint: EndpointView, request: ChatRequest,
                max_tokens_for: MaxTokensFor, credentials: Credentials, *,
                stream: bool) -> UpstreamRequest:
         self._urls.check(endpoint.provider.base_url)

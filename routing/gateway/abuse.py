@@ -13,17 +13,21 @@ client cannot escape its counter by rotating the header.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from routing.gateway.limits import refusal
 
 if TYPE_CHECKING:
+    from marketplace.errors import RateLimited
+    from routing.gateway.context import RequestContext
+    from routing.gateway.http import Scope
     from routing.gateway.limits import Limiter
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def parse_networks(entries) -> tuple[_Network, ...]:
+def parse_networks(entries: Iterable[str]) -> tuple[_Network, ...]:
     """TRUSTED_PROXIES entries (IPs or CIDRs) as networks; blanks are ignored."""
     return tuple(ipaddress.ip_network(e.strip(), strict=False) for e in entries if e.strip())
 
@@ -36,11 +40,11 @@ def _trusted(address: str, networks: tuple[_Network, ...]) -> bool:
     return any(ip in network for network in networks)
 
 
-def client_address(scope: dict, headers: dict[bytes, bytes],
+def client_address(scope: Scope, headers: dict[bytes, bytes],
                    trusted: tuple[_Network, ...]) -> str:
     """The caller's address: the peer, or what a trusted proxy says it forwarded for."""
     client = scope.get("client")
-    peer = client[0] if client else "unknown"
+    peer: str = client[0] if client else "unknown"
     if not trusted or not _trusted(peer, trusted):
         return peer
     forwarded = headers.get(b"x-forwarded-for")
@@ -68,21 +72,21 @@ class AuthFailureGuard:
         self._limit = limit
         self._trusted = trusted
 
-    def _address(self, ctx) -> str:
+    def _address(self, ctx: RequestContext) -> str:
         return client_address(ctx.scope, ctx.headers, self._trusted)
 
-    async def check(self, ctx) -> None:
+    async def check(self, ctx: RequestContext | None) -> None:
         if ctx is None:
             return
         failures, reset_epoch = await self._limiter.peek(f"af:{self._address(ctx)}")
         if failures >= self._limit:
             raise self._refusal(reset_epoch)
 
-    async def failed(self, ctx) -> None:
+    async def failed(self, ctx: RequestContext | None) -> None:
         if ctx is not None:
             await self._limiter.count(f"af:{self._address(ctx)}")
 
-    def _refusal(self, reset_epoch: int):
+    def _refusal(self, reset_epoch: int) -> RateLimited:
         return refusal(
             "address", "failed authentications", self._limit, reset_epoch,
             message="Too many failed authentication attempts from this address; retry later.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import orjson
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from routing.gateway.gateway import Gateway
 
 
-def _usd(nanos: int | None):
+def _usd(nanos: int | None) -> orjson.Fragment | None:
     return None if nanos is None else orjson.Fragment(usd_text(nanos))
 
 
@@ -68,7 +68,7 @@ async def credits(gw: Gateway, ctx: RequestContext) -> None:
     await send_json(ctx.send, 200, orjson.dumps({"data": data}), ctx.response_headers())
 
 
-def _generation_payload(record: dict) -> dict:
+def _generation_payload(record: dict[str, Any]) -> dict[str, Any]:
     created = record["created_at"]
     return {
         "id": record["request_id"],

@@ -10,12 +10,13 @@ import logging
 
 from routing.gateway.config import GatewayConfig
 from routing.gateway.gateway import Gateway
+from routing.gateway.http import Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
 
 class GatewayApp:
-    def __init__(self):
+    def __init__(self) -> None:
         self.gateway: Gateway | None = None
         self._starting: asyncio.Lock | None = None
 
@@ -31,7 +32,7 @@ class GatewayApp:
                     self.gateway = gateway
         return self.gateway
 
-    async def _lifespan(self, receive, send) -> None:
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -49,7 +50,7 @@ class GatewayApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "http":

@@ -18,10 +18,14 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from marketplace.errors import Forbidden, Unauthenticated
+
+if TYPE_CHECKING:
+    from routing.gateway.context import RequestContext
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,30 @@ class Caller:
     name: str
     prefix: str
     expires_at_epoch: float | None  # None: never expires
+
+
+class KeyAuth(Protocol):
+    """What the key lookup returns (tenancy's selectors.KeyAuth, read through seams)."""
+
+    @property
+    def key_id(self) -> int: ...
+    @property
+    def org_id(self) -> int: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def prefix(self) -> str: ...
+    @property
+    def expires_at(self) -> dt.datetime | None: ...
+    @property
+    def revoked(self) -> bool: ...
+
+
+class AuthGuard(Protocol):
+    async def check(self, who: RequestContext | None) -> None: ...
+    async def failed(self, who: RequestContext | None) -> None: ...
 
 
 def bearer_token(headers: dict[bytes, bytes], *, allow_x_api_key: bool) -> str | None:
@@ -61,9 +89,9 @@ class KeyCache:
     `async failed(who)` (counts a failed authentication); `who` is what `authenticate` got.
     """
 
-    def __init__(self, *, lookup: Callable, hasher: Callable[[str], str],
-                 shape_ok: Callable[[str], bool], executor: ThreadPoolExecutor, ttl_s: float,
-                 max_entries: int = 100_000, guard=None):
+    def __init__(self, *, lookup: Callable[[str], KeyAuth | None], hasher: Callable[[str], str],
+                 shape_ok: Callable[[str], bool], executor: Executor, ttl_s: float,
+                 max_entries: int = 100_000, guard: AuthGuard | None = None):
         self._lookup = lookup  # sync: key_hash -> KeyAuth | None (tenancy's selector)
         self._hasher = hasher
         self._shape_ok = shape_ok
@@ -73,14 +101,14 @@ class KeyCache:
         self._guard = guard
         # hash -> (caller or None, refresh after, expires at), monotonic seconds; LRU order
         self._entries: OrderedDict[str, tuple[Caller | None, float, float]] = OrderedDict()
-        self._inflight: dict[str, asyncio.Future] = {}
-        self._refreshing: set[asyncio.Task] = set()
+        self._inflight: dict[str, asyncio.Future[Caller | None]] = {}
+        self._refreshing: set[asyncio.Task[Caller | None]] = set()
 
     def invalidate(self, key_hash: str) -> None:
         self._entries.pop(key_hash, None)
 
     async def authenticate(self, token: str | None, *, need_scope: str = INFERENCE_SCOPE,
-                           who=None) -> Caller:
+                           who: RequestContext | None = None) -> Caller:
         """The caller for `token`; 401 for missing/unknown/revoked/expired, 403 wrong scope.
 
         429 instead when `who` (the request, for the guard) failed too often this minute.
@@ -89,7 +117,8 @@ class KeyCache:
         entries = self._entries
         entry = entries.get(key_hash) if key_hash is not None else None
         now = time.monotonic()
-        if entry is not None and entry[2] > now and entry[0] is not None:
+        if key_hash is not None and entry is not None and entry[2] > now \
+                and entry[0] is not None:
             caller = entry[0]
             entries.move_to_end(key_hash)
             if entry[1] <= now and key_hash not in self._inflight:
@@ -107,7 +136,9 @@ class KeyCache:
                             f"{need_scope} key.")
         return caller
 
-    async def _guarded(self, key_hash: str | None, entry, now: float, who) -> Caller:
+    async def _guarded(self, key_hash: str | None,
+                       entry: tuple[Caller | None, float, float] | None, now: float,
+                       who: RequestContext | None) -> Caller:
         guard = self._guard
         if guard is not None:
             await guard.check(who)
@@ -124,7 +155,7 @@ class KeyCache:
             raise
         return caller
 
-    def _refreshed(self, task: asyncio.Task) -> None:
+    def _refreshed(self, task: asyncio.Task[Caller | None]) -> None:
         self._refreshing.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("background key refresh failed", exc_info=task.exception())
@@ -134,7 +165,7 @@ class KeyCache:
         if pending is not None:
             return await asyncio.shield(pending)
         loop = asyncio.get_running_loop()
-        future = loop.create_future()
+        future: asyncio.Future[Caller | None] = loop.create_future()
         self._inflight[key_hash] = future
         # Validity counts from when the read began: a key revoked after that read stops
         # working at most `ttl_s` after the revocation, however slow the lookup was.
@@ -166,7 +197,8 @@ class KeyCache:
 class LastUsedRecorder:
     """Collects key_id -> last use, flushed every few seconds through tenancy's service."""
 
-    def __init__(self, record: Callable | None, executor: ThreadPoolExecutor,
+    def __init__(self, record: Callable[[dict[int, dt.datetime]], object] | None,
+                 executor: Executor,
                  interval_s: float = 5.0):
         self._record = record
         self._executor = executor

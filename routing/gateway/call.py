@@ -8,19 +8,19 @@ upstream call through the engine, settlement through billing's hot-path writer.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from billing.hotpath import Admission, Settlement
 from billing.pricing import price_for_caller
-from catalog.snapshot import EndpointView
+from catalog.snapshot import EndpointView, ProviderView
 from marketplace.errors import InsufficientCredits, SwitchyardError
 from routing.adapters.base import estimate_prompt_tokens
 from routing.engine.failures import attempts_metadata
 from routing.gateway.charging import Charge, fit_allowances, plan_hold, settle_charge, usd_text
 from routing.policy import select_candidates
-from routing.types import Attempt, ChatRequest, Usage
+from routing.types import Attempt, ChatRequest, Completion, Stream, Usage
 
 if TYPE_CHECKING:
     from routing.gateway.auth import Caller
@@ -90,14 +90,14 @@ class Call:
             raise InsufficientCredits("Not enough credits for this prompt on any endpoint.",
                                       metadata={"granted_nanos": self.hold_nanos})
 
-    def _credentials(self, provider) -> str | None:
+    def _credentials(self, provider: ProviderView) -> str | None:
         # Real providers' keys from settings (sandbox providers need none). Never logged.
         return self.gw.config.provider_keys.get(provider.slug)
 
     def _max_tokens_for(self, endpoint: EndpointView) -> int:
         return self.allowances[endpoint.id]
 
-    async def complete(self):
+    async def complete(self) -> Completion:
         started = time.perf_counter()
         try:
             return await self.gw.upstream.complete(
@@ -107,7 +107,7 @@ class Call:
         finally:
             self.ctx.upstream_s += time.perf_counter() - started
 
-    async def open_stream(self):
+    async def open_stream(self) -> Stream:
         started = time.perf_counter()
         try:
             return await self.gw.upstream.stream(
@@ -118,8 +118,8 @@ class Call:
             self.ctx.upstream_s += time.perf_counter() - started
 
     async def settle(self, endpoint: EndpointView, usage: Usage, finish_reason: str | None,
-                     attempts: list, *, ttft_ms: int | None, streamed: bool,
-                     cancelled: bool) -> Charge:
+                     attempts: list[Attempt] | list[dict[str, Any]], *, ttft_ms: int | None,
+                     streamed: bool, cancelled: bool) -> Charge:
         """Charge, release the rest of the hold and queue the usage record (batched)."""
         charge = settle_charge(endpoint, usage, finish_reason, bps=self.bps_for(endpoint),
                                byok_fee_bps=self.gw.config.byok_fee_bps,
@@ -141,8 +141,9 @@ class Call:
             write_off_nanos=charge.write_off_nanos, latency_ms=latency_ms, ttft_ms=ttft_ms,
             finish_reason=finish_reason or "", streamed=streamed, cancelled=cancelled,
             is_byok=False, estimated=usage.estimated,
-            attempts=attempts_metadata(attempts) if attempts and isinstance(
-                attempts[0], Attempt) else list(attempts),
+            # The engine's Attempts, or (from fail()) an error's metadata rows already.
+            attempts=[*attempts_metadata([a for a in attempts if isinstance(a, Attempt)]),
+                      *(a for a in attempts if not isinstance(a, Attempt))],
             app_referer=self.referer, app_title=self.title,
             created_at_epoch_ms=int(time.time() * 1000) - latency_ms,
         ))
@@ -178,7 +179,7 @@ class Call:
         return self.candidates[0]
 
 
-def usage_payload(usage: Usage, charge: Charge) -> dict:
+def usage_payload(usage: Usage, charge: Charge) -> dict[str, Any]:
     """OpenRouter's `usage` block; `cost` is exact decimal dollars, never via a float."""
     return {
         "prompt_tokens": usage.prompt_tokens,

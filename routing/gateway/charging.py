@@ -11,6 +11,7 @@ Settlement (step 7): actual cost at the snapshot's price version, margin from bi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from billing.money import NANOS_PER_USD, TOKENS_PER_PRICE_UNIT, usage_cost_nanos
@@ -57,7 +58,8 @@ def default_allowance(endpoint: EndpointView, request: ChatRequest) -> int:
     return max(1, endpoint.context_length - request.prompt_upper_bytes // 4)
 
 
-def plan_hold(request: ChatRequest, candidates: list[EndpointView], bps_for) -> Plan:
+def plan_hold(request: ChatRequest, candidates: list[EndpointView],
+              bps_for: Callable[[EndpointView], int]) -> Plan:
     prompt = request.prompt_upper_bytes
     want = 0
     least = None
@@ -78,7 +80,8 @@ def plan_hold(request: ChatRequest, candidates: list[EndpointView], bps_for) -> 
 
 
 def fit_allowances(plan: Plan, request: ChatRequest, candidates: list[EndpointView],
-                   granted_nanos: int, bps_for) -> tuple[list[EndpointView], dict[int, int]]:
+                   granted_nanos: int, bps_for: Callable[[EndpointView], int]
+                   ) -> tuple[list[EndpointView], dict[int, int]]:
     """Shrink each allowance to what the granted hold affords; drop endpoints it cannot."""
     kept, fitted = [], {}
     prompt = request.prompt_upper_bytes

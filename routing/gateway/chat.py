@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -44,7 +44,7 @@ class _OpenAIStream:
         self._id = ""
         self._created = 0
 
-    def chunk(self, chunk: dict) -> bytes:
+    def chunk(self, chunk: dict[str, Any]) -> bytes:
         self._id = chunk.get("id", self._id)
         self._created = chunk.get("created", self._created)
         return b"data: " + orjson.dumps(chunk) + b"\n\n"

@@ -21,7 +21,7 @@ class LimitConfig:
     key_read_rpm: int = 1_200
     # Failed authentications per client address per minute before 429 (no database read).
     auth_failures_per_min: int = 60
-    overrides: dict = field(default_factory=dict)
+    overrides: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def for_key(self, key_id: int) -> tuple[int, int]:
         o = self.overrides.get(f"key:{key_id}", {})
@@ -44,13 +44,13 @@ class GatewayConfig:
     hold_grace_s: float
     default_margin_bps: int
     byok_fee_bps: int
-    provider_keys: dict
+    provider_keys: dict[str, str]
     attempt_timeout_s: float
     stream_idle_timeout_s: float
     limits: LimitConfig
     upstream_allowed_networks: tuple[Network, ...] = ()
     key_cache_max: int = 100_000
-    trusted_proxies: tuple = ()
+    trusted_proxies: tuple[str, ...] = ()
     # The limiter's Redis: per-call timeout, and the breaker that then counts in-process.
     redis_timeout_s: float = 0.25
     redis_breaker_failures: int = 3

@@ -6,7 +6,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from routing.gateway.http import header_map
+from routing.gateway.http import Receive, Scope, Send, header_map
 
 
 def new_request_id() -> str:
@@ -16,9 +16,9 @@ def new_request_id() -> str:
 
 @dataclass(slots=True)
 class RequestContext:
-    scope: dict
-    receive: object
-    send: object
+    scope: Scope
+    receive: Receive
+    send: Send
     headers: dict[bytes, bytes]
     request_id: str = field(default_factory=new_request_id)
     started: float = field(default_factory=time.perf_counter)
@@ -26,7 +26,7 @@ class RequestContext:
     upstream_s: float = 0.0
 
     @classmethod
-    def from_scope(cls, scope, receive, send) -> RequestContext:
+    def from_scope(cls, scope: Scope, receive: Receive, send: Send) -> RequestContext:
         return cls(scope=scope, receive=receive, send=send, headers=header_map(scope))
 
     def overhead_ms(self) -> float:

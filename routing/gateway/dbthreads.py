@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import functools
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
 
 import psycopg
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
@@ -22,6 +26,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from marketplace.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+P = ParamSpec("P")
 
 # Errors that mean "the database is unreachable or going away", not "this query is wrong".
 # psycopg_pool's PoolTimeout is a psycopg.OperationalError.
@@ -35,17 +41,17 @@ def database_unavailable(exc: BaseException | None = None) -> ServiceUnavailable
     return ServiceUnavailable("The database is temporarily unavailable; retry in a few seconds.")
 
 
-def _run_job(outer: concurrent.futures.Future, fn, args):
+def _run_job(outer: concurrent.futures.Future[T], job: Callable[[], T]) -> None:
     if outer.done():  # its caller already gave up (timed out): skip the stale work
         return
     try:
-        result = fn(*args)
+        result = job()
     except UNAVAILABLE_ERRORS as exc:
-        _settle(outer, exc=database_unavailable(exc))
+        _fail(outer, database_unavailable(exc))
     except BaseException as exc:  # noqa: BLE001 - handed to the awaiting caller
-        _settle(outer, exc=exc)
+        _fail(outer, exc)
     else:
-        _settle(outer, result=result)
+        _succeed(outer, result)
     finally:
         _release_connections()
 
@@ -62,17 +68,17 @@ def _release_connections() -> None:
             log.debug("closing a broken database connection failed", exc_info=True)
 
 
-def _settle(outer: concurrent.futures.Future, *, result=None, exc: BaseException | None = None):
-    try:
-        if exc is not None:
-            outer.set_exception(exc)
-        else:
-            outer.set_result(result)
-    except concurrent.futures.InvalidStateError:
-        pass  # timed out first; the caller has its 503 already
+def _succeed(outer: concurrent.futures.Future[T], result: T) -> None:
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
+        outer.set_result(result)  # unless it timed out first: the caller has its 503 already
 
 
-class DatabaseExecutor:
+def _fail(outer: concurrent.futures.Future[T], exc: BaseException) -> None:
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
+        outer.set_exception(exc)  # as in _succeed
+
+
+class DatabaseExecutor(concurrent.futures.Executor):
     """`submit()` like an executor (usable with `run_in_executor`), with connection hygiene.
 
     Wraps one bounded ThreadPoolExecutor; several instances may share it with different
@@ -83,16 +89,17 @@ class DatabaseExecutor:
         self._threads = threads
         self._timeout_s = timeout_s
 
-    def submit(self, fn, /, *args) -> concurrent.futures.Future:
-        outer: concurrent.futures.Future = concurrent.futures.Future()
-        self._threads.submit(_run_job, outer, fn, args)
+    def submit(self, fn: Callable[P, T], /, *args: P.args,
+               **kwargs: P.kwargs) -> concurrent.futures.Future[T]:
+        outer: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._threads.submit(_run_job, outer, functools.partial(fn, *args, **kwargs))
         if self._timeout_s is not None:
             # Called from the event loop (run_in_executor), so its timer can do the expiring.
             asyncio.get_running_loop().call_later(self._timeout_s, _expire, outer)
         return outer
 
 
-def _expire(outer: concurrent.futures.Future) -> None:
+def _expire(outer: concurrent.futures.Future[T]) -> None:
     if not outer.done():
-        _settle(outer, exc=ServiceUnavailable(
+        _fail(outer, ServiceUnavailable(
             "The database did not answer in time; retry in a few seconds."))

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
+
+from routing.gateway.http import Receive
 
 
 class DisconnectWatch:
     __slots__ = ("_receive", "_task", "_watcher", "disconnected")
 
-    def __init__(self, receive):
+    def __init__(self, receive: Receive):
         self._receive = receive
-        self._task: asyncio.Task | None = None
-        self._watcher: asyncio.Task | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._watcher: asyncio.Task[None] | None = None
         self.disconnected = False
 
     async def _watch(self) -> None:
@@ -25,7 +28,8 @@ class DisconnectWatch:
             message = await self._receive()
             if message["type"] == "http.disconnect":
                 self.disconnected = True
-                self._task.cancel()
+                if self._task is not None:
+                    self._task.cancel()
                 return
 
     async def __aenter__(self) -> DisconnectWatch:
@@ -33,15 +37,15 @@ class DisconnectWatch:
         self._watcher = asyncio.get_running_loop().create_task(self._watch())
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         watcher = self._watcher
-        if not watcher.done():
+        if watcher is not None and not watcher.done():
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
 
     def uncancel_if_disconnected(self) -> bool:
-        if self.disconnected:
+        if self.disconnected and self._task is not None:
             self._task.uncancel()
             return True
         return False

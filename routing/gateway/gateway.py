@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
 
 import redis.asyncio as aioredis
 
@@ -22,17 +25,19 @@ from routing.breakers import Breakers
 from routing.engine import Upstream
 from routing.gateway import pubsub, routes, seams
 from routing.gateway.abuse import AuthFailureGuard, parse_networks
-from routing.gateway.auth import KeyCache, LastUsedRecorder, bearer_token
+from routing.gateway.auth import Caller, KeyCache, LastUsedRecorder, bearer_token
 from routing.gateway.config import GatewayConfig
 from routing.gateway.context import RequestContext
 from routing.gateway.dbthreads import UNAVAILABLE_ERRORS, DatabaseExecutor, database_unavailable
-from routing.gateway.http import ClientDisconnected, send_error
+from routing.gateway.http import ClientDisconnected, Receive, Scope, Send, send_error
 from routing.gateway.limits import Limiter
 from routing.gateway.resp import RespClient
 from routing.gateway.snapshot import SnapshotHolder
 from routing.health import Health
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class Gateway:
@@ -66,7 +71,7 @@ class Gateway:
                                  stream_idle_timeout_s=config.stream_idle_timeout_s,
                                  allowed_networks=config.upstream_allowed_networks)
         self.writer = create_writer()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         if self.redis is not None:
             broadcast = pubsub.BreakerBroadcast(self.redis, breakers)
             breakers.publisher = broadcast.publish
@@ -102,11 +107,13 @@ class Gateway:
             await self.redis.aclose()
         self._db_threads.shutdown(wait=True)
 
-    async def in_thread(self, fn, *args):
+    async def in_thread(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking database read in the gateway's bounded pool."""
-        return await asyncio.get_running_loop().run_in_executor(self.db_executor, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.db_executor, functools.partial(fn, *args, **kwargs))
 
-    async def authenticate(self, ctx: RequestContext, *, allow_x_api_key: bool = False):
+    async def authenticate(self, ctx: RequestContext, *,
+                           allow_x_api_key: bool = False) -> Caller:
         caller = await self.keys.authenticate(
             bearer_token(ctx.headers, allow_x_api_key=allow_x_api_key), who=ctx)
         self.last_used.touch(caller.key_id)
@@ -114,7 +121,7 @@ class Gateway:
             await self.limiter.admit_read(caller.key_id)
         return caller
 
-    async def handle(self, scope, receive, send) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         ctx = RequestContext.from_scope(scope, receive, send)
         try:
             handler = routes.resolve(scope["method"], scope["path"])

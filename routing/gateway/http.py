@@ -6,9 +6,18 @@ and middleware stack a good fraction of that, and the gateway's whole budget is 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import orjson
 
 from marketplace.errors import InvalidRequest, SwitchyardError
+
+# ASGI's shapes (the spec's dicts carry values of many types, keyed by "type").
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
 
 JSON_HEADER = (b"content-type", b"application/json")
 SSE_HEADERS = [
@@ -29,12 +38,12 @@ class ClientDisconnected(Exception):
     """The client went away while we were reading its body."""
 
 
-async def read_body(receive, limit_bytes: int) -> bytes:
+async def read_body(receive: Receive, limit_bytes: int) -> bytes:
     """The whole request body, refusing more than `limit_bytes` as soon as it is exceeded."""
     message = await receive()
     if message["type"] == "http.disconnect":
         raise ClientDisconnected
-    body = message.get("body", b"")
+    body: bytes = message.get("body", b"")
     if not message.get("more_body"):
         if len(body) > limit_bytes:
             raise BodyTooLarge(f"The request body exceeds {limit_bytes} bytes.")
@@ -53,12 +62,13 @@ async def read_body(receive, limit_bytes: int) -> bytes:
     return b"".join(parts)
 
 
-def header_map(scope) -> dict[bytes, bytes]:
+def header_map(scope: Scope) -> dict[bytes, bytes]:
     """Request headers by lower-case name (ASGI servers already lower-case them)."""
     return dict(scope["headers"])
 
 
-async def send_json(send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+async def send_json(send: Send, status: int, body: bytes,
+                    headers: list[tuple[bytes, bytes]]) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [JSON_HEADER, *headers]})
     await send({"type": "http.response.body", "body": body})
@@ -72,7 +82,8 @@ def error_headers(error: SwitchyardError) -> list[tuple[bytes, bytes]]:
     return [(k.lower().encode(), str(v).encode()) for k, v in error.headers.items()]
 
 
-async def send_error(send, error: SwitchyardError, headers: list[tuple[bytes, bytes]]) -> None:
+async def send_error(send: Send, error: SwitchyardError,
+                     headers: list[tuple[bytes, bytes]]) -> None:
     await send_json(send, error.status, error_body(error), [*headers, *error_headers(error)])
 
 

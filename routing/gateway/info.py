@@ -6,6 +6,7 @@ catalog's OpenRouter payload builders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import orjson
@@ -17,15 +18,16 @@ from routing.gateway import seams
 from routing.gateway.http import send_json
 
 if TYPE_CHECKING:
+    from catalog.snapshot import EndpointView
     from routing.gateway.context import RequestContext
     from routing.gateway.gateway import Gateway
 
 
-def _caller_pricing(gw: Gateway, org_id: int):
+def _caller_pricing(gw: Gateway, org_id: int) -> Callable[[int, EndpointView], int]:
     margins = gw.catalog.margins
     default = gw.config.default_margin_bps
 
-    def price(nanos: int, endpoint) -> int:
+    def price(nanos: int, endpoint: EndpointView) -> int:
         bps = (margins.bps(org_id, endpoint.model_slug, endpoint.provider.slug)
                if margins is not None else default)
         return price_for_caller(nanos, bps)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from core.breaker import Breaker
 from marketplace.errors import RateLimited
 from routing.gateway.config import LimitConfig
-from routing.gateway.resp import RedisReplyError, RespClient
+from routing.gateway.resp import RedisReplyError, Reply, RespClient
 
 log = logging.getLogger(__name__)
 WINDOW_S = 60
@@ -53,6 +53,17 @@ return n
 """
 COUNT_SHA = hashlib.sha1(COUNT_LUA.encode()).hexdigest()  # noqa: S324
 _REDIS_DOWN = (OSError, TimeoutError, RedisReplyError)
+
+
+def _integer(reply: Reply) -> int:
+    """An integer reply, or a counter's value as GET returns it (digits; nil is 0)."""
+    if isinstance(reply, int):
+        return reply
+    if isinstance(reply, bytes):
+        return int(reply or 0)
+    if reply is None:
+        return 0
+    raise RedisReplyError(f"expected an integer reply, got {reply!r}")
 
 _WHICH = {1: ("key", "requests"), 2: ("org", "requests"), 3: ("key", "tokens"),
           4: ("org", "tokens")}
@@ -122,11 +133,17 @@ class Limiter:
         reset_epoch = (window + 1) * WINDOW_S
         keys = (names.key_rpm, names.org_rpm, names.key_tpm, names.org_tpm)
         reply = await self._eval(ADMIT_SHA, ADMIT_LUA, keys, (*limits, WINDOW_S + 5))
-        which = self._admit_local(names, limits) if reply is None else reply[0]
+        if reply is None:
+            which = self._admit_local(names, limits)
+        elif isinstance(reply, list) and reply:
+            which = _integer(reply[0])
+        else:
+            raise RedisReplyError(f"unexpected admission reply {reply!r}")
         if which:
             raise _refusal(which, limits, reset_epoch)
 
-    async def _eval(self, sha: str, lua: str, keys: tuple, args: tuple):
+    async def _eval(self, sha: str, lua: str, keys: tuple[str, ...],
+                    args: tuple[int, ...]) -> Reply:
         """The script's reply, or None when Redis is absent, down or hung (count locally)."""
         redis, breaker = self._redis, self._breaker
         if redis is None or not breaker.allow():
@@ -160,14 +177,15 @@ class Limiter:
         reply = await self._eval(COUNT_SHA, COUNT_LUA, (full,), (WINDOW_S + 5,))
         if reply is None:
             counters = self._local_counters(window)
-            reply = counters[full] = counters.get(full, 0) + 1
-        return reply, (window + 1) * WINDOW_S
+            count = counters[full] = counters.get(full, 0) + 1
+            return count, (window + 1) * WINDOW_S
+        return _integer(reply), (window + 1) * WINDOW_S
 
     async def peek(self, name: str) -> tuple[int, int]:
         """The per-minute counter `name` without counting: (count so far, window reset epoch)."""
         window = int(time.time()) // WINDOW_S
         full = f"sy:rl:{window}:{name}"
-        reply = None
+        count = None
         if self._redis is not None and self._breaker.allow():
             try:
                 reply = await self._redis.call("GET", full)
@@ -175,10 +193,10 @@ class Limiter:
                 self._breaker.failure(exc)
             else:
                 self._breaker.success()
-                reply = int(reply or 0)
-        if reply is None:
-            reply = self._local_counters(window).get(full, 0)
-        return reply, (window + 1) * WINDOW_S
+                count = _integer(reply)
+        if count is None:
+            count = self._local_counters(window).get(full, 0)
+        return count, (window + 1) * WINDOW_S
 
     async def admit_read(self, key_id: int) -> None:
         """Count one read-route request of `key_id`; 429 past GATEWAY_KEY_READ_RPM."""

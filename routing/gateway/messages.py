@@ -7,7 +7,7 @@ gateway's parts: OpenRouter's `provider` object, exact `cost`, and Anthropic-sha
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -50,14 +50,14 @@ async def messages(gw: Gateway, ctx: RequestContext) -> None:
                            for k, v in error.headers.items())])
 
 
-def anthropic_error(error: SwitchyardError) -> dict:
+def anthropic_error(error: SwitchyardError) -> dict[str, Any]:
     """Anthropic's error envelope, with OpenRouter's code and metadata beside it."""
     return {"type": "error", "error": {"type": error.type, "message": error.message,
                                        "code": error.status,
                                        "metadata": {"reason": error.code, **error.metadata}}}
 
 
-def _with_cost(usage: dict, charge: Charge) -> dict:
+def _with_cost(usage: dict[str, Any], charge: Charge) -> dict[str, Any]:
     usage["cost"] = orjson.Fragment(usd_text(charge.charge_nanos))
     return usage
 
@@ -77,7 +77,7 @@ class _AnthropicStream:
         self._writer = AnthropicStreamWriter("",
                                              stream.endpoint.model_slug)
 
-    def chunk(self, chunk: dict) -> bytes:
+    def chunk(self, chunk: dict[str, Any]) -> bytes:
         if not self._writer.message_id:
             self._writer.message_id = chunk.get("id", "")
         return self._writer.chunk(chunk)

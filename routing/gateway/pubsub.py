@@ -10,8 +10,14 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from core.breaker import LogThrottle
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+    from routing.breakers import Breakers
 
 log = logging.getLogger(__name__)
 # While Redis is down, say so once per this many seconds, not once per reconnect attempt.
@@ -22,7 +28,7 @@ KEYS_REVOKED_CHANNEL = "switchyard:keys:revoked"
 BREAKERS_CHANNEL = "switchyard:breakers"
 
 
-async def listen(redis, handlers: dict[str, Callable[[str], None]]) -> None:
+async def listen(redis: aioredis.Redis, handlers: dict[str, Callable[[str], None]]) -> None:
     """Call `handlers[channel](data)` for every message; reconnects until cancelled."""
     throttle = LogThrottle(log, LOG_INTERVAL_S)
     while True:
@@ -54,11 +60,11 @@ async def listen(redis, handlers: dict[str, Callable[[str], None]]) -> None:
 class BreakerBroadcast:
     """Publishes this process's breaker verdicts and applies other processes' ones."""
 
-    def __init__(self, redis, breakers):
+    def __init__(self, redis: aioredis.Redis, breakers: Breakers):
         self._redis = redis
         self._breakers = breakers
         self._origin = f"{os.getpid()}-{id(self)}"
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._throttle = LogThrottle(log, LOG_INTERVAL_S)
 
     def publish(self, endpoint_id: int, state: str) -> None:

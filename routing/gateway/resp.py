@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from typing import TypeAlias, cast
 from urllib.parse import parse_qs, urlparse
 
 
@@ -23,7 +24,12 @@ class _Incomplete(Exception):
     pass
 
 
-def encode(args: tuple) -> bytes:
+# What a command returns: an integer, a (bulk) string, nil or an array of replies; an error
+# reply is raised, but one nested in an array stays a value.
+Reply: TypeAlias = "int | bytes | None | RedisReplyError | list[Reply]"
+
+
+def encode(args: tuple[object, ...]) -> bytes:
     out = [b"*%d\r\n" % len(args)]
     for arg in args:
         if not isinstance(arg, bytes):
@@ -32,7 +38,7 @@ def encode(args: tuple) -> bytes:
     return b"".join(out)
 
 
-def _parse(buffer: bytes, pos: int):
+def _parse(buffer: bytes, pos: int) -> tuple[Reply, int]:
     """One reply from `buffer` at `pos`: (value, next position); _Incomplete if cut short."""
     end = buffer.find(b"\r\n", pos)
     if end < 0:
@@ -56,7 +62,7 @@ def _parse(buffer: bytes, pos: int):
         count = int(line)
         if count < 0:
             return None, pos
-        items = []
+        items: list[Reply] = []
         for _ in range(count):
             item, pos = _parse(buffer, pos)
             items.append(item)
@@ -65,16 +71,17 @@ def _parse(buffer: bytes, pos: int):
 
 
 class _Protocol(asyncio.Protocol):
-    def __init__(self):
-        self.transport = None
-        self.waiters: deque[asyncio.Future] = deque()
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.waiters: deque[asyncio.Future[Reply]] = deque()
         self.buffer = b""
         self.lost = False
 
-    def connection_made(self, transport):
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # A stream connection's transport; cast, as uvloop's does not subclass asyncio's.
+        self.transport = cast(asyncio.Transport, transport)
 
-    def data_received(self, data: bytes):
+    def data_received(self, data: bytes) -> None:
         buffer = self.buffer + data if self.buffer else data
         pos = 0
         waiters = self.waiters
@@ -92,7 +99,7 @@ class _Protocol(asyncio.Protocol):
                     waiter.set_result(value)
         self.buffer = buffer[pos:]
 
-    def connection_lost(self, exc):
+    def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         while self.waiters:
             waiter = self.waiters.popleft()
@@ -130,8 +137,10 @@ class RespClient:
             await self._send(protocol, ("SELECT", self._db))
         return protocol
 
-    async def _send(self, protocol: _Protocol, args: tuple):
-        waiter = asyncio.get_running_loop().create_future()
+    async def _send(self, protocol: _Protocol, args: tuple[object, ...]) -> Reply:
+        if protocol.transport is None:  # only a connected protocol is handed out
+            raise ConnectionError("Redis connection not open")
+        waiter: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         protocol.waiters.append(waiter)
         protocol.transport.write(encode(args))
         try:
@@ -144,7 +153,7 @@ class RespClient:
                 self.close()
             raise
 
-    async def call(self, *args):
+    async def call(self, *args: object) -> Reply:
         protocol = self._protocol
         if protocol is None or protocol.lost:
             if self._connecting is None:

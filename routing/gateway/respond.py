@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from marketplace.errors import SwitchyardError
 from routing.gateway.call import Call
@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 
 class StreamEncoder(Protocol):
-    def chunk(self, chunk: dict) -> bytes: ...
+    def chunk(self, chunk: dict[str, Any]) -> bytes: ...
     def final(self, stream: Stream, usage: Usage, charge: Charge) -> bytes: ...
 
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
 from routing.gateway import account, chat, info, messages
 
+if TYPE_CHECKING:
+    from routing.gateway.context import RequestContext
+    from routing.gateway.gateway import Gateway
 
-def resolve(method: str, path: str):
+Handler = Callable[["Gateway", "RequestContext"], Awaitable[None]]
+
+
+def resolve(method: str, path: str) -> Handler | None:
     handler = _EXACT.get((method, path.rstrip("/") or "/"))
     if handler is not None:
         return handler
@@ -14,7 +23,7 @@ def resolve(method: str, path: str):
     return None
 
 
-_EXACT = {
+_EXACT: dict[tuple[str, str], Handler] = {
     ("POST", "/v1/chat/completions"): chat.chat_completions,
     ("POST", "/v1/messages"): messages.messages,
     ("GET", "/v1/models"): info.list_models,

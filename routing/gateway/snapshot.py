@@ -9,29 +9,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING
 
 from catalog.snapshot import RoutingSnapshot
 from routing.gateway import seams
+
+if TYPE_CHECKING:
+    from billing.pricing import MarginTable
 
 log = logging.getLogger(__name__)
 
 
 class SnapshotHolder:
-    def __init__(self, executor: ThreadPoolExecutor, sandbox_base_url: str | None,
-                 poll_s: float):
+    def __init__(self, executor: Executor, sandbox_base_url: str | None, poll_s: float):
         self._executor = executor
         self._sandbox_base_url = sandbox_base_url
         self._poll_s = poll_s
         self.snapshot: RoutingSnapshot = RoutingSnapshot(version="empty")
-        self.margins = None  # billing's MarginTable, loaded with the snapshot
-        self._version: str | None = None
+        self.margins: MarginTable | None = None  # loaded with the snapshot
+        self._version: int | None = None
 
-    def _build(self, force: bool):
+    def _build(self, force: bool) -> tuple[int, RoutingSnapshot | None, MarginTable]:
         """(version, snapshot or None if unchanged, margins); runs in a worker thread."""
         version = seams.get_catalog_version()
         snapshot = None
-        if force or version is None or version != self._version:
+        if force or version != self._version:
             snapshot = seams.build_routing_snapshot(sandbox_base_url=self._sandbox_base_url)
         # The margin table is one small query; reloading it each poll keeps it current.
         return version, snapshot, seams.get_margin_table()

@@ -9,6 +9,7 @@ prompt_size.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from billing.money import nanos_to_usd
@@ -80,7 +81,7 @@ def _check_response_format(value: Any) -> None:
 
 
 # field -> validator(body) for the OpenAI parameters we forward (as `params`).
-_PARAM_CHECKS = {
+_PARAM_CHECKS: dict[str, Callable[[dict[str, Any]], object]] = {
     "temperature": lambda b: _number(b, "temperature", 0, 2),
     "top_p": lambda b: _number(b, "top_p", 0, 1),
     "frequency_penalty": lambda b: _number(b, "frequency_penalty", -2, 2),
@@ -157,7 +158,7 @@ def _usd(value: Any, field: str, max_usd: int) -> int:
         raise _bad(field, f"a number of USD between 0 and {max_usd:,}") from None
 
 
-def _percentile(value: dict, name: str) -> float | None:
+def _percentile(value: dict[str, Any], name: str) -> float | None:
     """A number means p50; an object of percentiles uses its p50 (the figure we keep)."""
     raw = value.get(name)
     if raw is None:
@@ -169,7 +170,7 @@ def _percentile(value: dict, name: str) -> float | None:
     return float(raw)
 
 
-def _reasoning(body: dict) -> dict | None:
+def _reasoning(body: dict[str, Any]) -> dict[str, Any] | None:
     reasoning = body.get("reasoning")
     if reasoning is not None:
         if not isinstance(reasoning, dict):
@@ -195,7 +196,7 @@ def parse_chat_body(raw: bytes) -> ChatRequest:
     return chat_request_from(load_json_object(raw))
 
 
-def chat_request_from(body: dict) -> ChatRequest:
+def chat_request_from(body: dict[str, Any]) -> ChatRequest:
     models = _str_list(body["models"], "models") if body.get("models") is not None else []
     model = body.get("model")
     model = model_id(models[0] if model is None and models else model)

@@ -15,13 +15,13 @@ from aiohttp import web
 from routing.sandbox.server import create_app
 
 
-async def _run(host: str, port: int):
+async def _run(host: str, port: int) -> None:
     # a stalled request must not hold shutdown for the default 60 s
     runner = web.AppRunner(create_app(), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024)
     await site.start()
-    bound = site._server.sockets[0].getsockname()[1]
+    bound: int = runner.addresses[0][1]
     sys.stdout.write(json.dumps({"port": bound}) + "\n")
     sys.stdout.flush()
     stop = asyncio.Event()
@@ -32,7 +32,7 @@ async def _run(host: str, port: int):
     await runner.cleanup()
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m routing.sandbox")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)

@@ -4,11 +4,16 @@ Prompt caching follows Anthropic's explicit rule: only prefixes ending at a bloc
 system block or message content block) marked ``cache_control`` are written and read.
 """
 
+from typing import Any
+
+from aiohttp import web
+
 from routing.sandbox import tokens
-from routing.sandbox.common import WireError, positive_int, require, sse, tool_segment
+from routing.sandbox.common import Meta, WireError, positive_int, require, sse, tool_segment
 from routing.sandbox.engine import Answer, Ask, Segment, Tool, reasoning_tokens_for
 
-ID_PREFIX, CALL_PREFIX = "msg_", "toolu_"
+ID_PREFIX = "msg_"
+CALL_PREFIX = "toolu_"
 _STOP = {"stop": "end_turn", "stop_sequence": "stop_sequence", "length": "max_tokens",
          "tool_calls": "tool_use"}
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
@@ -17,11 +22,11 @@ _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
 MODELS = ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"]
 
 
-def check_headers(request):
+def check_headers(request: web.Request) -> None:
     require("anthropic-version" in request.headers, "anthropic-version: header is required")
 
 
-def _block_segment(block) -> Segment:
+def _block_segment(block: Any) -> Segment:
     if isinstance(block, str):
         return Segment([block])
     require(isinstance(block, dict), "content blocks must be objects", "messages")
@@ -46,14 +51,15 @@ def _block_segment(block) -> Segment:
     return Segment([], 1, cached)
 
 
-def _text_of(content) -> str:
+def _text_of(content: str | list[Any]) -> str:
     if isinstance(content, str):
         return content
     return " ".join(str(b.get("text", "")) for b in content
                     if isinstance(b, dict) and b.get("type") == "text")
 
 
-def parse(body, request, match) -> Ask:
+def parse(body: Any, request: web.Request, match: dict[str, str]) -> Ask:
+    check_headers(request)
     require(isinstance(body, dict), "the request body must be a JSON object")
     model, messages = body.get("model"), body.get("messages")
     require(isinstance(model, str) and model != "", "model: Field required", "model")
@@ -61,7 +67,8 @@ def parse(body, request, match) -> Ask:
     limit = positive_int(body.get("max_tokens"), "max_tokens")
     require(isinstance(messages, list) and messages != [], "messages: at least one message is "
             "required", "messages")
-    segments, tools = [], []
+    segments: list[Segment] = []
+    tools: list[Tool] = []
     for tool in body.get("tools") or []:
         require(isinstance(tool, dict) and isinstance(tool.get("name"), str),
                 "tools: each tool needs a name", "tools")
@@ -85,7 +92,7 @@ def parse(body, request, match) -> Ask:
         if message["role"] == "user":
             last_user = _text_of(content)
     choice = body.get("tool_choice") if isinstance(body.get("tool_choice"), dict) else {}
-    tool_choice = {"none": "none", "tool": choice.get("name")}.get(choice.get("type"))
+    tool_choice = {"none": "none", "tool": choice.get("name")}.get(str(choice.get("type")))
     thinking = body.get("thinking") if isinstance(body.get("thinking"), dict) else {}
     reasoning = 0
     if thinking.get("type") == "enabled":
@@ -107,7 +114,7 @@ def parse(body, request, match) -> Ask:
     )
 
 
-def usage(answer: Answer) -> dict:
+def usage(answer: Answer) -> dict[str, Any]:
     fresh = answer.prompt_tokens - answer.cache_read_tokens - answer.cache_write_tokens
     return {
         "input_tokens": fresh,
@@ -117,12 +124,12 @@ def usage(answer: Answer) -> dict:
     }
 
 
-def _signature(meta) -> str:
+def _signature(meta: Meta) -> str:
     return "sbx-signature-" + meta["id"]
 
 
-def _blocks(answer: Answer, meta) -> list[dict]:
-    blocks = []
+def _blocks(answer: Answer, meta: Meta) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
     if answer.reasoning:
         blocks.append({"type": "thinking", "thinking": answer.reasoning,
                        "signature": _signature(meta)})
@@ -134,7 +141,7 @@ def _blocks(answer: Answer, meta) -> list[dict]:
     return blocks
 
 
-def render(ask: Ask, answer: Answer, meta: dict) -> dict:
+def render(ask: Ask, answer: Answer, meta: Meta) -> dict[str, Any]:
     return {
         "id": meta["id"], "type": "message", "role": "assistant", "model": ask.model,
         "content": _blocks(answer, meta), "stop_reason": _STOP[answer.finish],
@@ -142,14 +149,15 @@ def render(ask: Ask, answer: Answer, meta: dict) -> dict:
     }
 
 
-def stream(ask: Ask, answer: Answer, meta: dict, body: dict) -> list[bytes]:
+def stream(ask: Ask, answer: Answer, meta: Meta, body: dict[str, Any]) -> list[bytes]:
     start_usage = {**usage(answer), "output_tokens": 1}
-    message = {"id": meta["id"], "type": "message", "role": "assistant", "model": ask.model,
-               "content": [], "stop_reason": None, "stop_sequence": None, "usage": start_usage}
+    message: dict[str, Any] = {
+        "id": meta["id"], "type": "message", "role": "assistant", "model": ask.model,
+        "content": [], "stop_reason": None, "stop_sequence": None, "usage": start_usage}
     frames = [sse({"type": "message_start", "message": message}, "message_start"),
               sse({"type": "ping"}, "ping")]
 
-    def block(index, start, deltas):
+    def block(index: int, start: dict[str, Any], deltas: list[dict[str, str]]) -> None:
         frames.append(sse({"type": "content_block_start", "index": index,
                            "content_block": start}, "content_block_start"))
         for delta in deltas:
@@ -181,7 +189,7 @@ def stream(ask: Ask, answer: Answer, meta: dict, body: dict) -> list[bytes]:
     return frames
 
 
-def error(status: int, message: str, param: str | None = None) -> dict:
+def error(status: int, message: str, param: str | None = None) -> dict[str, Any]:
     kind = _ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
     return {"type": "error", "error": {"type": kind, "message": message}}
 
@@ -192,10 +200,11 @@ def malformed(streaming: bool) -> bytes:
     return b'{"id": "msg_broken", "type": "message", "content": [{"type": "text", "te'
 
 
-def models(request) -> dict:
+def models(request: web.Request) -> dict[str, Any]:
     data = [{"type": "model", "id": m, "display_name": m, "created_at": "2025-01-01T00:00:00Z"}
             for m in MODELS]
     return {"data": data, "has_more": False, "first_id": MODELS[0], "last_id": MODELS[-1]}
 
 
-__all__ = ["WireError", "check_headers", "parse", "render", "stream", "error", "models"]
+__all__ = ["ID_PREFIX", "CALL_PREFIX", "WireError", "check_headers", "parse", "render", "stream",
+           "error", "malformed", "models"]

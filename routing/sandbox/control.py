@@ -6,6 +6,8 @@
     control.clear()                     # every provider's faults
 """
 
+from typing import Any
+
 import httpx
 
 
@@ -14,7 +16,7 @@ class SandboxControl:
         self.base_url = base_url.rstrip("/")
         self._client = httpx.Client(base_url=self.base_url, timeout=timeout)
 
-    def _call(self, method: str, path: str, **kwargs):
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._client.request(method, path, **kwargs)
         response.raise_for_status()
         return response.json()
@@ -22,12 +24,15 @@ class SandboxControl:
     def health(self) -> bool:
         return self._call("GET", "/_control/health").get("ok") is True
 
-    def set_fault(self, slug: str, **profile) -> dict:
+    def set_fault(self, slug: str, **profile: object) -> dict[str, Any]:
         """Replace ``slug``'s fault profile (fields: see routing/sandbox/faults.py)."""
-        return self._call("PUT", f"/_control/providers/{slug}/fault", json=profile)
+        fault: dict[str, Any] = self._call("PUT", f"/_control/providers/{slug}/fault",
+                                           json=profile)
+        return fault
 
-    def fault(self, slug: str) -> dict:
-        return self._call("GET", f"/_control/providers/{slug}/fault")
+    def fault(self, slug: str) -> dict[str, Any]:
+        fault: dict[str, Any] = self._call("GET", f"/_control/providers/{slug}/fault")
+        return fault
 
     def clear_fault(self, slug: str) -> None:
         self._call("DELETE", f"/_control/providers/{slug}/fault")
@@ -36,11 +41,12 @@ class SandboxControl:
         """Clear every provider's fault profile."""
         self._call("DELETE", "/_control/faults")
 
-    def requests(self, slug: str) -> list[dict]:
+    def requests(self, slug: str) -> list[dict[str, Any]]:
         """Recent requests to ``slug``: method, path, query, headers, body, timestamp.
 
         Secret headers (authorization, x-api-key, ...) are never recorded."""
-        return self._call("GET", f"/_control/providers/{slug}/requests")
+        requests: list[dict[str, Any]] = self._call("GET", f"/_control/providers/{slug}/requests")
+        return requests
 
     def clear_requests(self, slug: str) -> None:
         self._call("DELETE", f"/_control/providers/{slug}/requests")

@@ -9,7 +9,9 @@ Reasoning, when asked for, is a separate text of ``reasoning_tokens_for(...)`` t
 
 import hashlib
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from routing.sandbox import tokens
 from routing.sandbox.schema_instance import instance_for
@@ -45,7 +47,7 @@ class Segment:
 @dataclass
 class Tool:
     name: str
-    schema: dict
+    schema: dict[str, Any]
 
 
 @dataclass
@@ -56,7 +58,7 @@ class Ask:
     max_tokens: int | None = None
     tools: list[Tool] = field(default_factory=list)
     tool_choice: str | None = None  # None: the first tool; "none": no call; else a tool name
-    json_schema: dict | None = None
+    json_schema: dict[str, Any] | None = None
     json_mode: bool = False
     reasoning_tokens: int = 0
     stop: list[str] = field(default_factory=list)
@@ -71,7 +73,7 @@ class ToolCall:
     id: str
     name: str
     arguments: str  # compact JSON text
-    args: dict
+    args: dict[str, Any]
 
 
 @dataclass
@@ -116,21 +118,21 @@ def _pad(text: str, wanted: int) -> str:
 class PromptCache:
     """Prefixes each provider has seen (in memory), for cached/cache-write token reports."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.seen: set[bytes] = set()
 
-    def clear(self):
+    def clear(self) -> None:
         self.seen.clear()
 
     @staticmethod
-    def _prefixes(segments):
+    def _prefixes(segments: Iterable[Segment]) -> Iterator[tuple[bytes, int, Segment]]:
         digest, total = b"", 0
         for segment in segments:
             digest = hashlib.sha256(digest + segment.key()).digest()
             total += segment.token_count()
             yield digest, total, segment
 
-    def automatic(self, segments) -> int:
+    def automatic(self, segments: Iterable[Segment]) -> int:
         """OpenAI/Gemini rule: tokens of the longest prefix (at segment boundaries) an earlier
         prompt also had, when at least AUTO_CACHE_MIN_TOKENS long; every prefix is remembered."""
         hit = 0
@@ -140,7 +142,7 @@ class PromptCache:
             self.seen.add(digest)
         return hit
 
-    def explicit(self, segments) -> tuple[int, int]:
+    def explicit(self, segments: Iterable[Segment]) -> tuple[int, int]:
         """Anthropic rule: (read, write) tokens for the prefix ending at the last
         ``cache_control`` breakpoint: read up to the longest breakpoint seen before, write
         the rest."""

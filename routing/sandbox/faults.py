@@ -11,7 +11,9 @@ Timing faults (``latency_ms``, ``ttft_ms``, ``inter_chunk_ms``) always apply.
 import math
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from routing.sandbox.engine import PromptCache
 
@@ -44,13 +46,13 @@ class FaultProfile:
     fail_first_n: int | None = None
 
     @classmethod
-    def parse(cls, data) -> "FaultProfile":
+    def parse(cls, data: object) -> "FaultProfile":
         if not isinstance(data, dict):
             raise ProfileError("the fault profile must be a JSON object")
         unknown = set(data) - KNOWN
         if unknown:
             raise ProfileError(f"unknown fault fields: {sorted(unknown)}")
-        values = {}
+        values: dict[str, Any] = {}
         for key, value in data.items():
             if value is None:
                 continue
@@ -73,7 +75,7 @@ class FaultProfile:
         return cls(**values)
 
 
-def _any_failure(values) -> bool:
+def _any_failure(values: dict[str, Any]) -> bool:
     failures = (*_FLAGS, "error_status", "reset_after_bytes", "stall_after_bytes")
     return any(values.get(k) not in (None, False) for k in failures)
 
@@ -99,14 +101,15 @@ class Provider:
     slug: str
     profile: FaultProfile = field(default_factory=FaultProfile)
     counter: int = 0
-    requests: deque = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
+    requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
     cache: PromptCache = field(default_factory=PromptCache)
     served: int = 0
 
-    def set_profile(self, profile: FaultProfile):
+    def set_profile(self, profile: FaultProfile) -> None:
         self.profile, self.counter = profile, 0
 
-    def record(self, method, path, query, headers, body):
+    def record(self, method: str, path: str, query: Mapping[str, str],
+               headers: Mapping[str, str], body: object) -> None:
         self.requests.append({
             "method": method,
             "path": path,
@@ -121,26 +124,26 @@ class Provider:
         p = self.profile
         self.counter += 1
         k = self.counter
-        timing = {"latency_ms": p.latency_ms, "ttft_ms": p.ttft_ms,
-                  "inter_chunk_ms": p.inter_chunk_ms}
+        timing = Plan(latency_ms=p.latency_ms, ttft_ms=p.ttft_ms,
+                      inter_chunk_ms=p.inter_chunk_ms)
         if p.fail_first_n is not None and k > p.fail_first_n:
-            return Plan(**timing)
+            return timing
         if p.stall:
-            return Plan(**timing, stall=True)
+            return replace(timing, stall=True)
         hit = math.floor(k * p.error_rate) > math.floor((k - 1) * p.error_rate)
         if p.rate_limit and hit:
-            return Plan(**timing, status=429, retry_after_s=p.retry_after_s,
-                        error_body=p.error_body)
+            return replace(timing, status=429, retry_after_s=p.retry_after_s,
+                           error_body=p.error_body)
         if p.error_status is not None and hit:
-            return Plan(**timing, status=p.error_status, error_body=p.error_body)
-        return Plan(**timing, reset_after_bytes=p.reset_after_bytes,
-                    stall_after_bytes=p.stall_after_bytes, malformed_json=p.malformed_json)
+            return replace(timing, status=p.error_status, error_body=p.error_body)
+        return replace(timing, reset_after_bytes=p.reset_after_bytes,
+                       stall_after_bytes=p.stall_after_bytes, malformed_json=p.malformed_json)
 
 
 class Registry:
     """Every provider slug seen so far (created on first use)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.providers: dict[str, Provider] = {}
 
     def get(self, slug: str) -> Provider:
@@ -149,11 +152,11 @@ class Registry:
             provider = self.providers[slug] = Provider(slug)
         return provider
 
-    def clear_faults(self):
+    def clear_faults(self) -> None:
         for provider in self.providers.values():
             provider.set_profile(FaultProfile())
 
-    def reset(self):
+    def reset(self) -> None:
         for provider in self.providers.values():
             provider.set_profile(FaultProfile())
             provider.requests.clear()

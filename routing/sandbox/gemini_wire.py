@@ -4,11 +4,16 @@
 non-zero, as the real API does.
 """
 
+from typing import Any
+
+from aiohttp import web
+
 from routing.sandbox import tokens
-from routing.sandbox.common import WireError, dumps, positive_int, require, sse, tool_segment
+from routing.sandbox.common import Meta, WireError, dumps, positive_int, require, sse, tool_segment
 from routing.sandbox.engine import Answer, Ask, Segment, Tool, reasoning_tokens_for
 
-ID_PREFIX, CALL_PREFIX = "sbx-", "call-"
+ID_PREFIX = "sbx-"
+CALL_PREFIX = "call-"
 _FINISH = {"stop": "STOP", "stop_sequence": "STOP", "length": "MAX_TOKENS", "tool_calls": "STOP"}
 _STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
            404: "NOT_FOUND", 408: "DEADLINE_EXCEEDED", 409: "ABORTED",
@@ -17,16 +22,18 @@ _STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DEN
 METHODS = ("generateContent", "streamGenerateContent")
 
 
-def split_target(request) -> tuple[str, str]:
+def split_target(request: web.Request) -> tuple[str, str]:
     model, _, method = request.match_info["target"].partition(":")
     if not model or method not in METHODS:
         raise WireError(404, f"method {method or '(none)'} is not found for this model")
     return model, method
 
 
-def _parts(parts) -> Segment:
-    require(isinstance(parts, list), "contents[].parts must be a list", "contents")
-    texts, media = [], 0
+def _parts(parts: object) -> Segment:
+    if not isinstance(parts, list):
+        raise WireError(400, "contents[].parts must be a list", "contents")
+    texts: list[str] = []
+    media = 0
     for part in parts:
         require(isinstance(part, dict), "contents[].parts[] must be objects", "contents")
         if "text" in part:
@@ -42,7 +49,7 @@ def _parts(parts) -> Segment:
     return Segment(texts, media)
 
 
-def _thinking(config) -> tuple[int, bool]:
+def _thinking(config: dict[str, Any]) -> tuple[int, bool]:
     thinking = config.get("thinkingConfig")
     if not isinstance(thinking, dict):
         return 0, False
@@ -56,12 +63,13 @@ def _thinking(config) -> tuple[int, bool]:
     return amount, thinking.get("includeThoughts") is True and amount > 0
 
 
-def parse(body, request, match) -> Ask:
+def parse(body: Any, request: web.Request, match: dict[str, str]) -> Ask:
     require(isinstance(body, dict), "the request body must be a JSON object")
     contents = body.get("contents")
     require(isinstance(contents, list) and contents != [], "contents must not be empty",
             "contents")
-    segments, tools = [], []
+    segments: list[Segment] = []
+    tools: list[Tool] = []
     for group in body.get("tools") or []:
         for decl in (group or {}).get("functionDeclarations") or []:
             require(isinstance(decl, dict) and isinstance(decl.get("name"), str),
@@ -100,7 +108,7 @@ def parse(body, request, match) -> Ask:
     )
 
 
-def usage(answer: Answer) -> dict:
+def usage(answer: Answer) -> dict[str, Any]:
     out = {
         "promptTokenCount": answer.prompt_tokens,
         "candidatesTokenCount": answer.completion_tokens,
@@ -114,35 +122,38 @@ def usage(answer: Answer) -> dict:
     return out
 
 
-def _response(ask, meta, parts, finish=None, answer=None) -> dict:
-    candidate = {"content": {"parts": parts, "role": "model"}, "index": 0}
+def _response(ask: Ask, meta: Meta, parts: list[dict[str, Any]], finish: str | None = None,
+              answer: Answer | None = None) -> dict[str, Any]:
+    candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
     if finish:
         candidate["finishReason"] = finish
-    out = {"candidates": [candidate], "modelVersion": ask.model, "responseId": meta["id"]}
+    out: dict[str, Any] = {"candidates": [candidate], "modelVersion": ask.model,
+                           "responseId": meta["id"]}
     if answer is not None:
         out["usageMetadata"] = usage(answer)
     return out
 
 
-def _answer_parts(answer: Answer) -> list[dict]:
+def _answer_parts(answer: Answer) -> list[dict[str, Any]]:
     if answer.tool_call:
         call = answer.tool_call
         return [{"functionCall": {"name": call.name, "args": call.args}}]
     return [{"text": answer.text}]
 
 
-def render(ask: Ask, answer: Answer, meta: dict) -> dict:
+def render(ask: Ask, answer: Answer, meta: Meta) -> dict[str, Any]:
     parts = _answer_parts(answer)
     if ask.show_thoughts:
         parts = [{"text": answer.reasoning, "thought": True}, *parts]
     return _response(ask, meta, parts, _FINISH[answer.finish], answer)
 
 
-def stream(ask: Ask, answer: Answer, meta: dict, body: dict) -> list[bytes]:
-    chunks = []
+def stream(ask: Ask, answer: Answer, meta: Meta, body: dict[str, Any]) -> list[bytes]:
+    chunks: list[dict[str, Any]] = []
     if ask.show_thoughts:
         chunks += [_response(ask, meta, [{"text": p, "thought": True}])
                    for p in tokens.pieces(answer.reasoning, 8)]
+    parts: list[list[dict[str, Any]]]
     if answer.tool_call:
         parts = [_answer_parts(answer)]
     else:
@@ -158,7 +169,7 @@ def stream(ask: Ask, answer: Answer, meta: dict, body: dict) -> list[bytes]:
     return body_parts
 
 
-def error(status: int, message: str, param: str | None = None) -> dict:
+def error(status: int, message: str, param: str | None = None) -> dict[str, Any]:
     code = _STATUS.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
     return {"error": {"code": status, "message": message, "status": code}}
 
@@ -169,4 +180,5 @@ def malformed(streaming: bool) -> bytes:
     return b'{"candidates": [{"content": {"parts": [{"text": "Sandbox'
 
 
-__all__ = ["WireError", "split_target", "parse", "render", "stream", "error", "malformed"]
+__all__ = ["ID_PREFIX", "CALL_PREFIX", "WireError", "split_target", "parse", "render", "stream",
+           "error", "malformed"]

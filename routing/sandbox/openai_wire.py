@@ -1,11 +1,16 @@
 """OpenAI Chat Completions wire format: request parsing, JSON and SSE answers, errors."""
 
+from typing import Any
+
+from aiohttp import web
+
 from routing.sandbox import tokens
-from routing.sandbox.common import WireError, positive_int, require, sse
-from routing.sandbox.engine import Answer, Ask, Segment, Tool, reasoning_tokens_for
+from routing.sandbox.common import Meta, WireError, positive_int, require, sse
+from routing.sandbox.engine import Answer, Ask, Segment, Tool, ToolCall, reasoning_tokens_for
 
 NAME = "openai"
-ID_PREFIX, CALL_PREFIX = "chatcmpl-", "call_"
+ID_PREFIX = "chatcmpl-"
+CALL_PREFIX = "call_"
 _FINISH = {"stop": "stop", "stop_sequence": "stop", "length": "length",
            "tool_calls": "tool_calls"}
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
@@ -14,25 +19,26 @@ MODELS = ["sandbox-model", "gpt-4o", "gpt-4o-mini", "gpt-4.1-mini", "o4-mini",
           "meta-llama/Llama-3.3-70B-Instruct"]
 
 
-def _check_content(content):
+def _check_content(content: object) -> None:
     require(content is None or isinstance(content, str | list),
             "message content must be a string or a list of parts", "messages")
     for part in content if isinstance(content, list) else []:
         require(isinstance(part, dict), "content parts must be objects", "messages")
 
 
-def parse(body, request, match) -> Ask:
+def parse(body: Any, request: web.Request, match: dict[str, str]) -> Ask:
     require(isinstance(body, dict), "the request body must be a JSON object")
     model, messages = body.get("model"), body.get("messages")
     require(isinstance(model, str) and model != "", "model is required", "model")
     require(isinstance(messages, list) and messages != [], "messages must be a non-empty list",
             "messages")
     require(isinstance(body.get("tools") or [], list), "tools must be a list", "tools")
-    tools, last_user = [], ""
+    tools: list[Tool] = []
+    last_user = ""
     for entry in body.get("tools") or []:
         function = entry.get("function") if isinstance(entry, dict) else None
-        require(isinstance(function, dict) and isinstance(function.get("name"), str),
-                "each tool needs function.name", "tools")
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise WireError(400, "each tool needs function.name", "tools")
         tools.append(Tool(function["name"], function.get("parameters") or {}))
     for message in messages:
         require(isinstance(message, dict) and isinstance(message.get("role"), str),
@@ -58,8 +64,9 @@ def parse(body, request, match) -> Ask:
     schema = None
     if fmt.get("type") == "json_schema":
         spec = fmt.get("json_schema")
-        require(isinstance(spec, dict) and isinstance(spec.get("schema", {}), dict),
-                "response_format.json_schema.schema must be an object", "response_format")
+        if not isinstance(spec, dict) or not isinstance(spec.get("schema", {}), dict):
+            raise WireError(400, "response_format.json_schema.schema must be an object",
+                            "response_format")
         schema = spec.get("schema") or {"type": "object"}
     reasoning = body.get("reasoning") if isinstance(body.get("reasoning"), dict) else {}
     stop = body.get("stop")
@@ -75,7 +82,7 @@ def parse(body, request, match) -> Ask:
     )
 
 
-def usage(answer: Answer) -> dict:
+def usage(answer: Answer) -> dict[str, Any]:
     completion = answer.completion_tokens + answer.reasoning_tokens
     return {
         "prompt_tokens": answer.prompt_tokens,
@@ -89,17 +96,17 @@ def usage(answer: Answer) -> dict:
     }
 
 
-def _tool_call(answer: Answer, arguments: str) -> dict:
-    call = answer.tool_call
+def _tool_call(call: ToolCall, arguments: str) -> dict[str, Any]:
     return {"id": call.id, "type": "function",
             "function": {"name": call.name, "arguments": arguments}}
 
 
-def render(ask: Ask, answer: Answer, meta: dict) -> dict:
-    message = {"role": "assistant", "content": answer.text if not answer.tool_call else None,
-               "refusal": None}
+def render(ask: Ask, answer: Answer, meta: Meta) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "role": "assistant", "content": answer.text if not answer.tool_call else None,
+        "refusal": None}
     if answer.tool_call:
-        message["tool_calls"] = [_tool_call(answer, answer.tool_call.arguments)]
+        message["tool_calls"] = [_tool_call(answer.tool_call, answer.tool_call.arguments)]
     return {
         "id": meta["id"], "object": "chat.completion", "created": meta["created"],
         "model": ask.model, "system_fingerprint": "fp_sandbox",
@@ -109,14 +116,15 @@ def render(ask: Ask, answer: Answer, meta: dict) -> dict:
     }
 
 
-def stream(ask: Ask, answer: Answer, meta: dict, body: dict) -> list[bytes]:
-    options = body.get("stream_options") if isinstance(body.get("stream_options"), dict) else {}
+def stream(ask: Ask, answer: Answer, meta: Meta, body: dict[str, Any]) -> list[bytes]:
+    options = body.get("stream_options")
+    options = options if isinstance(options, dict) else {}
     include_usage = options.get("include_usage") is True
     head = {"id": meta["id"], "object": "chat.completion.chunk", "created": meta["created"],
             "model": ask.model, "system_fingerprint": "fp_sandbox"}
 
-    def chunk(delta, finish=None):
-        out = {**head, "choices": [{"index": 0, "delta": delta, "logprobs": None,
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        out: dict[str, Any] = {**head, "choices": [{"index": 0, "delta": delta, "logprobs": None,
                                     "finish_reason": finish}]}
         if include_usage:
             out["usage"] = None
@@ -124,7 +132,7 @@ def stream(ask: Ask, answer: Answer, meta: dict, body: dict) -> list[bytes]:
 
     frames = [chunk({"role": "assistant", "content": "" if not answer.tool_call else None})]
     if answer.tool_call:
-        start = _tool_call(answer, "")
+        start = _tool_call(answer.tool_call, "")
         frames.append(chunk({"tool_calls": [{"index": 0, **start}]}))
         for piece in tokens.pieces(answer.tool_call.arguments, 3):
             frames.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
@@ -138,7 +146,7 @@ def stream(ask: Ask, answer: Answer, meta: dict, body: dict) -> list[bytes]:
     return frames
 
 
-def error(status: int, message: str, param: str | None = None) -> dict:
+def error(status: int, message: str, param: str | None = None) -> dict[str, Any]:
     kind = _ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
     code = "rate_limit_exceeded" if status == 429 else None
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
@@ -150,11 +158,12 @@ def malformed(streaming: bool) -> bytes:
     return b'{"id": "chatcmpl-broken", "object": "chat.completion", "choices": [{"index": 0,'
 
 
-def models(request) -> dict:
+def models(request: web.Request) -> dict[str, Any]:
     return {"object": "list", "data": [
         {"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "sandbox"}
         for m in MODELS
     ]}
 
 
-__all__ = ["WireError", "parse", "render", "stream", "error", "malformed", "models"]
+__all__ = ["ID_PREFIX", "CALL_PREFIX", "WireError", "parse", "render", "stream", "error",
+           "malformed", "models"]

@@ -10,6 +10,7 @@ one item near the top and only ``minItems`` deeper), arrays (``minItems``,
 
 import math
 import re
+from typing import Any
 
 # Tried in order when a string has a ``pattern`` (we do not invert regular expressions).
 _PATTERN_GUESSES = ["123", "1", "a", "abc", "ABC", "A1", "abc-123", "2025-01-01",
@@ -29,7 +30,7 @@ _FORMATS = {
 }
 
 
-def instance_for(schema, root=None, depth: int = 0):
+def instance_for(schema: Any, root: Any = None, depth: int = 0) -> Any:
     """A value valid against ``schema`` (``root`` resolves ``$ref``)."""
     root = schema if root is None else root
     if not isinstance(schema, dict) or depth > _MAX_DEPTH:
@@ -63,7 +64,7 @@ def instance_for(schema, root=None, depth: int = 0):
     return {}
 
 
-def _type_of(schema) -> str | None:
+def _type_of(schema: object) -> str | None:
     kind = schema.get("type") if isinstance(schema, dict) else None
     if isinstance(kind, list):
         kinds = [str(k).lower() for k in kind]
@@ -76,7 +77,7 @@ def _type_of(schema) -> str | None:
     return str(kind).lower() if kind else None
 
 
-def _resolve(ref: str, root):
+def _resolve(ref: str, root: Any) -> Any:
     if not ref.startswith("#"):
         return {}
     node = root
@@ -88,14 +89,14 @@ def _resolve(ref: str, root):
     return node
 
 
-def _deref(schema, root):
+def _deref(schema: Any, root: Any) -> Any:
     seen = 0
     while isinstance(schema, dict) and "$ref" in schema and seen < _MAX_DEPTH:
         schema, seen = _resolve(schema["$ref"], root), seen + 1
     return schema
 
 
-def _merge(schema, root) -> dict:
+def _merge(schema: dict[str, Any], root: Any) -> dict[str, Any]:
     merged = {k: v for k, v in schema.items() if k != "allOf"}
     for part in schema["allOf"]:
         part = _deref(part, root)
@@ -111,7 +112,7 @@ def _merge(schema, root) -> dict:
     return merged
 
 
-def _object(schema, root, depth):
+def _object(schema: dict[str, Any], root: Any, depth: int) -> dict[str, Any]:
     props = schema.get("properties") or {}
     required = schema.get("required") or []
     names = list(props) if depth < _FULL_DEPTH else [n for n in props if n in required]
@@ -123,7 +124,7 @@ def _object(schema, root, depth):
     return out
 
 
-def _array(schema, root, depth):
+def _array(schema: dict[str, Any], root: Any, depth: int) -> list[Any]:
     prefix = schema.get("prefixItems") or []
     items = schema.get("items")
     # one item near the top (useful), only the required minimum deeper (recursion ends)
@@ -136,7 +137,7 @@ def _array(schema, root, depth):
     return out
 
 
-def _string(schema) -> str:
+def _string(schema: dict[str, Any]) -> str:
     base = _FORMATS.get(str(schema.get("format", "")), "sandbox")
     pattern = schema.get("pattern")
     candidates = [base, *_PATTERN_GUESSES] if pattern else [base]
@@ -147,7 +148,7 @@ def _string(schema) -> str:
     return _fit_length(base, schema)
 
 
-def _fit_length(value: str, schema) -> str:
+def _fit_length(value: str, schema: dict[str, Any]) -> str:
     low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
     if len(value) < low:
         value = value + value[-1:] * (low - len(value)) if value else "x" * low
@@ -163,7 +164,7 @@ def _matches(pattern: str, value: str) -> bool:
         return False
 
 
-def _number(schema, integer: bool):
+def _number(schema: dict[str, Any], integer: bool) -> int | float:
     low = schema.get("minimum")
     if schema.get("exclusiveMinimum") is not None and not isinstance(
         schema["exclusiveMinimum"], bool

@@ -10,12 +10,15 @@ import itertools
 import socket
 import struct
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, Protocol
 
 import orjson
 from aiohttp import web
 
 from routing.sandbox import anthropic_wire, control_api, engine, gemini_wire, openai_wire
-from routing.sandbox.common import WireError, dumps
+from routing.sandbox.common import Meta, WireError, dumps
+from routing.sandbox.engine import Answer, Ask
 from routing.sandbox.faults import Plan, Registry
 
 REGISTRY = web.AppKey("registry", Registry)
@@ -23,7 +26,21 @@ _IDS = itertools.count(1)
 _SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
 
 
-async def _body(request):
+class Wire(Protocol):
+    """What a wire module (openai_wire, anthropic_wire, gemini_wire) provides."""
+
+    ID_PREFIX: str
+    CALL_PREFIX: str
+
+    def parse(self, body: Any, request: web.Request, match: dict[str, str]) -> Ask: ...
+    def render(self, ask: Ask, answer: Answer, meta: Meta) -> dict[str, Any]: ...
+    def stream(self, ask: Ask, answer: Answer, meta: Meta,
+               body: dict[str, Any]) -> list[bytes]: ...
+    def error(self, status: int, message: str, param: str | None = None) -> dict[str, Any]: ...
+    def malformed(self, streaming: bool) -> bytes: ...
+
+
+async def _body(request: web.Request) -> tuple[Any, bool]:
     raw = await request.read()
     if not raw:
         return None, False
@@ -33,7 +50,8 @@ async def _body(request):
         return raw.decode("utf-8", "replace"), False
 
 
-async def serve(request: web.Request, wire, extra: dict | None = None) -> web.StreamResponse:
+async def serve(request: web.Request, wire: Wire,
+                extra: dict[str, str] | None = None) -> web.StreamResponse:
     slug = request.match_info["slug"]
     provider = request.app[REGISTRY].get(slug)
     body, parsed = await _body(request)
@@ -48,13 +66,11 @@ async def serve(request: web.Request, wire, extra: dict | None = None) -> web.St
     try:
         if not parsed:
             raise WireError(400, "the request body is not valid JSON")
-        if wire is anthropic_wire:
-            anthropic_wire.check_headers(request)
         ask = wire.parse(body, request, extra or {})
     except WireError as exc:
         return await _error(request, wire, plan, exc.status, exc.message, exc.param)
     number = next(_IDS)
-    meta = {"id": f"{wire.ID_PREFIX}sbx{number:012d}", "created": int(time.time()),
+    meta: Meta = {"id": f"{wire.ID_PREFIX}sbx{number:012d}", "created": int(time.time()),
             "call_id": f"{wire.CALL_PREFIX}sbx{number:012d}"}
     answer = engine.answer(ask, provider.cache, meta["call_id"])
     provider.served += 1
@@ -65,7 +81,8 @@ async def serve(request: web.Request, wire, extra: dict | None = None) -> web.St
     return await _send(request, plan, [dumps(wire.render(ask, answer, meta))], False)
 
 
-async def _error(request, wire, plan: Plan, status, message, param=None):
+async def _error(request: web.Request, wire: Wire, plan: Plan, status: int, message: str,
+                 param: str | None = None) -> web.Response:
     body = plan.error_body if plan.error_body is not None else wire.error(status, message, param)
     data = body.encode() if isinstance(body, str) else dumps(body)
     headers = {"Content-Type": "application/json"}
@@ -80,14 +97,15 @@ def _seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-async def _stall(request: web.Request):
+async def _stall(request: web.Request) -> web.Response:
     """Never answer; return only once the client has gone (or the server stops)."""
     while request.transport is not None and not request.transport.is_closing():
         await asyncio.sleep(0.05)
     return web.Response(status=499)
 
 
-async def _send(request, plan: Plan, frames: list[bytes], sse: bool, streaming: bool = False):
+async def _send(request: web.Request, plan: Plan, frames: list[bytes], sse: bool,
+                streaming: bool = False) -> web.StreamResponse:
     """Write ``frames`` (one JSON body, or stream frames) with the plan's timing faults, and
     reset the connection or stall after the plan's byte budget."""
     streaming = streaming or sse
@@ -123,7 +141,7 @@ async def _send(request, plan: Plan, frames: list[bytes], sse: bool, streaming: 
     return response
 
 
-async def _reset(request):
+async def _reset(request: web.Request) -> NoReturn:
     """Abort the TCP connection with a RST after letting what was written reach the peer."""
     await asyncio.sleep(0.02)
     transport = request.transport
@@ -135,24 +153,25 @@ async def _reset(request):
     raise asyncio.CancelledError
 
 
-def _handler(wire, extra=None):
-    async def handle(request):
+def _handler(wire: Wire, extra: Callable[[web.Request], dict[str, str]] | None = None
+             ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
         return await serve(request, wire, extra(request) if extra else None)
 
     return handle
 
 
-async def _models(request):
+async def _models(request: web.Request) -> web.Response:
     if "anthropic-version" in request.headers:
         return web.json_response(anthropic_wire.models(request), dumps=_json_text)
     return web.json_response(openai_wire.models(request), dumps=_json_text)
 
 
-def _json_text(value) -> str:
+def _json_text(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-async def _gemini(request):
+async def _gemini(request: web.Request) -> web.StreamResponse:
     try:
         model, method = gemini_wire.split_target(request)
     except WireError as exc:

@@ -8,6 +8,7 @@ characters (``[^\\w\\s]+``); whitespace is free. Images and other media parts co
 
 import json
 import re
+from typing import Any
 
 TOKEN_RE = re.compile(r"\w+|[^\w\s]+")
 MEDIA_TOKENS = 85
@@ -23,7 +24,7 @@ def count_media(parts: int) -> int:
     return parts * MEDIA_TOKENS
 
 
-def canonical_json(value) -> str:
+def canonical_json(value: object) -> str:
     """The JSON text whose tokens are counted for tool definitions, arguments and results."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -53,9 +54,10 @@ def pieces(text: str, tokens_per_piece: int = 1) -> list[str]:
     return out
 
 
-def tool_definition_text(name: str, description=None, parameters=None) -> str:
+def tool_definition_text(name: str, description: object = None,
+                         parameters: object = None) -> str:
     """The counted text of one tool definition (identical in all three wire formats)."""
-    spec = {"name": name}
+    spec: dict[str, object] = {"name": name}
     if description:
         spec["description"] = description
     if parameters:
@@ -63,12 +65,13 @@ def tool_definition_text(name: str, description=None, parameters=None) -> str:
     return canonical_json(spec)
 
 
-def chat_prompt_segments(messages: list, tools: list | None = None) -> list[tuple[list, int]]:
+def chat_prompt_segments(messages: list[Any], tools: list[Any] | None = None
+                         ) -> list[tuple[list[str], int]]:
     """OpenAI-shaped ``messages``/``tools`` as counted pieces: ``(texts, media_parts)`` per tool
     definition, then per message. Counted: text and refusal parts, tool-call names and argument
     strings, tool-result contents; every other content part (image, audio, file) is one media
     part. Roles, names and ids are free."""
-    out = []
+    out: list[tuple[list[str], int]] = []
     for tool in tools or []:
         function = tool.get("function") or {}
         out.append(([tool_definition_text(str(function.get("name", "")),
@@ -83,13 +86,14 @@ def chat_prompt_segments(messages: list, tools: list | None = None) -> list[tupl
     return out
 
 
-def message_texts(content) -> tuple[list[str], int]:
+def message_texts(content: str | list[Any] | None) -> tuple[list[str], int]:
     """``(texts, media_parts)`` of one OpenAI message content (a string or a list of parts)."""
     if content is None:
         return [], 0
     if isinstance(content, str):
         return [content], 0
-    texts, media = [], 0
+    texts: list[str] = []
+    media = 0
     for part in content:
         kind = part.get("type") if isinstance(part, dict) else None
         if kind in ("text", "input_text"):
@@ -101,7 +105,7 @@ def message_texts(content) -> tuple[list[str], int]:
     return texts, media
 
 
-def count_chat_prompt(messages: list, tools: list | None = None) -> int:
+def count_chat_prompt(messages: list[Any], tools: list[Any] | None = None) -> int:
     """Prompt tokens the sandbox reports for this OpenAI-shaped prompt (``tools`` as given in
     the request), for metering a stream that ended without usage."""
     return sum(sum(count_text(t) for t in texts) + count_media(media)

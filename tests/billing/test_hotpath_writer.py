@@ -242,6 +242,17 @@ def test_a_settlement_after_close_is_logged_not_raised(org, make_key, caplog):
     assert Hold.objects.get().status == HoldStatus.OPEN  # the sweep's to settle
 
 
+def test_flush_on_a_writer_not_started_has_nothing_to_write_and_does_not_raise():
+    # A read-your-writes flush can reach a writer whose start() never ran (or failed): with
+    # nothing queued it must return, not trip over a lock that start() had yet to make.
+    async def go():
+        writer = create_writer(pool_max=1)
+        await writer.flush()
+        assert writer.pending == 0
+
+    asyncio.run(go())
+
+
 def test_a_hold_from_yesterday_settles_into_todays_period(org, make_key):
     key = make_key(org)
     fund(org, 100_000)
