@@ -2,7 +2,7 @@
 
 SQLite serializes writers anyway, so one thread is all the concurrency there is to have; it
 keeps the event loop free and gives the thread its own Django connection. The operations are
-exactly billing.services.charging's, settlements batched into one transaction per flush.
+exactly billing.services.holds's, settlements batched into one transaction per flush.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.db import InterfaceError, OperationalError, connections
 
 from billing.hotpath import Admission, Settlement
 from billing.hotpath.batching import BatchingWriter
-from billing.services import charging
+from billing.services import holds
 
 
 class ThreadWriter(BatchingWriter):
@@ -48,10 +48,10 @@ class ThreadWriter(BatchingWriter):
         self._executor = None
 
     async def _hold(self, admission: Admission) -> int:
-        return await self._run(charging.place_hold, admission)
+        return await self._run(holds.place_hold, admission)
 
     async def _settle_batch(self, batch: Sequence[Settlement]) -> int:
-        return len(await self._run(charging.settle_holds, list(batch)))
+        return len(await self._run(holds.settle_holds, list(batch)))
 
     async def _release(self, request_id: str) -> bool:
-        return await self._run(charging.release_hold, request_id)
+        return await self._run(holds.release_hold, request_id)

@@ -12,13 +12,11 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from billing.hotpath import Admission, Settlement
-from billing.pricing import price_for_caller
-from catalog.snapshot import EndpointView
 from marketplace.errors import InsufficientCredits, SwitchyardError
 from routing.adapters.base import estimate_prompt_tokens
 from routing.engine.failures import attempts_metadata
-from routing.gateway.charging import Charge, fit_allowances, plan_hold, settle_charge, usd_text
+from routing.gateway.costs import Charge, fit_allowances, plan_hold, settle_charge, usd_text
+from routing.gateway.seams import Admission, EndpointView, Settlement, price_for_caller
 from routing.policy import select_candidates
 from routing.types import Attempt, ChatRequest, Usage
 

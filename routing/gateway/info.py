@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from billing.pricing import price_for_caller
-from catalog.openrouter import endpoints_listing_payload, models_list_payload
 from marketplace.errors import NotFound
 from routing.gateway import seams
 from routing.gateway.http import send_json
+from routing.gateway.seams import endpoints_listing_payload, models_list_payload, price_for_caller
 
 if TYPE_CHECKING:
     from routing.gateway.context import RequestContext

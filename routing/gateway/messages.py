@@ -18,7 +18,7 @@ from routing.adapters.anthropic_inbound import (
     render_message,
 )
 from routing.gateway.call import Call
-from routing.gateway.charging import Charge, usd_text
+from routing.gateway.costs import Charge, usd_text
 from routing.gateway.http import read_body, send_json
 from routing.gateway.parse import load_json_object, parse_provider
 from routing.gateway.respond import answer_json, answer_stream

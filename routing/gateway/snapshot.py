@@ -11,8 +11,8 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from catalog.snapshot import RoutingSnapshot
 from routing.gateway import seams
+from routing.gateway.seams import RoutingSnapshot
 
 log = logging.getLogger(__name__)
 

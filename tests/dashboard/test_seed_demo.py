@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from billing.selectors.charging import get_org_credits
+from billing.selectors.spend import get_org_credits
 from marketplace.tenancy.keys import hash_api_key
 from marketplace.tenancy.models import ApiKey, Membership, Organization
 from marketplace.tenancy.selectors import get_key_auth

@@ -30,7 +30,7 @@ from billing.hotpath.rules import current_period_start, effective_spent, insuffi
 from billing.models import Hold, HoldStatus, KeySpendLimit, UsageRecord, Wallet
 from billing.money import usage_cost_nanos
 from billing.pricing import MarginTable, cap_to_hold, compute_charge
-from billing.selectors.charging import get_margin_table
+from billing.selectors.spend import get_margin_table
 from marketplace.errors import Conflict
 
 logger = logging.getLogger(__name__)
