@@ -102,10 +102,6 @@ class Model(models.Model):
     def __str__(self) -> str:
         return self.slug
 
-    @property
-    def short_slug(self) -> str:
-        return self.slug.split("/", 1)[1] if "/" in self.slug else self.slug
-
 
 class Endpoint(models.Model):
     """One model served by one provider."""
