@@ -98,6 +98,21 @@ class HotPathWriter(Protocol):
     def pending(self) -> int: ...
 
 
+def writer_settings() -> dict:
+    """The writers' settings (marketplace/settings.py holds their defaults, and nothing else does).
+
+    A writer fills whatever its caller leaves out from here, so a test that builds one directly
+    gets the deployment's settle window rather than a second default of its own.
+    """
+    from django.conf import settings
+
+    return {
+        "window_ms": settings.HOTPATH_SETTLE_WINDOW_MS,
+        "pending_max": settings.HOTPATH_PENDING_MAX,
+        "shutdown_flush_s": settings.HOTPATH_SHUTDOWN_FLUSH_S,
+    }
+
+
 def create_writer(**options) -> HotPathWriter:
     """The writer for this deployment: PostgreSQL's async pool, else SQLite's one thread.
 

@@ -11,10 +11,9 @@ import asyncio
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
 
-from billing.hotpath import Admission, Settlement
+from billing.hotpath import Admission, Settlement, writer_settings
 from billing.hotpath.batching import BatchingWriter
 from billing.services import holds
 
@@ -23,14 +22,11 @@ class ThreadWriter(BatchingWriter):
     transient_errors = (*BatchingWriter.transient_errors, OperationalError, InterfaceError)
 
     def __init__(self, **options):
-        super().__init__(**options)
+        super().__init__(**{**writer_settings(), **options})
         self._executor: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_settings(cls, **options) -> ThreadWriter:
-        options.setdefault("window_ms", settings.HOTPATH_SETTLE_WINDOW_MS)
-        options.setdefault("pending_max", settings.HOTPATH_PENDING_MAX)
-        options.setdefault("shutdown_flush_s", settings.HOTPATH_SHUTDOWN_FLUSH_S)
         options.pop("pool_max", None)  # one thread, no pool
         return cls(**options)
 
