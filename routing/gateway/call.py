@@ -1,8 +1,8 @@
 """One admitted request, from rate limit and hold to settlement and its usage record.
 
 Shared by /v1/chat/completions and /v1/messages (which differ only in how they parse and
-render). Steps 3-7 of DESIGN.md section 2: rate limits, candidates, the admission hold, the
-upstream call through the engine, settlement through billing's hot-path writer.
+render). Steps 3-7 of ARCHITECTURE.md, "The hot path": rate limits, candidates, the admission
+hold, the upstream call through the engine, settlement through billing's hot-path writer.
 """
 
 from __future__ import annotations

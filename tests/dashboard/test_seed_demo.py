@@ -1,4 +1,7 @@
-"""`manage.py seed_demo --json`: the contract `make run` prints from (DESIGN.md section 5)."""
+"""`manage.py seed_demo --json`: the contract `make run` prints from.
+
+ARCHITECTURE.md, "Running it".
+"""
 
 import io
 import json
