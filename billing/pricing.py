@@ -4,7 +4,7 @@ The margin is basis points of the upstream cost (org contract > model > provider
 default); a BYOK request pays only the BYOK fee, basis points of the list cost, because the
 caller's own provider account pays the upstream. Rounding is `billing.money.apply_bps` (half
 up, once per amount). No Django import: the gateway calls this on its hot path with a
-`MarginTable` snapshot built by `billing.selectors.charging.get_margin_table()`.
+`MarginTable` snapshot built by `billing.selectors.spend.get_margin_table()`.
 """
 
 from __future__ import annotations

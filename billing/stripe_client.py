@@ -65,10 +65,6 @@ def top_ups_enabled() -> bool:
     return bool(settings.STRIPE_SECRET_KEY)
 
 
-def webhooks_enabled() -> bool:
-    return bool(settings.STRIPE_WEBHOOK_SECRET)
-
-
 def _client() -> stripe.StripeClient:
     if not settings.STRIPE_SECRET_KEY:
         raise StripeNotConfigured("Set STRIPE_SECRET_KEY to turn top-ups on.")

@@ -50,10 +50,6 @@ class ModelRow:
     has_sandbox: bool
 
     @property
-    def short_slug(self) -> str:
-        return self.slug.split("/", 1)[1]
-
-    @property
     def capability_list(self) -> list[str]:
         return sorted(self.capabilities)
 

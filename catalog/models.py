@@ -1,7 +1,7 @@
 """The catalog: providers, canonical models, endpoints (model x provider), versioned prices, health.
 
 Catalog tables are global reference data (no org column). Money is integer nano-USD; prices are
-nano-USD per million tokens (DESIGN.md section 3). A price row is never edited once usage may
+nano-USD per million tokens (ARCHITECTURE.md, "Money"). A price row is never edited once usage may
 point at it: a change is a new row with a later `effective_from` (UsageRecord.price_id keeps the
 old one).
 """
@@ -101,10 +101,6 @@ class Model(models.Model):
 
     def __str__(self) -> str:
         return self.slug
-
-    @property
-    def short_slug(self) -> str:
-        return self.slug.split("/", 1)[1] if "/" in self.slug else self.slug
 
 
 class Endpoint(models.Model):

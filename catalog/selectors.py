@@ -81,10 +81,6 @@ def get_price(price_id: int) -> Price:
     return price
 
 
-def get_price_in_force(endpoint_id: int, at: dt.datetime) -> Price | None:
-    return current_prices(at, [endpoint_id]).get(endpoint_id)
-
-
 def provider_available(provider: Provider) -> bool:
     """Routable now: SANDBOX routes only sandbox providers; else those with a credential."""
     if provider.status != Status.ACTIVE:

@@ -4,7 +4,7 @@ Built in one pass by `catalog.selectors.build_routing_snapshot()` and rebuilt wh
 changes (not on health updates). Plain data with no Django import, so the routing policy that
 reads it is a pure function that can be tested and benchmarked alone.
 
-Money is integer nano-USD; prices are nano-USD per million tokens (DESIGN.md section 3).
+Money is integer nano-USD; prices are nano-USD per million tokens (ARCHITECTURE.md, "Money").
 """
 
 from __future__ import annotations

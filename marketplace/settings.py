@@ -40,6 +40,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORT = env.int("PORT", default=8000)
 SANDBOX = env.bool("SANDBOX", default=True)
 SANDBOX_PORT = env.int("SANDBOX_PORT", default=PORT + 1)
+# Where the gateway finds the sandbox providers when they are not on this host's SANDBOX_PORT
+# (the tests' own sandbox server); empty: http://127.0.0.1:SANDBOX_PORT.
+SANDBOX_BASE_URL = env("SANDBOX_BASE_URL", default="")
 # Networks (CIDRs) provider URLs may reach, over http too (core/upstream_urls.py): loopback under
 # SANDBOX, where the sandbox providers listen; none by default in production.
 UPSTREAM_ALLOWED_NETWORKS = env.list(
@@ -312,6 +315,10 @@ GATEWAY_REQUEST_DEADLINE_S = env.float("GATEWAY_REQUEST_DEADLINE_S", default=300
 GATEWAY_HOLD_GRACE_S = env.float("GATEWAY_HOLD_GRACE_S", default=60.0)
 GATEWAY_KEY_CACHE_TTL_S = env.float("GATEWAY_KEY_CACHE_TTL_S", default=1.0)
 GATEWAY_KEY_CACHE_MAX = env.int("GATEWAY_KEY_CACHE_MAX", default=100_000)
+# How often the gateway checks the catalog's version (rebuilding its routing snapshot on a change),
+# and how often it writes the keys' last-used times (one batched write, off the request path).
+GATEWAY_SNAPSHOT_POLL_S = env.float("GATEWAY_SNAPSHOT_POLL_S", default=2.0)
+GATEWAY_LAST_USED_FLUSH_S = env.float("GATEWAY_LAST_USED_FLUSH_S", default=5.0)
 # Abuse limits: GET /v1/... per key per minute, failed authentications per address per minute.
 GATEWAY_KEY_READ_RPM = env.int("GATEWAY_KEY_READ_RPM", default=1_200)
 GATEWAY_AUTH_FAILURES_PER_MIN = env.int("GATEWAY_AUTH_FAILURES_PER_MIN", default=60)

@@ -1,10 +1,11 @@
 """`make run`: prepare the embedded database, start the sandbox and the server, print how to log in.
 
-Steps (DESIGN.md section 5): migrate, import the catalog, seed the demo org (both idempotent),
-start the sandbox providers on SANDBOX_PORT (default PORT + 1) and uvicorn on 127.0.0.1:PORT,
-start the in-process periodic timer when there is no broker, print the dashboard URL, demo login
-and demo API key, then wait. Ctrl-C or SIGTERM stops every child; if a child dies the rest are
-stopped too and the exit status is non-zero. Children die with this process even if it is killed.
+Steps (ARCHITECTURE.md, "Running it"): migrate, import the catalog, seed the demo org (both
+idempotent), start the sandbox providers on SANDBOX_PORT (default PORT + 1) and uvicorn on
+127.0.0.1:PORT, start the in-process periodic timer when there is no broker, print the
+dashboard URL, demo login and demo API key, then wait. Ctrl-C or SIGTERM stops every child; if
+a child dies the rest are stopped too and the exit status is non-zero. Children die with this
+process even if it is killed.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from billing.models import LimitPeriod
 from billing.money import nanos_to_usd
-from billing.selectors.charging import get_key_usage
+from billing.selectors.spend import get_key_usage
 from billing.services.spend_limits import (
     MAX_SPEND_LIMIT_NANOS,
     MAX_SPEND_LIMIT_USD,

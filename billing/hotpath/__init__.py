@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, Unpack
 
 if TYPE_CHECKING:
-    from billing.hotpath.batching import WriterOptions
+    from billing.hotpath.batching import BatchOptions, WriterOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +99,21 @@ class HotPathWriter(Protocol):
 
     @property
     def pending(self) -> int: ...
+
+
+def writer_settings() -> BatchOptions:
+    """The writers' settings (marketplace/settings.py holds their defaults, and nothing else does).
+
+    A writer fills whatever its caller leaves out from here, so a test that builds one directly
+    gets the deployment's settle window rather than a second default of its own.
+    """
+    from django.conf import settings
+
+    return {
+        "window_ms": settings.HOTPATH_SETTLE_WINDOW_MS,
+        "pending_max": settings.HOTPATH_PENDING_MAX,
+        "shutdown_flush_s": settings.HOTPATH_SHUTDOWN_FLUSH_S,
+    }
 
 
 def create_writer(**options: Unpack[WriterOptions]) -> HotPathWriter:

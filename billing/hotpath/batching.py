@@ -67,9 +67,9 @@ class BatchingWriter:
     # Errors meaning "the database is unreachable": retried, never fatal. Backends extend it.
     transient_errors: tuple[type[BaseException], ...] = (ServiceUnavailable,)
 
-    def __init__(self, *, window_ms: int = 3, max_batch: int = 500,
-                 pending_max: int = 100_000, db_timeout_s: float | None = None,
-                 shutdown_flush_s: float = 10.0):
+    # The knobs without defaults are settings (billing.hotpath.writer_settings() reads them).
+    def __init__(self, *, window_ms: int, pending_max: int, shutdown_flush_s: float,
+                 max_batch: int = 500, db_timeout_s: float | None = None):
         self._window_s = window_ms / 1000
         self._max_batch = max_batch
         self._pending_max = pending_max

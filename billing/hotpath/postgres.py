@@ -24,7 +24,7 @@ from psycopg import errors
 from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from billing.hotpath import Admission, Settlement
+from billing.hotpath import Admission, Settlement, writer_settings
 from billing.hotpath import sql as statements
 from billing.hotpath.batching import BatchingWriter, BatchOptions, WriterOptions
 from billing.hotpath.rules import insufficient
@@ -71,24 +71,22 @@ class PostgresWriter(BatchingWriter):
         self,
         conninfo: str,
         *,
-        pool_max: int = 4,
+        pool_max: int | None = None,
         pool_timeout_s: float = 2.0,
         **options: Unpack[BatchOptions],
     ):
-        super().__init__(**options)
+        merged: BatchOptions = {**writer_settings(), **options}
+        super().__init__(**merged)
         self._conninfo = conninfo
-        self._pool_max = pool_max
+        self._pool_max = settings.HOTPATH_POOL_MAX if pool_max is None else pool_max
         self._pool_timeout_s = pool_timeout_s
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] | None = None
         self._suspect_until = 0.0  # monotonic; see _SUSPECT_S
 
     @classmethod
     def from_settings(cls, **options: Unpack[WriterOptions]) -> PostgresWriter:
-        options.setdefault("pool_max", settings.HOTPATH_POOL_MAX)
-        options.setdefault("window_ms", settings.HOTPATH_SETTLE_WINDOW_MS)
-        options.setdefault("pending_max", settings.HOTPATH_PENDING_MAX)
+        # Only the deployed writer bounds its waits; one a test builds waits as long as it takes.
         options.setdefault("db_timeout_s", settings.HOTPATH_DB_TIMEOUT_S)
-        options.setdefault("shutdown_flush_s", settings.HOTPATH_SHUTDOWN_FLUSH_S)
         return cls(django_conninfo(), **options)
 
     async def _open(self) -> None:

@@ -10,7 +10,7 @@ carries the key limit's period rollover inline: a row whose period started befor
 one has spent nothing yet. Time is the server's `now()`: no timestamp crosses the wire on the
 hot path (adapting datetimes costs more client CPU than the rest of a hold's parameters
 together).
-Semantics match billing/services/charging.py, which a test holds them to.
+Semantics match billing/services/holds.py, which a test holds them to.
 """
 
 # The current period's start of a key-limit row `l`: calendar periods in UTC (ISO weeks start

@@ -2,7 +2,7 @@
 
 SQLite serializes writers anyway, so one thread is all the concurrency there is to have; it
 keeps the event loop free and gives the thread its own Django connection. The operations are
-exactly billing.services.charging's, settlements batched into one transaction per flush.
+exactly billing.services.holds's, settlements batched into one transaction per flush.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar, Unpack
 
-from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
 
-from billing.hotpath import Admission, Settlement
+from billing.hotpath import Admission, Settlement, writer_settings
 from billing.hotpath.batching import BatchingWriter, BatchOptions
-from billing.services import charging
+from billing.services import holds
 
 T = TypeVar("T")
 
@@ -26,16 +25,14 @@ class ThreadWriter(BatchingWriter):
     transient_errors = (*BatchingWriter.transient_errors, OperationalError, InterfaceError)
 
     def __init__(self, **options: Unpack[BatchOptions]):
-        super().__init__(**options)
+        merged: BatchOptions = {**writer_settings(), **options}
+        super().__init__(**merged)
         self._executor: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_settings(cls, *, pool_max: int | None = None,
                       **options: Unpack[BatchOptions]) -> ThreadWriter:
         del pool_max  # one thread, no pool
-        options.setdefault("window_ms", settings.HOTPATH_SETTLE_WINDOW_MS)
-        options.setdefault("pending_max", settings.HOTPATH_PENDING_MAX)
-        options.setdefault("shutdown_flush_s", settings.HOTPATH_SHUTDOWN_FLUSH_S)
         return cls(**options)
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
@@ -52,10 +49,10 @@ class ThreadWriter(BatchingWriter):
         self._executor = None
 
     async def _hold(self, admission: Admission) -> int:
-        return await self._run(charging.place_hold, admission)
+        return await self._run(holds.place_hold, admission)
 
     async def _settle_batch(self, batch: Sequence[Settlement]) -> int:
-        return len(await self._run(charging.settle_holds, list(batch)))
+        return len(await self._run(holds.settle_holds, list(batch)))
 
     async def _release(self, request_id: str) -> bool:
-        return await self._run(charging.release_hold, request_id)
+        return await self._run(holds.release_hold, request_id)

@@ -11,8 +11,8 @@ import logging
 
 from celery import shared_task
 
-from billing.selectors.charging import get_margin_table, list_stale_hold_ids
-from billing.services.charging import sweep_stale_hold
+from billing.selectors.spend import get_margin_table, list_stale_hold_ids
+from billing.services.holds import sweep_stale_hold
 
 logger = logging.getLogger(__name__)
 

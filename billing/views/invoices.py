@@ -20,7 +20,7 @@ from billing.selectors.invoices import (
     list_invoice_usage,
     list_invoices,
 )
-from marketplace.tenancy.access import org_member_required
+from marketplace.tenancy.current_org import org_member_required
 from marketplace.tenancy.roles import BILLING_ROLES
 
 

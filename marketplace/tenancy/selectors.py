@@ -105,10 +105,6 @@ def access_member(org: Organization, membership_id) -> Membership:
     return _access(Membership.objects.select_related("user"), org, membership_id, "Member")
 
 
-def count_owners(org: Organization) -> int:
-    return Membership.objects.filter(org=org, role="owner").count()
-
-
 def list_api_keys(org: Organization, *, include_revoked: bool = True) -> QuerySet[ApiKey]:
     """The org's keys, newest first, each with `creator_removed`.
 

@@ -42,6 +42,7 @@ from marketplace.tenancy.roles import (
 
 logger = logging.getLogger(__name__)
 
+# Published here on every revocation; the gateway subscribes (through routing/gateway/seams.py).
 REVOKED_KEYS_CHANNEL = "switchyard:keys:revoked"
 # Process-wide on purpose (revocations are rare, not on any hot path): a few failed publishes
 # in a row skip Redis for 5 s, so revoking many keys during an outage stays fast.

@@ -20,7 +20,8 @@ from routing.adapters.base import (
 from routing.types import ChatRequest, UpstreamFailure, Usage
 
 # Request fields passed through as given (when the endpoint supports them). Anything else in
-# `params` is an extension we do not forward: unknown fields are ignored (DESIGN.md section 5).
+# `params` is an extension we do not forward: unknown fields are ignored (ARCHITECTURE.md,
+# "Errors and input").
 PASSTHROUGH = (
     "temperature", "top_p", "seed", "stop", "tools", "tool_choice", "parallel_tool_calls",
     "response_format", "user", "frequency_penalty", "presence_penalty", "logit_bias",

@@ -13,11 +13,11 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from billing.selectors.charging import get_key_usage, get_org_credits
 from marketplace.errors import InvalidRequest, NotFound, ServiceUnavailable
 from routing.gateway import seams
-from routing.gateway.charging import usd_text
+from routing.gateway.costs import usd_text
 from routing.gateway.http import send_json
+from routing.gateway.seams import get_key_usage, get_org_credits
 
 if TYPE_CHECKING:
     from routing.gateway.context import RequestContext

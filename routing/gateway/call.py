@@ -1,8 +1,8 @@
 """One admitted request, from rate limit and hold to settlement and its usage record.
 
 Shared by /v1/chat/completions and /v1/messages (which differ only in how they parse and
-render). Steps 3-7 of DESIGN.md section 2: rate limits, candidates, the admission hold, the
-upstream call through the engine, settlement through billing's hot-path writer.
+render). Steps 3-7 of ARCHITECTURE.md, "The hot path": rate limits, candidates, the admission
+hold, the upstream call through the engine, settlement through billing's hot-path writer.
 """
 
 from __future__ import annotations
@@ -12,13 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from billing.hotpath import Admission, Settlement
-from billing.pricing import price_for_caller
-from catalog.snapshot import EndpointView, ProviderView
 from marketplace.errors import InsufficientCredits, SwitchyardError
 from routing.adapters.base import estimate_prompt_tokens
 from routing.engine.failures import attempts_metadata
-from routing.gateway.charging import Charge, fit_allowances, plan_hold, settle_charge, usd_text
+from routing.gateway.costs import Charge, fit_allowances, plan_hold, settle_charge, usd_text
+from routing.gateway.seams import (
+    Admission,
+    EndpointView,
+    ProviderView,
+    Settlement,
+    price_for_caller,
+)
 from routing.policy import select_candidates
 from routing.types import Attempt, ChatRequest, Completion, Stream, Usage
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from routing.gateway.call import Call, usage_payload
-from routing.gateway.charging import Charge
+from routing.gateway.costs import Charge
 from routing.gateway.http import SSE_DONE, read_body
 from routing.gateway.respond import answer_json, answer_stream
 from routing.inbound.openai_chat import parse_chat_body

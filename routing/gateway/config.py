@@ -1,8 +1,12 @@
-"""The gateway's settings, read once at start-up from Django settings (never per request)."""
+"""The gateway's settings, read once at start-up from Django settings (never per request).
+
+marketplace/settings.py is the one place their defaults and environment variables are written;
+this module only gathers them into frozen objects the hot path reads without a lookup.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -13,15 +17,15 @@ from core.upstream_urls import Network, parse_networks
 class LimitConfig:
     """Requests and tokens per minute, per key and per org; overrides keyed "org:ID"/"key:ID"."""
 
-    key_rpm: int = 600
-    key_tpm: int = 2_000_000
-    org_rpm: int = 3_000
-    org_tpm: int = 10_000_000
+    key_rpm: int
+    key_tpm: int
+    org_rpm: int
+    org_tpm: int
     # The read routes' own bucket (GET /v1/...), generous enough for dashboards that poll.
-    key_read_rpm: int = 1_200
+    key_read_rpm: int
     # Failed authentications per client address per minute before 429 (no database read).
-    auth_failures_per_min: int = 60
-    overrides: dict[str, dict[str, int]] = field(default_factory=dict)
+    auth_failures_per_min: int
+    overrides: dict[str, dict[str, int]]
 
     def for_key(self, key_id: int) -> tuple[int, int]:
         o = self.overrides.get(f"key:{key_id}", {})
@@ -34,6 +38,8 @@ class LimitConfig:
 
 @dataclass(frozen=True, slots=True)
 class GatewayConfig:
+    """Every field comes from a Django setting of the same meaning; no defaults here."""
+
     max_body_bytes: int
     key_cache_ttl_s: float
     redis_url: str
@@ -48,50 +54,50 @@ class GatewayConfig:
     attempt_timeout_s: float
     stream_idle_timeout_s: float
     limits: LimitConfig
-    upstream_allowed_networks: tuple[Network, ...] = ()
-    key_cache_max: int = 100_000
-    trusted_proxies: tuple[str, ...] = ()
+    upstream_allowed_networks: tuple[Network, ...]
+    key_cache_max: int
+    trusted_proxies: tuple[str, ...]
     # The limiter's Redis: per-call timeout, and the breaker that then counts in-process.
-    redis_timeout_s: float = 0.25
-    redis_breaker_failures: int = 3
-    redis_breaker_reset_s: float = 5.0
-    db_timeout_s: float = 3.0
+    redis_timeout_s: float
+    redis_breaker_failures: int
+    redis_breaker_reset_s: float
+    db_timeout_s: float
 
     @classmethod
     def from_settings(cls) -> GatewayConfig:
-        get = getattr
+        s = settings
         return cls(
-            max_body_bytes=get(settings, "GATEWAY_MAX_BODY_BYTES", 4 * 1024 * 1024),
-            key_cache_ttl_s=min(float(get(settings, "GATEWAY_KEY_CACHE_TTL_S", 1.0)), 1.0),
-            redis_url=get(settings, "REDIS_URL", ""),
+            max_body_bytes=s.GATEWAY_MAX_BODY_BYTES,
+            # The key cache bounds how late a revocation lands: never more than a second.
+            key_cache_ttl_s=min(float(s.GATEWAY_KEY_CACHE_TTL_S), 1.0),
+            redis_url=s.REDIS_URL,
             # None lets the catalog use http://127.0.0.1:SANDBOX_PORT for sandbox:// providers.
-            sandbox_base_url=get(settings, "SANDBOX_BASE_URL", None) or None,
-            snapshot_poll_s=float(get(settings, "GATEWAY_SNAPSHOT_POLL_S", 2.0)),
-            last_used_flush_s=float(get(settings, "GATEWAY_LAST_USED_FLUSH_S", 5.0)),
+            sandbox_base_url=s.SANDBOX_BASE_URL or None,
+            snapshot_poll_s=s.GATEWAY_SNAPSHOT_POLL_S,
+            last_used_flush_s=s.GATEWAY_LAST_USED_FLUSH_S,
             # A hold may be swept once its request cannot still be running: the request's
             # overall deadline plus a grace for settlement to land.
-            request_deadline_s=float(get(settings, "GATEWAY_REQUEST_DEADLINE_S", 300.0)),
-            hold_grace_s=float(get(settings, "GATEWAY_HOLD_GRACE_S", 60.0)),
-            default_margin_bps=int(get(settings, "MARGIN_DEFAULT_BPS", 550)),
-            byok_fee_bps=int(get(settings, "BYOK_FEE_BPS", 500)),
-            provider_keys=dict(get(settings, "PROVIDER_API_KEYS", {}) or {}),
-            attempt_timeout_s=float(get(settings, "GATEWAY_ATTEMPT_TIMEOUT_S", 60.0)),
-            stream_idle_timeout_s=float(get(settings, "GATEWAY_STREAM_IDLE_TIMEOUT_S", 60.0)),
+            request_deadline_s=s.GATEWAY_REQUEST_DEADLINE_S,
+            hold_grace_s=s.GATEWAY_HOLD_GRACE_S,
+            default_margin_bps=s.MARGIN_DEFAULT_BPS,
+            byok_fee_bps=s.BYOK_FEE_BPS,
+            provider_keys=dict(s.PROVIDER_API_KEYS),
+            attempt_timeout_s=s.GATEWAY_ATTEMPT_TIMEOUT_S,
+            stream_idle_timeout_s=s.GATEWAY_STREAM_IDLE_TIMEOUT_S,
             limits=LimitConfig(
-                key_rpm=get(settings, "GATEWAY_KEY_RPM", 600),
-                key_tpm=get(settings, "GATEWAY_KEY_TPM", 2_000_000),
-                org_rpm=get(settings, "GATEWAY_ORG_RPM", 3_000),
-                org_tpm=get(settings, "GATEWAY_ORG_TPM", 10_000_000),
-                key_read_rpm=int(get(settings, "GATEWAY_KEY_READ_RPM", 1_200)),
-                auth_failures_per_min=int(get(settings, "GATEWAY_AUTH_FAILURES_PER_MIN", 60)),
-                overrides=dict(get(settings, "GATEWAY_LIMIT_OVERRIDES", {}) or {}),
+                key_rpm=s.GATEWAY_KEY_RPM,
+                key_tpm=s.GATEWAY_KEY_TPM,
+                org_rpm=s.GATEWAY_ORG_RPM,
+                org_tpm=s.GATEWAY_ORG_TPM,
+                key_read_rpm=s.GATEWAY_KEY_READ_RPM,
+                auth_failures_per_min=s.GATEWAY_AUTH_FAILURES_PER_MIN,
+                overrides=dict(s.GATEWAY_LIMIT_OVERRIDES),
             ),
-            upstream_allowed_networks=parse_networks(
-                get(settings, "UPSTREAM_ALLOWED_NETWORKS", ())),
-            key_cache_max=int(get(settings, "GATEWAY_KEY_CACHE_MAX", 100_000)),
-            trusted_proxies=tuple(get(settings, "TRUSTED_PROXIES", ()) or ()),
-            redis_timeout_s=float(get(settings, "GATEWAY_REDIS_TIMEOUT_S", 0.25)),
-            redis_breaker_failures=int(get(settings, "GATEWAY_REDIS_BREAKER_FAILURES", 3)),
-            redis_breaker_reset_s=float(get(settings, "GATEWAY_REDIS_BREAKER_RESET_S", 5.0)),
-            db_timeout_s=float(get(settings, "GATEWAY_DB_TIMEOUT_S", 3.0)),
+            upstream_allowed_networks=parse_networks(s.UPSTREAM_ALLOWED_NETWORKS),
+            key_cache_max=s.GATEWAY_KEY_CACHE_MAX,
+            trusted_proxies=tuple(s.TRUSTED_PROXIES),
+            redis_timeout_s=s.GATEWAY_REDIS_TIMEOUT_S,
+            redis_breaker_failures=s.GATEWAY_REDIS_BREAKER_FAILURES,
+            redis_breaker_reset_s=s.GATEWAY_REDIS_BREAKER_RESET_S,
+            db_timeout_s=s.GATEWAY_DB_TIMEOUT_S,
         )

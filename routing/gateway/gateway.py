@@ -19,7 +19,6 @@ from typing import ParamSpec, TypeVar
 
 import redis.asyncio as aioredis
 
-from billing.hotpath import create_writer
 from marketplace.errors import NotFound, SwitchyardError
 from routing.breakers import Breakers
 from routing.engine import Upstream
@@ -31,7 +30,8 @@ from routing.gateway.context import RequestContext
 from routing.gateway.dbthreads import UNAVAILABLE_ERRORS, DatabaseExecutor, database_unavailable
 from routing.gateway.http import ClientDisconnected, Receive, Scope, Send, send_error
 from routing.gateway.limits import Limiter
-from routing.gateway.resp import RespClient
+from routing.gateway.redis_protocol import RespClient
+from routing.gateway.seams import create_writer
 from routing.gateway.snapshot import SnapshotHolder
 from routing.health import Health
 
@@ -75,7 +75,7 @@ class Gateway:
         if self.redis is not None:
             broadcast = pubsub.BreakerBroadcast(self.redis, breakers)
             breakers.publisher = broadcast.publish
-            self._channels = {pubsub.KEYS_REVOKED_CHANNEL: self.keys.invalidate,
+            self._channels = {seams.REVOKED_KEYS_CHANNEL: self.keys.invalidate,
                               pubsub.BREAKERS_CHANNEL: broadcast.on_message}
 
     async def start(self) -> None:

@@ -87,10 +87,4 @@ async def send_error(send: Send, error: SwitchyardError,
     await send_json(send, error.status, error_body(error), [*headers, *error_headers(error)])
 
 
-def sse_event(data: bytes, event: bytes | None = None) -> bytes:
-    if event is None:
-        return b"data: " + data + b"\n\n"
-    return b"event: " + event + b"\ndata: " + data + b"\n\n"
-
-
 SSE_DONE = b"data: [DONE]\n\n"

@@ -11,16 +11,15 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from billing.pricing import price_for_caller
-from catalog.openrouter import endpoints_listing_payload, models_list_payload
 from marketplace.errors import NotFound
 from routing.gateway import seams
 from routing.gateway.http import send_json
+from routing.gateway.seams import endpoints_listing_payload, models_list_payload, price_for_caller
 
 if TYPE_CHECKING:
-    from catalog.snapshot import EndpointView
     from routing.gateway.context import RequestContext
     from routing.gateway.gateway import Gateway
+    from routing.gateway.seams import EndpointView
 
 
 def _caller_pricing(gw: Gateway, org_id: int) -> Callable[[int, EndpointView], int]:

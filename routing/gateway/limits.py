@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from core.breaker import Breaker
 from marketplace.errors import RateLimited
 from routing.gateway.config import LimitConfig
-from routing.gateway.resp import RedisReplyError, Reply, RespClient
+from routing.gateway.redis_protocol import RedisReplyError, Reply, RespClient
 
 log = logging.getLogger(__name__)
 WINDOW_S = 60

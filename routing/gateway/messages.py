@@ -13,7 +13,7 @@ import orjson
 
 from marketplace.errors import SwitchyardError
 from routing.gateway.call import Call
-from routing.gateway.charging import Charge, usd_text
+from routing.gateway.costs import Charge, usd_text
 from routing.gateway.http import read_body, send_json
 from routing.gateway.respond import answer_json, answer_stream
 from routing.inbound.anthropic_messages import (

@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 LOG_INTERVAL_S = 5.0
 PUBLISH_TIMEOUT_S = 1.0
 
-KEYS_REVOKED_CHANNEL = "switchyard:keys:revoked"
 BREAKERS_CHANNEL = "switchyard:breakers"
 
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from marketplace.errors import SwitchyardError
 from routing.gateway.call import Call
-from routing.gateway.charging import Charge
+from routing.gateway.costs import Charge
 from routing.gateway.disconnect import DisconnectWatch
 from routing.gateway.http import SSE_HEADERS, send_json
 from routing.types import Completion, Stream, Usage

@@ -1,19 +1,39 @@
-"""The other apps' functions the gateway calls, imported in one place.
+"""The gateway's one door into the other apps: everything it uses of catalog, billing and tenancy.
 
-Every call the gateway makes into catalog, billing and tenancy goes through their public
-`selectors`/`services`/`hotpath` modules (DESIGN.md section 1); naming them here keeps that
-boundary visible in one file.
+Every other module of `routing.gateway` imports these names from here, never from those apps
+(an import-linter contract in pyproject.toml enforces it), so the gateway's whole dependency on
+the Django side is this list: the apps' public `selectors`/`services`, billing's hot-path writer
+and pricing rules, and the catalog's routing snapshot types (ARCHITECTURE.md, "Dependency
+arrows" and "The hot path").
 """
 
 from __future__ import annotations
 
-from billing.selectors.charging import get_margin_table, get_usage_record
+from billing.hotpath import Admission, Settlement, create_writer
+from billing.pricing import MarginTable, cap_to_hold, compute_charge, price_for_caller
+from billing.selectors.spend import (
+    get_key_usage,
+    get_margin_table,
+    get_org_credits,
+    get_usage_record,
+)
+from catalog.openrouter import endpoints_listing_payload, models_list_payload
 from catalog.selectors import build_routing_snapshot, get_catalog_version, get_endpoint_health
+from catalog.snapshot import EndpointView, ProviderView, RoutingSnapshot
 from marketplace.tenancy.keys import hash_api_key, looks_like_api_key
 from marketplace.tenancy.selectors import get_key_auth
-from marketplace.tenancy.services import record_keys_used
+from marketplace.tenancy.services import REVOKED_KEYS_CHANNEL, record_keys_used
 
-__all__ = ["hash_api_key", "looks_like_api_key", "get_key_auth", "record_keys_used",
-           "get_margin_table", "build_routing_snapshot", "get_catalog_version",
-           "get_endpoint_health", "get_usage_record"]
-
+__all__ = [
+    # tenancy: org API keys
+    "hash_api_key", "looks_like_api_key", "get_key_auth", "record_keys_used",
+    "REVOKED_KEYS_CHANNEL",
+    # catalog: the routing snapshot and the OpenRouter-shaped listings
+    "build_routing_snapshot", "get_catalog_version", "get_endpoint_health", "EndpointView",
+    "ProviderView", "RoutingSnapshot", "endpoints_listing_payload", "models_list_payload",
+    # billing: the hot-path writer, pricing rules and the reads behind /v1/key, /v1/credits,
+    # /v1/generation
+    "Admission", "Settlement", "create_writer", "MarginTable", "cap_to_hold", "compute_charge",
+    "price_for_caller", "get_margin_table", "get_usage_record", "get_key_usage",
+    "get_org_credits",
+]

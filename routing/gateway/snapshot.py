@@ -12,11 +12,11 @@ import logging
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
-from catalog.snapshot import RoutingSnapshot
 from routing.gateway import seams
+from routing.gateway.seams import RoutingSnapshot
 
 if TYPE_CHECKING:
-    from billing.pricing import MarginTable
+    from routing.gateway.seams import MarginTable
 
 log = logging.getLogger(__name__)
 

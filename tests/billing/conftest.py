@@ -53,7 +53,7 @@ def charge_request(make_key):
     """
     from billing.hotpath import Admission, Settlement
     from billing.pricing import compute_charge
-    from billing.services.charging import place_hold, settle_hold
+    from billing.services.holds import place_hold, settle_hold
 
     keys: dict[int, object] = {}
 

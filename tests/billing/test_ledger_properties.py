@@ -22,7 +22,7 @@ from hypothesis.stateful import (
 from billing.hotpath import Admission, Settlement
 from billing.models import LedgerEntry, TopUp, Wallet
 from billing.pricing import compute_charge
-from billing.services.charging import place_hold, release_hold, settle_hold
+from billing.services.holds import place_hold, release_hold, settle_hold
 from billing.services.ledger import (
     check_wallet_consistency,
     ensure_wallet,

@@ -10,7 +10,7 @@ import pytest
 from billing.models import MarginRule
 from billing.money import usage_cost_nanos
 from billing.pricing import compute_charge, price_for_caller
-from billing.selectors.charging import get_margin_table
+from billing.selectors.spend import get_margin_table
 
 CATALOG = Path(__file__).resolve().parents[2] / "catalog" / "fixtures" / "catalog.json"
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from billing.models import KeySpendLimit
-from billing.selectors.charging import get_key_usage, get_org_credits
-from billing.services.charging import place_hold, settle_hold
+from billing.selectors.spend import get_key_usage, get_org_credits
+from billing.services.holds import place_hold, settle_hold
 from billing.services.ledger import ensure_wallet
 from billing.services.spend_limits import set_key_spend_limit
 from marketplace.errors import Forbidden, NotFound

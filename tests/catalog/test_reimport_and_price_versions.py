@@ -10,7 +10,7 @@ from django.utils import timezone
 from billing.models import UsageRecord
 from billing.money import usage_cost_nanos
 from catalog.models import Endpoint, EndpointHealth, Model, Price, Provider
-from catalog.selectors import build_routing_snapshot, get_catalog_version, get_price_in_force
+from catalog.selectors import build_routing_snapshot, current_prices, get_catalog_version
 from marketplace.tenancy.models import Organization
 
 TABLES = (Provider, Model, Endpoint, Price, EndpointHealth)
@@ -82,14 +82,14 @@ def test_changed_price_adds_a_version_and_old_usage_stays_billed_at_the_old_one(
                             completion_tokens=usage.completion_tokens,
                             input_nanos_per_m=billed.input_nanos_per_m,
                             output_nanos_per_m=billed.output_nanos_per_m) == 450_000_000
-    assert get_price_in_force(endpoint.id, ran_at).id == old.id
+    assert current_prices(ran_at, [endpoint.id])[endpoint.id].id == old.id
     # New requests route (and bill) at the new version.
     snapshot = build_routing_snapshot()
     view = next(e for e in snapshot.model("openai/gpt-4o-mini").endpoints
                 if e.provider.slug == "openai")
     assert view.price.price_id == versions[1].id
     assert view.price.input_nanos_per_m == 200_000_000
-    assert get_price_in_force(endpoint.id, ran_at - dt.timedelta(days=1)) is None
+    assert endpoint.id not in current_prices(ran_at - dt.timedelta(days=1), [endpoint.id])
 
     # Importing the changed file again is a no-op too.
     call_command("import_catalog", path=str(second), stdout=(tmp_path / "o3").open("w"))

@@ -1,4 +1,7 @@
-"""`manage.py seed_demo --json`: the contract `make run` prints from (DESIGN.md section 5)."""
+"""`manage.py seed_demo --json`: the contract `make run` prints from.
+
+ARCHITECTURE.md, "Running it".
+"""
 
 import io
 import json
@@ -6,7 +9,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from billing.selectors.charging import get_org_credits
+from billing.selectors.spend import get_org_credits
 from marketplace.tenancy.keys import hash_api_key
 from marketplace.tenancy.models import ApiKey, Membership, Organization
 from marketplace.tenancy.selectors import get_key_auth

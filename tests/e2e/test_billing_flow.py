@@ -108,7 +108,7 @@ def charge_usage(transactional_db):
     """Settle two requests through billing's charging services and roll them into the invoice."""
     from billing.hotpath import Admission, Settlement
     from billing.pricing import compute_charge
-    from billing.services.charging import place_hold, settle_hold
+    from billing.services.holds import place_hold, settle_hold
     from billing.tasks.invoicing import roll_usage_into_invoices
     from marketplace.tenancy.models import ApiKey
 

@@ -13,7 +13,8 @@ import pytest
 
 EMAIL = "e2e-signup@example.com"
 PASSWORD = "a-long-and-unusual-passphrase-77"
-# Revocation must take effect at once across processes (DESIGN.md section 4: within a second).
+# Revocation must take effect at once across processes (ARCHITECTURE.md, "The hot path",
+# step 1: within a second).
 REVOCATION_DEADLINE_S = 1.0
 
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routing.gateway.charging import plan_hold
+from routing.gateway.costs import plan_hold
 from routing.inbound.anthropic_messages import parse_messages_request
 from routing.inbound.openai_chat import chat_request_from
 from routing.inbound.prompt_size import IMAGE_UPPER_BYTES, MESSAGE_OVERHEAD_BYTES

@@ -7,7 +7,7 @@ catalog), so the membership is resolved lazily here when the view did not set it
 from django import template
 
 from marketplace.tenancy import roles, selectors
-from marketplace.tenancy.access import current_membership
+from marketplace.tenancy.current_org import current_membership
 
 register = template.Library()
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from marketplace.dashboard.forms import ApiKeyForm, add_service_error
 from marketplace.errors import Conflict, InvalidRequest
 from marketplace.tenancy import selectors, services
-from marketplace.tenancy.access import forbidden, org_member_required
+from marketplace.tenancy.current_org import forbidden, org_member_required
 from marketplace.tenancy.roles import KEY_CREATORS, KEY_VIEWERS
 
 

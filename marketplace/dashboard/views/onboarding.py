@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from marketplace.dashboard.forms import CreateOrganizationForm, add_service_error
 from marketplace.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from marketplace.tenancy import selectors, services
-from marketplace.tenancy.access import current_membership, set_current_org
+from marketplace.tenancy.current_org import current_membership, set_current_org
 
 # A signed cookie remembers an invitation link across sign-up and email confirmation, so the
 # invitee comes back to it instead of being asked to create an organization; signing up with

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 from marketplace.dashboard.forms import OrganizationSettingsForm, add_service_error
 from marketplace.errors import InvalidRequest
 from marketplace.tenancy import services
-from marketplace.tenancy.access import forbidden, org_member_required
+from marketplace.tenancy.current_org import forbidden, org_member_required
 from marketplace.tenancy.roles import SETTINGS_EDITORS
 
 FIELDS = ("name", "legal_name", "billing_address", "tax_id", "billing_email")

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from marketplace.tenancy import selectors
-from marketplace.tenancy.access import org_member_required
+from marketplace.tenancy.current_org import org_member_required
 
 
 @org_member_required()

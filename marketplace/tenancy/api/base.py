@@ -22,7 +22,7 @@ from rest_framework.permissions import IsAuthenticated
 from marketplace.errors import Forbidden, InvalidRequest, NotFound
 from marketplace.fields import reject_nul
 from marketplace.tenancy import selectors, services
-from marketplace.tenancy.access import current_membership
+from marketplace.tenancy.current_org import current_membership
 from marketplace.tenancy.keys import hash_api_key, looks_like_api_key
 from marketplace.tenancy.models import KeyScope, Organization
 from marketplace.tenancy.roles import MANAGEMENT_KEY_ROLE, Actor

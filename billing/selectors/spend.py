@@ -1,4 +1,4 @@
-"""Reads for charging: the margin table, a key's limit and usage, an org's credits, stale holds.
+"""Reads of spending: the margin table, a key's limit and usage, an org's credits, stale holds.
 
 Org-scoped reads take the org (or its id) and never return another org's rows.
 """

@@ -18,7 +18,6 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -30,8 +29,9 @@ from billing.hotpath.rules import current_period_start, effective_spent, insuffi
 from billing.models import Hold, HoldStatus, KeySpendLimit, UsageRecord, Wallet
 from billing.money import usage_cost_nanos
 from billing.pricing import MarginTable, cap_to_hold, compute_charge
-from billing.selectors.charging import get_margin_table
-from marketplace.errors import Conflict
+from billing.selectors.spend import get_margin_table
+from catalog.selectors import get_price
+from marketplace.errors import Conflict, NotFound
 
 logger = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -312,16 +312,11 @@ def sweep_stale_hold(
 
 def _input_price(hold: Hold) -> int:
     """The input price of the hold's price version: the catalog's row, else the hold's copy."""
-    price_model = apps.get_model("catalog", "Price")
-    catalog_price = (
-        price_model.objects.filter(pk=hold.price_id)
-        .values_list("input_nanos_per_m", flat=True)
-        .first()
-        if hold.price_id is not None
-        else None
-    )
-    if catalog_price is not None:
-        return catalog_price
+    if hold.price_id is not None:
+        try:
+            return get_price(hold.price_id).input_nanos_per_m
+        except NotFound:
+            pass
     if hold.input_nanos_per_m is not None:
         return hold.input_nanos_per_m
     logger.error("sweep: hold %s has no price; settling its prompt at zero", hold.request_id)

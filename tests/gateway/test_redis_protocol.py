@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 
 from routing.gateway.limits import ADMIT_LUA, ADMIT_SHA
-from routing.gateway.resp import RedisReplyError, RespClient, encode
+from routing.gateway.redis_protocol import RedisReplyError, RespClient, encode
 
 
 def test_encode_is_resp_arrays_of_bulk_strings():

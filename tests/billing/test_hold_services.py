@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from billing.models import Hold, HoldStatus, KeySpendLimit, UsageRecord, Wallet
-from billing.services.charging import place_hold, release_hold, settle_hold
+from billing.services.holds import place_hold, release_hold, settle_hold
 from marketplace.errors import InsufficientCredits
 from tests.billing.hotpath_support import admission, fund, settlement
 

@@ -1,8 +1,9 @@
-"""Admission and settlement arithmetic for one request, in integer nano-USD.
+"""The costs of one request, in integer nano-USD: the admission hold and the settled charge.
 
-Admission (DESIGN.md section 2 step 5): the hold is the worst case over the candidates at the
-CALLER's price (margin included): prompt upper bound (UTF-8 bytes of the input: no token is
-shorter than a byte) x the dearest input price + output allowance x the dearest output price.
+Admission (ARCHITECTURE.md, "The hot path", step 5): the hold is the worst case over the
+candidates at the CALLER's price (margin included): prompt upper bound (UTF-8 bytes of the
+input: no token is shorter than a byte) x the dearest input price + output allowance x the
+dearest output price.
 The allowance is the request's `max_tokens`, else the endpoint's max output; when the wallet
 grants less, each endpoint's allowance shrinks to what the grant affords, and that allowance is
 what goes upstream as `max_tokens`, so a charge can never exceed its hold.
@@ -15,9 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from billing.money import NANOS_PER_USD, TOKENS_PER_PRICE_UNIT, usage_cost_nanos
-from billing.pricing import cap_to_hold, compute_charge, price_for_caller
-from catalog.snapshot import EndpointView
 from marketplace.errors import InvalidRequest
+from routing.gateway.seams import EndpointView, cap_to_hold, compute_charge, price_for_caller
 from routing.types import ChatRequest, Usage
 
 
