@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from billing.models import Hold, LedgerEntry, LedgerTransaction, UsageRecord, Wallet
 from billing.money import format_usd
 from billing.services.ledger import grant_promotional_credit
-from marketplace.errors import SwitchyardError
+from core.errors import SwitchyardError
 from marketplace.fields import UsdFormField
 
 

@@ -15,8 +15,8 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from catalog.models import Model, Price, Status
+from core.errors import InvalidRequest
 from core.money_input import InputError, parse_bounded_int, parse_usd_nanos
-from marketplace.errors import InvalidRequest
 
 CACHE_SECONDS = 300
 MODALITIES = ("text", "image", "file", "audio", "video")

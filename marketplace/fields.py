@@ -13,8 +13,8 @@ from django import forms
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.errors import InvalidRequest
 from core.money_input import NANOS_PER_USD, InputError, parse_bounded_int, parse_usd_nanos
-from marketplace.errors import InvalidRequest
 
 # Django's and DRF's integer fields take up to int64; ids are positive int64.
 MAX_ID = 2**63 - 1

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from catalog.snapshot import EndpointView, RoutingSnapshot
-from marketplace.errors import NoEndpointAvailable, NotFound
+from core.errors import NoEndpointAvailable, NotFound
 from routing.types import ChatRequest, ProviderPrefs
 
 NANOS_PER_USD = 1_000_000_000

@@ -22,7 +22,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 
 from billing.hotpath import Admission, Settlement
-from marketplace.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 
 logger = logging.getLogger("billing.hotpath")
 

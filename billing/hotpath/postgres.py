@@ -27,7 +27,7 @@ from billing.hotpath import Admission, Settlement
 from billing.hotpath import sql as statements
 from billing.hotpath.batching import BatchingWriter
 from billing.hotpath.rules import insufficient
-from marketplace.errors import Conflict, ServiceUnavailable
+from core.errors import Conflict, ServiceUnavailable
 
 logger = logging.getLogger("billing.hotpath")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from billing.money import nanos_to_usd
-from marketplace.errors import InsufficientCredits
+from core.errors import InsufficientCredits
 
 LIMIT_WALLET = "wallet"
 LIMIT_KEY = "key_spend_limit"

@@ -31,7 +31,7 @@ from billing.models import Hold, HoldStatus, KeySpendLimit, UsageRecord, Wallet
 from billing.money import usage_cost_nanos
 from billing.pricing import MarginTable, cap_to_hold, compute_charge
 from billing.selectors.charging import get_margin_table
-from marketplace.errors import Conflict
+from core.errors import Conflict
 
 logger = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from billing.hotpath.rules import period_starts
 from billing.models import KeySpendLimit, LimitPeriod, UsageRecord
 from billing.money import NANOS_PER_USD
-from marketplace.errors import Forbidden, InvalidRequest
+from core.errors import Forbidden, InvalidRequest
 from marketplace.tenancy.models import Organization
 from marketplace.tenancy.roles import SETTINGS_EDITORS, Actor
 from marketplace.tenancy.selectors import access_api_key

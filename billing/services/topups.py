@@ -20,7 +20,7 @@ from django.utils import timezone
 from billing import stripe_client
 from billing.models import AutoTopUp, StripeCustomer, TopUp, TopUpStatus, Wallet
 from billing.money import NANOS_PER_CENT
-from marketplace.errors import InvalidRequest, SwitchyardError
+from core.errors import InvalidRequest, SwitchyardError
 from marketplace.tenancy.models import Organization
 
 logger = logging.getLogger(__name__)

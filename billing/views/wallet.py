@@ -23,7 +23,7 @@ from billing.selectors.ledger import (
 )
 from billing.services import topups
 from billing.stripe_client import StripeUnreachable
-from marketplace.errors import InvalidRequest, SwitchyardError
+from core.errors import InvalidRequest, SwitchyardError
 from marketplace.tenancy.access import org_member_required
 from marketplace.tenancy.roles import BILLING_ROLES
 

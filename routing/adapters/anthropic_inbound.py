@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from marketplace.errors import InvalidRequest
+from core.errors import InvalidRequest
 from routing.adapters.anthropic_inbound_stream import (
     AnthropicStreamWriter,
     anthropic_usage,

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from billing.selectors.charging import get_key_usage, get_org_credits
-from marketplace.errors import InvalidRequest, NotFound, ServiceUnavailable
+from core.errors import InvalidRequest, NotFound, ServiceUnavailable
 from routing.gateway import seams
 from routing.gateway.charging import usd_text
 from routing.gateway.http import send_json

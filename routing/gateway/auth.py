@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from marketplace.errors import Forbidden, Unauthenticated
+from core.errors import Forbidden, Unauthenticated
 
 log = logging.getLogger(__name__)
 

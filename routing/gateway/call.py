@@ -15,7 +15,7 @@ import orjson
 from billing.hotpath import Admission, Settlement
 from billing.pricing import price_for_caller
 from catalog.snapshot import EndpointView
-from marketplace.errors import InsufficientCredits, SwitchyardError
+from core.errors import InsufficientCredits, SwitchyardError
 from routing.adapters.base import estimate_prompt_tokens
 from routing.engine.failures import attempts_metadata
 from routing.gateway.charging import Charge, fit_allowances, plan_hold, settle_charge, usd_text

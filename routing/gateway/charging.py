@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from billing.money import NANOS_PER_USD, TOKENS_PER_PRICE_UNIT, usage_cost_nanos
 from billing.pricing import cap_to_hold, compute_charge, price_for_caller
 from catalog.snapshot import EndpointView
-from marketplace.errors import InvalidRequest
+from core.errors import InvalidRequest
 from routing.types import ChatRequest, Usage
 
 

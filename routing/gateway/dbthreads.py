@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 
-from marketplace.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import redis.asyncio as aioredis
 
 from billing.hotpath import create_writer
-from marketplace.errors import NotFound, SwitchyardError
+from core.errors import NotFound, SwitchyardError
 from routing.breakers import Breakers
 from routing.engine import Upstream
 from routing.gateway import pubsub, routes, seams

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import orjson
 
-from marketplace.errors import InvalidRequest, SwitchyardError
+from core.errors import InvalidRequest, SwitchyardError
 
 JSON_HEADER = (b"content-type", b"application/json")
 SSE_HEADERS = [

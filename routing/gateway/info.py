@@ -12,7 +12,7 @@ import orjson
 
 from billing.pricing import price_for_caller
 from catalog.openrouter import endpoints_listing_payload, models_list_payload
-from marketplace.errors import NotFound
+from core.errors import NotFound
 from routing.gateway import seams
 from routing.gateway.http import send_json
 

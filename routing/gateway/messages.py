@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from marketplace.errors import SwitchyardError
+from core.errors import SwitchyardError
 from routing.adapters.anthropic_inbound import (
     AnthropicStreamWriter,
     parse_messages_request,

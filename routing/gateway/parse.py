@@ -12,8 +12,8 @@ from typing import Any
 import orjson
 
 from billing.money import nanos_to_usd
+from core.errors import InvalidRequest
 from core.money_input import InputError, parse_usd_nanos
-from marketplace.errors import InvalidRequest
 from routing.types import ChatRequest, ProviderPrefs
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})

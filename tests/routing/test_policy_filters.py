@@ -2,7 +2,7 @@
 
 import pytest
 
-from marketplace.errors import NoEndpointAvailable, NotFound
+from core.errors import NoEndpointAvailable, NotFound
 from routing.health import Health
 from routing.policy import endpoint_label, select_candidates
 from routing.types import ProviderPrefs
