@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 import orjson
 
 from billing.hotpath import Admission, Settlement
-from billing.pricing import price_for_caller
+from billing.pricing import caller_price_nanos
 from catalog.snapshot import EndpointView
 from core.errors import InsufficientCredits, SwitchyardError
+from core.money import api_usd
 from routing.adapters.base import estimate_prompt_tokens
 from routing.engine.failures import attempts_metadata
-from routing.gateway.charging import Charge, fit_allowances, plan_hold, settle_charge, usd_text
+from routing.gateway.charging import Charge, fit_allowances, plan_hold, settle_charge
 from routing.policy import select_candidates
 from routing.types import Attempt, ChatRequest, Usage
 
@@ -62,8 +63,8 @@ class Call:
 
     def _caller_prices(self, endpoint: EndpointView) -> tuple[int, int]:
         bps = self.bps_for(endpoint)
-        return (price_for_caller(endpoint.price.input_nanos_per_m, bps),
-                price_for_caller(endpoint.price.output_nanos_per_m, bps))
+        return (caller_price_nanos(endpoint.price.input_nanos_per_m, bps),
+                caller_price_nanos(endpoint.price.output_nanos_per_m, bps))
 
     async def admit(self) -> None:
         """Rate limits, candidates, then the hold; raises the 429/404/503/402 to render."""
@@ -187,13 +188,13 @@ def usage_payload(usage: Usage, charge: Charge) -> dict:
         "prompt_tokens_details": {"cached_tokens": usage.cache_read_tokens,
                                   "cache_write_tokens": usage.cache_write_tokens},
         "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
-        "cost": orjson.Fragment(usd_text(charge.charge_nanos)),
+        "cost": orjson.Fragment(api_usd(charge.charge_nanos)),
         "is_byok": False,
         "cost_details": {
-            "upstream_inference_cost": orjson.Fragment(usd_text(charge.upstream_cost_nanos)),
+            "upstream_inference_cost": orjson.Fragment(api_usd(charge.upstream_cost_nanos)),
             "upstream_inference_prompt_cost": orjson.Fragment(
-                usd_text(charge.upstream_prompt_nanos)),
+                api_usd(charge.upstream_prompt_nanos)),
             "upstream_inference_completions_cost": orjson.Fragment(
-                usd_text(charge.upstream_completion_nanos)),
+                api_usd(charge.upstream_completion_nanos)),
         },
     }

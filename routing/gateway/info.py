@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from billing.pricing import price_for_caller
+from billing.pricing import caller_price_nanos
 from catalog.openrouter import endpoints_listing_payload, models_list_payload
 from core.errors import NotFound
 from routing.gateway import seams
@@ -28,7 +28,7 @@ def _caller_pricing(gw: Gateway, org_id: int):
     def price(nanos: int, endpoint) -> int:
         bps = (margins.bps(org_id, endpoint.model_slug, endpoint.provider.slug)
                if margins is not None else default)
-        return price_for_caller(nanos, bps)
+        return caller_price_nanos(nanos, bps)
 
     return price
 

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 import orjson
 
 from core.errors import SwitchyardError
+from core.money import api_usd
 from routing.adapters.anthropic_inbound import (
     AnthropicStreamWriter,
     parse_messages_request,
     render_message,
 )
 from routing.gateway.call import Call
-from routing.gateway.charging import Charge, usd_text
+from routing.gateway.charging import Charge
 from routing.gateway.http import read_body, send_json
 from routing.gateway.parse import load_json_object, parse_provider
 from routing.gateway.respond import answer_json, answer_stream
@@ -57,7 +58,7 @@ def anthropic_error(error: SwitchyardError) -> dict:
 
 
 def _with_cost(usage: dict, charge: Charge) -> dict:
-    usage["cost"] = orjson.Fragment(usd_text(charge.charge_nanos))
+    usage["cost"] = orjson.Fragment(api_usd(charge.charge_nanos))
     return usage
 
 

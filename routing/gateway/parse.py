@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
-from billing.money import nanos_to_usd
 from core.errors import InvalidRequest
+from core.money import nanos_to_usd
 from core.money_input import InputError, parse_usd_nanos
 from routing.types import ChatRequest, ProviderPrefs
 
