@@ -71,7 +71,7 @@ class Call:
         gw, caller, request = self.gw, self.caller, self.request
         await gw.limiter.admit(caller.key_id, caller.org_id)
         selection = select_candidates(gw.catalog.snapshot, request, health=gw.upstream.health,
-                                      price_for_caller=self._caller_prices)
+                                      caller_prices=self._caller_prices, rng=gw.rng)
         candidates = selection.ranked
         plan = plan_hold(request, candidates, self.bps_for)
         first = candidates[0]

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import random
 from concurrent.futures import ThreadPoolExecutor
 
 import redis.asyncio as aioredis
@@ -66,6 +67,10 @@ class Gateway:
                                  stream_idle_timeout_s=config.stream_idle_timeout_s,
                                  allowed_networks=config.upstream_allowed_networks)
         self.writer = create_writer()
+        # The ranking's one generator for every request (the policy stays pure and takes it
+        # as an argument): a new one per request costs an os.urandom call and 2.5 KB of state,
+        # and a fair draw needs no more than one shared stream.
+        self.rng = random.Random()
         self._tasks: list[asyncio.Task] = []
         if self.redis is not None:
             broadcast = pubsub.BreakerBroadcast(self.redis, breakers)
