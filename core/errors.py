@@ -44,7 +44,8 @@ class InvalidRequest(SwitchyardError):
     type = "invalid_request_error"
     message = "The request is invalid."
 
-    def __init__(self, message: str | None = None, *, param: str | None = None, **kwargs):
+    def __init__(self, message: str | None = None, *, param: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         if param:
             self.metadata.setdefault("param", param)
@@ -126,7 +127,7 @@ class ServiceUnavailable(SwitchyardError):
     retryable = True
     retry_after_s = 2
 
-    def __init__(self, message: str | None = None, **kwargs):
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.headers.setdefault("Retry-After", str(self.retry_after_s))
 
