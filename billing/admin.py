@@ -16,9 +16,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from billing.models import Hold, LedgerEntry, LedgerTransaction, UsageRecord, Wallet
-from billing.money import format_usd
 from billing.services.ledger import grant_promotional_credit
-from marketplace.errors import SwitchyardError
+from core.errors import SwitchyardError
+from core.money import dashboard_usd
 from marketplace.fields import UsdFormField
 
 
@@ -51,15 +51,15 @@ class WalletAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Balance")
     def balance(self, obj):
-        return format_usd(obj.balance_nanos)
+        return dashboard_usd(obj.balance_nanos)
 
     @admin.display(description="Held")
     def held(self, obj):
-        return format_usd(obj.held_nanos)
+        return dashboard_usd(obj.held_nanos)
 
     @admin.display(description="Credit limit")
     def credit_limit(self, obj):
-        return format_usd(obj.credit_limit_nanos)
+        return dashboard_usd(obj.credit_limit_nanos)
 
     def get_urls(self):
         own = [
@@ -90,7 +90,7 @@ class WalletAdmin(ReadOnlyAdmin):
                     form.add_error(None, str(exc))
                 else:
                     verb = "Granted" if posted.created else "Already granted"
-                    amount = format_usd(form.cleaned_data["amount_usd"])
+                    amount = dashboard_usd(form.cleaned_data["amount_usd"])
                     messages.success(request, f"{verb} {amount} to {wallet.org}.")
                     return redirect(reverse("admin:billing_wallet_change", args=[wallet.pk]))
         else:
@@ -129,7 +129,7 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Wallet change")
     def wallet_delta(self, obj):
-        return format_usd(obj.wallet_delta_nanos)
+        return dashboard_usd(obj.wallet_delta_nanos)
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_staff

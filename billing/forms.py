@@ -12,8 +12,8 @@ from django import forms
 from django.conf import settings
 
 from billing.models import LimitPeriod
-from billing.money import NANOS_PER_CENT
 from billing.services.spend_limits import MAX_SPEND_LIMIT_USD
+from core.money import cents_to_nanos, nanos_to_cents, nanos_to_usd
 from marketplace.fields import UsdFormField
 
 # An auto top-up fires when the available balance drops below this; $1M is above any wallet's
@@ -24,11 +24,11 @@ PERIOD_CHOICE = f"period must be one of {', '.join(LimitPeriod.values)}."
 
 def cents(nanos: int | None) -> int:
     """Whole cents of an amount the form already checked is in whole cents."""
-    return (nanos or 0) // NANOS_PER_CENT
+    return nanos_to_cents(nanos or 0)
 
 
 def _top_up_max_usd() -> Decimal:
-    return Decimal(settings.TOPUP_MAX_CENTS) / 100
+    return nanos_to_usd(cents_to_nanos(settings.TOPUP_MAX_CENTS))
 
 
 class TopUpForm(forms.Form):

@@ -2,7 +2,7 @@
 
 The margin is basis points of the upstream cost (org contract > model > provider > platform
 default); a BYOK request pays only the BYOK fee, basis points of the list cost, because the
-caller's own provider account pays the upstream. Rounding is `billing.money.apply_bps` (half
+caller's own provider account pays the upstream. Rounding is `core.money.apply_bps` (half
 up, once per amount). No Django import: the gateway calls this on its hot path with a
 `MarginTable` snapshot built by `billing.selectors.spend.get_margin_table()`.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from billing.money import apply_bps
+from core.money import apply_bps
 
 # Lookup order for one (org, model, provider): most specific first. `None` org is platform-wide.
 _ORG_SCOPES = ((True, True), (True, False), (False, True), (False, False))
@@ -94,6 +94,9 @@ def cap_to_hold(charge_nanos: int, write_off_nanos: int, hold_nanos: int) -> tup
     return hold_nanos, write_off_nanos + (charge_nanos - hold_nanos)
 
 
-def price_for_caller(nanos_per_m: int, bps: int) -> int:
-    """A per-million price as the caller pays it (margin included), for listings and max_price."""
-    return nanos_per_m + apply_bps(nanos_per_m, bps)
+def caller_price_nanos(list_nanos: int, bps: int) -> int:
+    """A list price in nanos (per million tokens, or per request/image) as the caller pays it.
+
+    The margin is added and rounded half up once; listings, holds and `max_price` use this.
+    """
+    return list_nanos + apply_bps(list_nanos, bps)

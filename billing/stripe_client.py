@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import stripe
 from django.conf import settings
 
-from marketplace.errors import SwitchyardError
+from core.errors import SwitchyardError
 
 # Stripe answers in well under a second; a hung call must not hold a request thread.
 TIMEOUT_S = 15

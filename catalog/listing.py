@@ -15,8 +15,8 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from catalog.models import Model, Price, Status
+from core.errors import InvalidRequest
 from core.money_input import InputError, parse_bounded_int, parse_usd_nanos
-from marketplace.errors import InvalidRequest
 
 CACHE_SECONDS = 300
 MODALITIES = ("text", "image", "file", "audio", "video")
@@ -129,7 +129,7 @@ def list_model_rows(stamp: str | int) -> list[ModelRow]:
     return rows
 
 
-def _usd_per_m_to_nanos(raw: str, param: str) -> int | None:
+def _price_filter(raw: str, param: str) -> int | None:
     if raw == "":
         return None
     try:
@@ -167,8 +167,8 @@ def parse_catalog_filters(params) -> CatalogFilters:
     return CatalogFilters(
         q=q, provider=get("provider")[:60], author=get("author")[:80], modality=modality,
         capability=capability, min_context=min_context,
-        min_price_nanos_per_m=_usd_per_m_to_nanos(get("min_price"), "min_price"),
-        max_price_nanos_per_m=_usd_per_m_to_nanos(get("max_price"), "max_price"),
+        min_price_nanos_per_m=_price_filter(get("min_price"), "min_price"),
+        max_price_nanos_per_m=_price_filter(get("max_price"), "max_price"),
         sort=sort,
     )
 

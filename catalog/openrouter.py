@@ -1,9 +1,9 @@
 """OpenRouter-shaped JSON for `/v1/models` and `/v1/models/{author}/{slug}/endpoints`.
 
 Pure functions over snapshot views (no database), so the gateway can answer from memory.
-Prices are what the caller pays: every amount passes through `price_for_caller(nanos, endpoint)`
+Prices are what the caller pays: every amount passes through `caller_price_of(nanos, endpoint)`
 (billing's margin; the identity by default) and is rendered as USD per token (per request / per
-image for those two) as an exact decimal string, never through a float.
+image for those two) as an exact decimal string by `core.money`, never through a float.
 
 Our extensions beyond OpenRouter's schema: `object`/`owned_by` (OpenAI's model object), and on
 each endpoint `provider_slug`, `available`, `is_sandbox`, `region` and `data_policy`.
@@ -13,11 +13,12 @@ each endpoint `provider_slug`, `available`, `is_sandbox`, `region` and `data_pol
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 
 from catalog.snapshot import EndpointView, HealthView, ModelView, RoutingSnapshot
+from core.money import api_usd, api_usd_per_token
 
-PriceForCaller = Callable[[int, EndpointView], int]
+# (list price in nanos, its endpoint) -> the caller's price in nanos.
+CallerPriceOf = Callable[[int, EndpointView], int]
 
 # OpenRouter's `Parameter` enum: parameters outside it are not listed.
 OPENROUTER_PARAMETERS = frozenset({
@@ -32,25 +33,9 @@ QUANTIZATIONS = frozenset({"int4", "int8", "fp4", "mxfp4", "nvfp4", "fp6", "fp8"
 _MODALITY_ORDER = ("text", "image", "file", "audio", "video")
 
 
-def list_price(nanos: int, endpoint: EndpointView) -> int:
-    """The default `price_for_caller`: the list price, no margin."""
+def list_price_of(nanos: int, endpoint: EndpointView) -> int:
+    """The default `caller_price_of`: the list price, no margin."""
     return nanos
-
-
-def usd_per_token(nanos_per_m: int) -> str:
-    """Nano-USD per million tokens -> exact USD per token ("0.00000015")."""
-    return _plain(Decimal(nanos_per_m).scaleb(-15))
-
-
-def usd(nanos: int) -> str:
-    """Nano-USD -> exact USD ("0.005")."""
-    return _plain(Decimal(nanos).scaleb(-9))
-
-
-def _plain(value: Decimal) -> str:
-    if value == 0:
-        return "0"
-    return format(value.normalize(), "f")
 
 
 def _sorted_modalities(modalities) -> list[str]:
@@ -91,24 +76,24 @@ def _architecture(model: ModelView) -> dict:
     }
 
 
-def pricing(endpoint: EndpointView, price_for_caller: PriceForCaller = list_price) -> dict:
+def pricing(endpoint: EndpointView, caller_price_of: CallerPriceOf = list_price_of) -> dict:
     """The caller's prices of one endpoint, OpenRouter's `pricing` object."""
     p = endpoint.price
     out = {
-        "prompt": usd_per_token(price_for_caller(p.input_nanos_per_m, endpoint)),
-        "completion": usd_per_token(price_for_caller(p.output_nanos_per_m, endpoint)),
-        "request": usd(price_for_caller(p.request_nanos, endpoint)),
-        "image": usd(price_for_caller(p.image_nanos, endpoint)),
+        "prompt": api_usd_per_token(caller_price_of(p.input_nanos_per_m, endpoint)),
+        "completion": api_usd_per_token(caller_price_of(p.output_nanos_per_m, endpoint)),
+        "request": api_usd(caller_price_of(p.request_nanos, endpoint)),
+        "image": api_usd(caller_price_of(p.image_nanos, endpoint)),
     }
     if p.cache_read_nanos_per_m:
-        out["input_cache_read"] = usd_per_token(
-            price_for_caller(p.cache_read_nanos_per_m, endpoint))
+        out["input_cache_read"] = api_usd_per_token(
+            caller_price_of(p.cache_read_nanos_per_m, endpoint))
     if p.cache_write_nanos_per_m:
-        out["input_cache_write"] = usd_per_token(
-            price_for_caller(p.cache_write_nanos_per_m, endpoint))
+        out["input_cache_write"] = api_usd_per_token(
+            caller_price_of(p.cache_write_nanos_per_m, endpoint))
     if p.reasoning_nanos_per_m:
-        out["internal_reasoning"] = usd_per_token(
-            price_for_caller(p.reasoning_nanos_per_m, endpoint))
+        out["internal_reasoning"] = api_usd_per_token(
+            caller_price_of(p.reasoning_nanos_per_m, endpoint))
     return out
 
 
@@ -129,7 +114,7 @@ def _parameters(parameters) -> list[str]:
     return sorted(p for p in parameters if p in OPENROUTER_PARAMETERS)
 
 
-def model_payload(model: ModelView, price_for_caller: PriceForCaller = list_price) -> dict:
+def model_payload(model: ModelView, caller_price_of: CallerPriceOf = list_price_of) -> dict:
     """One OpenRouter `Model` object (also an OpenAI model object: id, object, created)."""
     top = top_endpoint(model)
     return {
@@ -142,7 +127,7 @@ def model_payload(model: ModelView, price_for_caller: PriceForCaller = list_pric
         "description": model.description,
         "context_length": model.context_length,
         "architecture": _architecture(model),
-        "pricing": pricing(top, price_for_caller) if top else {"prompt": "0", "completion": "0"},
+        "pricing": pricing(top, caller_price_of) if top else {"prompt": "0", "completion": "0"},
         "top_provider": {
             "context_length": top.context_length if top else None,
             "max_completion_tokens": (top.max_output_tokens or None) if top else None,
@@ -158,9 +143,9 @@ def model_payload(model: ModelView, price_for_caller: PriceForCaller = list_pric
 
 
 def models_list_payload(snapshot: RoutingSnapshot,
-                        price_for_caller: PriceForCaller = list_price) -> dict:
+                        caller_price_of: CallerPriceOf = list_price_of) -> dict:
     """`GET /v1/models`: OpenAI's list (`object`, `data`) with OpenRouter's fields."""
-    data = [model_payload(m, price_for_caller)
+    data = [model_payload(m, caller_price_of)
             for m in sorted(snapshot.models.values(), key=lambda m: m.slug)]
     return {"object": "list", "data": data, "total_count": len(data), "links": {"next": None}}
 
@@ -181,7 +166,7 @@ def _latency(health: Mapping[str, HealthView]) -> dict | None:
 
 
 def endpoint_payload(model: ModelView, endpoint: EndpointView,
-                     price_for_caller: PriceForCaller = list_price,
+                     caller_price_of: CallerPriceOf = list_price_of,
                      health: Mapping[str, HealthView] | None = None) -> dict:
     health = health or {}
     provider = endpoint.provider
@@ -192,7 +177,7 @@ def endpoint_payload(model: ModelView, endpoint: EndpointView,
         "context_length": endpoint.context_length,
         "max_prompt_tokens": endpoint.context_length,
         "max_completion_tokens": endpoint.max_output_tokens or None,
-        "pricing": pricing(endpoint, price_for_caller),
+        "pricing": pricing(endpoint, caller_price_of),
         "provider_name": provider.name,
         "tag": provider.slug,
         "quantization": endpoint.quantization if endpoint.quantization in QUANTIZATIONS
@@ -215,7 +200,7 @@ def endpoint_payload(model: ModelView, endpoint: EndpointView,
 
 
 def endpoints_listing_payload(model: ModelView,
-                              price_for_caller: PriceForCaller = list_price,
+                              caller_price_of: CallerPriceOf = list_price_of,
                               health: Mapping[int, Mapping[str, HealthView]] | None = None
                               ) -> dict:
     """`GET /v1/models/{author}/{slug}/endpoints`: `{"data": ListEndpointsResponse}`."""
@@ -226,6 +211,6 @@ def endpoints_listing_payload(model: ModelView,
         "created": model.created_at_epoch,
         "description": model.description,
         "architecture": _architecture(model),
-        "endpoints": [endpoint_payload(model, e, price_for_caller, health.get(e.id))
+        "endpoints": [endpoint_payload(model, e, caller_price_of, health.get(e.id))
                       for e in model.endpoints],
     }}

@@ -37,7 +37,7 @@ from catalog.snapshot import (
     ProviderView,
     RoutingSnapshot,
 )
-from marketplace.errors import NotFound
+from core.errors import NotFound
 
 SANDBOX_SCHEME = "sandbox://"
 

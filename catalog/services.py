@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import CatalogVersion, Endpoint, EndpointHealth, Model, Price, Provider, Status
-from marketplace.errors import Conflict, InvalidRequest
+from core.errors import Conflict, InvalidRequest
 
 PROVIDER_FIELDS = ("name", "wire_format", "base_url", "regions", "retention_days",
                    "trains_on_data", "zdr", "status", "is_sandbox", "website")

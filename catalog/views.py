@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from catalog import selectors
 from catalog.listing import CAPABILITIES, MODALITIES, SORTS, CatalogFilters
-from marketplace.errors import InvalidRequest, NotFound
+from core.errors import InvalidRequest, NotFound
 
 SORT_LABELS = {"name": "Name", "price": "Price: low to high", "-price": "Price: high to low",
                "context": "Context length", "newest": "Newest"}

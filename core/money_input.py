@@ -3,18 +3,19 @@
 Every form, serializer, query parameter and `/v1` body field that takes dollars or a bounded
 integer goes through here, so `1e308`, `"NaN"`, `"Infinity"`, `"sNaN"`, `2**63` and friends
 are refused the same way everywhere (as `InputError`, which callers turn into their 400).
-Money comes out as integer nano-USD, rounded half up once to the nano.
+Money comes out as integer nano-USD, rounded half up once to the nano by `core.money`'s one
+conversion (ARCHITECTURE.md, "Money").
 """
 
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
-NANOS_PER_USD = 1_000_000_000
+from core.money import dashboard_usd, usd_to_nanos
+
 # Longer text is no amount anyone means; refusing it early keeps Decimal's work bounded.
 MAX_TEXT_CHARS = 64
-_NANO = Decimal(1)
 # "1,234.50" as people type it: commas only as thousands separators ("1,5" stays refused).
 _GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
 
@@ -25,14 +26,6 @@ class InputError(ValueError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-def usd_to_nanos(usd: Decimal | str | int) -> int:
-    """Exact dollars (a Decimal or its string, never a float) to nanos, half up."""
-    if isinstance(usd, float):
-        raise TypeError("money is never a float")
-    value = Decimal(usd) * NANOS_PER_USD
-    return int(value.quantize(_NANO, rounding=ROUND_HALF_UP))
 
 
 def _decimal(raw: object, *, typed: bool, noun: str) -> Decimal:
@@ -65,8 +58,13 @@ def _article(noun: str) -> str:
     return "an" if noun[:1] in "aeiou" else "a"
 
 
-def _usd_text(value: Decimal) -> str:
-    return "zero" if value == 0 else f"${value:,f}"
+def _whole(value: Decimal) -> bool:
+    return value == value.to_integral_value()
+
+
+def _bound_text(value: Decimal) -> str:
+    # Bounds are whole cents (a message in dashboard dollars), so rounding loses nothing.
+    return "zero" if value == 0 else dashboard_usd(usd_to_nanos(value))
 
 
 def parse_usd_nanos(raw: object, *, max_usd: Decimal | int, min_usd: Decimal | int = 0,
@@ -80,11 +78,11 @@ def parse_usd_nanos(raw: object, *, max_usd: Decimal | int, min_usd: Decimal | i
     value = _decimal(raw, typed=typed, noun=noun)
     low, high = Decimal(min_usd), Decimal(max_usd)
     if value < low:
-        raise InputError(f"The {noun} must be {_usd_text(low)} or more dollars."
-                         if low == 0 else f"The {noun} must be at least {_usd_text(low)}.")
+        raise InputError(f"The {noun} must be {_bound_text(low)} or more dollars."
+                         if low == 0 else f"The {noun} must be at least {_bound_text(low)}.")
     if value > high:
-        raise InputError(f"The {noun} must be at most {_usd_text(high)}.")
-    if places < 9 and value != value.quantize(Decimal(1).scaleb(-places)):
+        raise InputError(f"The {noun} must be at most {_bound_text(high)}.")
+    if places < 9 and not _whole(value.scaleb(places)):
         raise InputError("Amounts are in whole cents." if places == 2
                          else f"Amounts have at most {places} decimal places.")
     return usd_to_nanos(value)

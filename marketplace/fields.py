@@ -13,8 +13,9 @@ from django import forms
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.money_input import NANOS_PER_USD, InputError, parse_bounded_int, parse_usd_nanos
-from marketplace.errors import InvalidRequest
+from core.errors import InvalidRequest
+from core.money import api_usd
+from core.money_input import InputError, parse_bounded_int, parse_usd_nanos
 
 # Django's and DRF's integer fields take up to int64; ids are positive int64.
 MAX_ID = 2**63 - 1
@@ -58,7 +59,7 @@ class UsdSerializerField(serializers.Field):
             raise serializers.ValidationError(exc.message, code="invalid") from None
 
     def to_representation(self, value):
-        return str(Decimal(value) / NANOS_PER_USD)
+        return api_usd(value)
 
 
 def query_int(params, name: str, *, low: int = 1, high: int = MAX_ID) -> int | None:

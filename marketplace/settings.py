@@ -254,7 +254,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Switchyard <no-reply@swi
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "marketplace.errors.drf_exception_handler",
+    "EXCEPTION_HANDLER": "marketplace.api_errors.drf_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "marketplace.tenancy.api.pagination.BoundedLimitOffsetPagination",
     "DEFAULT_PARSER_CLASSES": [
         "marketplace.parsers.JSONParser",  # deep nesting is a 400, not a RecursionError 500

@@ -14,6 +14,7 @@ import random
 import time
 
 from catalog.snapshot import EndpointView, ModelView, PriceView, ProviderView, RoutingSnapshot
+from core.money import usd_to_nanos
 from routing.health import Health
 from routing.policy import select_candidates
 from routing.types import ChatRequest, ProviderPrefs
@@ -85,7 +86,8 @@ def main() -> None:
                         max_tokens=256, used_parameters=frozenset({"temperature", "tools"}),
                         provider=ProviderPrefs(require_parameters=True, data_collection="deny",
                                                ignore=["prov3"], quantizations=["fp8", "bf16"],
-                                               max_price={"prompt": "4", "completion": "12"},
+                                               max_price={"prompt": usd_to_nanos(4),
+                                                          "completion": usd_to_nanos(12)},
                                                sort="price"))
     wide = ChatRequest(model="bench/wide", messages=messages, prompt_upper_bytes=300,
                        max_tokens=256)

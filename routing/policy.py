@@ -5,8 +5,10 @@ filters its endpoints (status, breakers, context window and max output, modaliti
 parameters, org policy, the request's `provider` preferences) and ranks what is left:
 explicit `order` first, else `sort`, else OpenRouter's default (healthy endpoints in weighted
 random order, weight 1/price^2; endpoints with a recent outage after them). `preferred_*`
-thresholds then move slow endpoints to the end. No Django, no I/O: live health comes in through
-the `health` argument (see `routing.health.Health`), randomness through `rng`.
+thresholds then move slow endpoints to the end. No Django, no I/O, no module state: live
+health comes in through the `health` argument (see `routing.health.Health`), randomness through
+`rng` (the gateway owns the generator). Prices and `max_price` are integer nanos.
+See ARCHITECTURE.md for why this module imports nothing of Django's.
 """
 
 from __future__ import annotations
@@ -15,18 +17,16 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Protocol
 
 from catalog.snapshot import EndpointView, RoutingSnapshot
-from marketplace.errors import NoEndpointAvailable, NotFound
+from core.errors import NoEndpointAvailable, NotFound
 from routing.types import ChatRequest, ProviderPrefs
 
-NANOS_PER_USD = 1_000_000_000
 BYTES_PER_TOKEN_MAX = 4  # lower-bound token estimate: no common tokenizer averages more
 
 # (prompt, completion) price per million tokens in nano-USD, as the caller pays (margin in).
-PriceForCaller = Callable[[EndpointView], tuple[int, int]]
+CallerPrices = Callable[[EndpointView], tuple[int, int]]
 # Returns a reason to exclude the endpoint, or None to allow it.
 OrgPolicy = Callable[[EndpointView], str | None]
 
@@ -44,26 +44,15 @@ class Selection:
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (endpoint label, reason)
 
 
-# One generator for every request: seeding a new one costs an os.urandom call and 2.5 KB of
-# state per request, and the ranking needs no more than a fair draw.
-_SHARED_RNG = random.Random()
-
-
 def endpoint_label(endpoint: EndpointView) -> str:
     """`model@provider` (plus `/region` when the provider runs regional endpoints)."""
     where = endpoint.provider.slug + (f"/{endpoint.region}" if endpoint.region else "")
     return f"{endpoint.model_slug}@{where}"
 
 
-def list_price(endpoint: EndpointView) -> tuple[int, int]:
+def list_prices(endpoint: EndpointView) -> tuple[int, int]:
+    """The default `caller_prices`: (input, output) list prices per million tokens, no margin."""
     return endpoint.price.input_nanos_per_m, endpoint.price.output_nanos_per_m
-
-
-def _usd_per_m_to_nanos(value: Any) -> int | None:
-    try:
-        return int(Decimal(str(value)) * NANOS_PER_USD)
-    except (InvalidOperation, ValueError, TypeError):
-        return None
 
 
 def _names(endpoint: EndpointView) -> tuple[str, ...]:
@@ -126,16 +115,6 @@ def _exclusion(endpoint: EndpointView, request: ChatRequest, prefs: ProviderPref
         if reason:
             return f"org_policy.{reason}"
     return None
-
-
-def _max_price_nanos(prefs: ProviderPrefs) -> dict[str, int]:
-    """`max_price` in USD per million tokens (per request/image for those keys) as nanos."""
-    out = {}
-    for key, value in prefs.max_price.items():
-        nanos = _usd_per_m_to_nanos(value)
-        if nanos is not None:
-            out[key] = nanos
-    return out
 
 
 def _blended(price: tuple[int, int]) -> int:
@@ -242,9 +221,8 @@ def _rank(endpoints: list[EndpointView], prefs: ProviderPrefs,
 
 
 def select_candidates(snapshot: RoutingSnapshot, request: ChatRequest, *, health: HealthView,
-                      org_policy: OrgPolicy | None = None,
-                      price_for_caller: PriceForCaller | None = None,
-                      rng: random.Random | None = None) -> Selection:
+                      rng: random.Random, org_policy: OrgPolicy | None = None,
+                      caller_prices: CallerPrices = list_prices) -> Selection:
     """The endpoints to try, best first: every endpoint of the model, then of each fallback.
 
     Raises NotFound (404) when neither the model nor any fallback exists, and
@@ -252,9 +230,7 @@ def select_candidates(snapshot: RoutingSnapshot, request: ChatRequest, *, health
     `{"endpoint", "reason"}` for each exclusion.
     """
     prefs = request.provider
-    price_of = price_for_caller or list_price
-    max_price = _max_price_nanos(prefs)
-    rng = rng or _SHARED_RNG
+    max_price = prefs.max_price
     selection = Selection()
     known = False
     for slug in _model_slugs(request):
@@ -266,7 +242,7 @@ def select_candidates(snapshot: RoutingSnapshot, request: ChatRequest, *, health
         prices: dict[int, tuple[int, int]] = {}
         allowed: list[EndpointView] = []
         for endpoint in model.endpoints:
-            price = prices[endpoint.id] = price_of(endpoint)
+            price = prices[endpoint.id] = caller_prices(endpoint)
             reason = _exclusion(endpoint, request, prefs, health, org_policy, price, max_price)
             if reason is None:
                 allowed.append(endpoint)

@@ -28,7 +28,8 @@ class ProviderPrefs:
     zdr: bool = False
     quantizations: list[str] = field(default_factory=list)
     sort: str | None = None  # "price" | "throughput" | "latency"
-    max_price: dict[str, Any] = field(default_factory=dict)  # USD per million tokens, Decimal
+    # Integer nanos per million tokens ("prompt", "completion"), per request or per image.
+    max_price: dict[str, int] = field(default_factory=dict)
     preferred_max_latency_s: float | None = None
     preferred_min_throughput: float | None = None
 

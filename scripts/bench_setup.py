@@ -19,6 +19,7 @@ from billing.services.ledger import grant_promotional_credit  # noqa: E402
 from billing.services.spend_limits import set_key_spend_limit  # noqa: E402
 from catalog import services as catalog_services  # noqa: E402
 from catalog.models import Model, Provider  # noqa: E402
+from core.money import usd_to_nanos  # noqa: E402
 from marketplace.tenancy.models import Organization, Role  # noqa: E402
 from marketplace.tenancy.roles import Actor  # noqa: E402
 from marketplace.tenancy.services import create_api_key, create_organization  # noqa: E402
@@ -26,7 +27,7 @@ from marketplace.tenancy.services import create_api_key, create_organization  # 
 MOCKS = {"json": 18080, "sse": 18081, "delay": 18090}
 # gpt-4o-mini's list price: the mock answers as gpt-4o-mini does.
 PRICE = {"input_nanos_per_m": 150_000_000, "output_nanos_per_m": 600_000_000}
-CREDIT_NANOS = 1_000_000 * 1_000_000_000  # $1M: the run never runs out
+CREDIT_NANOS = usd_to_nanos(1_000_000)  # the run never runs out
 
 
 def setup() -> dict:

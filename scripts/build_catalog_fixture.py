@@ -22,7 +22,7 @@ import json
 import re
 import sys
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,14 +38,15 @@ from catalog.curation import (  # noqa: E402  (the project root is put on the pa
     SANDBOX_ENDPOINTS,
     SANDBOX_PROVIDERS,
 )
+from core.money import TOKENS_PER_PRICE_UNIT, nanos_to_usd, usd_to_nanos  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "catalog" / "fixtures" / "catalog.json"
 SOURCE_NAME = "LiteLLM model_prices_and_context_window_backup.json (release 1.110.2)"
 LICENCE = "MIT (BerriAI/litellm)"
 
-PER_M = Decimal(10) ** 15  # USD per token -> nano-USD per million tokens
-PER_UNIT = Decimal(10) ** 9  # USD -> nano-USD
+PER_M = TOKENS_PER_PRICE_UNIT  # the source prices per token; we price per million tokens
+PER_UNIT = 1  # per request / per image: the same unit
 
 # price field -> (source key, scale)
 PRICE_FIELDS = {
@@ -61,17 +62,20 @@ DATED = re.compile(r"-(\d{4}-\d{2}-\d{2}|20\d{6})$")
 INPUT_MODALITIES = {"text", "image", "file", "audio", "video"}
 
 
-def to_nanos(value, scale: Decimal, where: str, rounded: list) -> int:
-    """Exact integer nanos, or half-up rounding of float noise (recorded in `rounded`)."""
+def to_nanos(value, units: int, where: str, rounded: list) -> int:
+    """Exact integer nanos, or half-up rounding of float noise (recorded in `rounded`).
+
+    `value` is USD per token (or per request/image); `units` of it make one price unit.
+    """
     if isinstance(value, float):
         raise TypeError(f"{where}: a float slipped through")
     dec = Decimal(value)
-    scaled = dec * scale
-    if scaled == scaled.to_integral_value():
-        return int(scaled)
+    usd = dec * units
+    nanos = usd_to_nanos(usd)
+    if nanos_to_usd(nanos) == usd:
+        return nanos
     if len(dec.as_tuple().digits) < 15:
         raise ValueError(f"{where}: {value} is not a whole nano-USD and carries no float noise")
-    nanos = int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     rounded.append({"entry": where, "source_value": str(value), "nanos": nanos})
     return nanos
 

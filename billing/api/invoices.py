@@ -5,8 +5,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.money import nanos_to_cents
 from billing.selectors.invoices import access_invoice, list_invoice_lines, list_invoices
+from core.money import nanos_to_cents
 from marketplace.tenancy.api.base import ORG_HEADER_PARAMETER, OrgScopedMixin
 from marketplace.tenancy.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 from marketplace.tenancy.roles import BILLING_ROLES

@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.models import LimitPeriod
-from billing.money import nanos_to_usd
 from billing.selectors.spend import get_key_usage
 from billing.services.spend_limits import (
     MAX_SPEND_LIMIT_NANOS,
@@ -19,6 +18,7 @@ from billing.services.spend_limits import (
     clear_key_spend_limit,
     set_key_spend_limit,
 )
+from core.money import api_usd
 from marketplace.fields import UsdSerializerField
 from marketplace.tenancy.api.base import ORG_HEADER_PARAMETER, OrgScopedMixin
 from marketplace.tenancy.roles import SETTINGS_EDITORS
@@ -63,7 +63,7 @@ class KeySpendLimitApi(OrgScopedMixin, APIView):
             "key_id": key_id,
             "limit_nanos": usage["limit_nanos"],
             "limit_usd": (
-                str(nanos_to_usd(usage["limit_nanos"])) if usage["limit_nanos"] is not None
+                api_usd(usage["limit_nanos"]) if usage["limit_nanos"] is not None
                 else None
             ),
             "period": usage["limit_period"],

@@ -7,7 +7,7 @@ embedded SQLite default. It is tested to agree with billing's ORM services.
 Contract (the gateway relies on it, billing implements it):
 - `await writer.hold(admission) -> int`: in ONE atomic statement, reserve
   `min(admission.want_nanos, what the wallet and the key's spend limit still afford)` and return
-  the granted nanos; raise `marketplace.errors.InsufficientCredits` (402) when less than
+  the granted nanos; raise `core.errors.InsufficientCredits` (402) when less than
   `admission.min_nanos` is affordable. Writes the durable hold row (request id, org, key,
   endpoint, price id, prompt upper bound, deadline) so a worker can settle it if we die.
 - `await writer.settle(settlement)`: charge, release the rest of the hold, write the usage
@@ -17,7 +17,7 @@ Contract (the gateway relies on it, billing implements it):
 - `await writer.release(request_id)`: drop a hold for a request that never reached a provider
   (replayed later if the database is unreachable; never raises for that).
 - The database being unreachable (or not answering in time) makes `hold` raise
-  `marketplace.errors.ServiceUnavailable` (503 with Retry-After), as does a full settlement queue.
+  `core.errors.ServiceUnavailable` (503 with Retry-After), as does a full settlement queue.
 - `writer.pending` (how many settlements are not yet written: queued, or in the batch being
   written) and `await writer.flush()` (write them now, after the batch in flight): for a read
   that must see this process's own settlements.

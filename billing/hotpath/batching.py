@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, TypeVar
 
 from billing.hotpath import Admission, Settlement
-from marketplace.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 
 logger = logging.getLogger("billing.hotpath")
 

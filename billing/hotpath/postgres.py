@@ -28,7 +28,7 @@ from billing.hotpath import Admission, Settlement, writer_settings
 from billing.hotpath import sql as statements
 from billing.hotpath.batching import BatchingWriter, BatchOptions, WriterOptions
 from billing.hotpath.rules import insufficient
-from marketplace.errors import Conflict, ServiceUnavailable
+from core.errors import Conflict, ServiceUnavailable
 
 logger = logging.getLogger("billing.hotpath")
 

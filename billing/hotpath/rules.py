@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from billing.money import nanos_to_usd
-from marketplace.errors import InsufficientCredits
+from core.errors import InsufficientCredits
+from core.money import request_cost_usd
 
 LIMIT_WALLET = "wallet"
 LIMIT_KEY = "key_spend_limit"
@@ -37,11 +37,6 @@ def effective_spent(spent_nanos: int, stored_start: datetime, current_start: dat
     return 0 if stored_start < current_start else spent_nanos
 
 
-def _usd(nanos: int) -> str:
-    # Six decimals: a short request's hold is often under a cent.
-    return f"${nanos_to_usd(nanos):.6f}"
-
-
 def insufficient(
     *, wallet_available: int | None, key_available: int | None, required: int
 ) -> InsufficientCredits:
@@ -52,8 +47,8 @@ def insufficient(
     ):
         return InsufficientCredits(
             "This API key's spend limit is reached: it has "
-            f"{_usd(max(key_available, 0))} left and this request needs at least "
-            f"{_usd(required)}. Raise or clear the key's limit.",
+            f"{request_cost_usd(max(key_available, 0))} left and this request needs at least "
+            f"{request_cost_usd(required)}. Raise or clear the key's limit.",
             metadata={
                 "limit": LIMIT_KEY,
                 "available_nanos": max(key_available, 0),
@@ -62,7 +57,7 @@ def insufficient(
         )
     available = max(wallet_available or 0, 0)
     return InsufficientCredits(
-        f"Insufficient credits: this request needs at least {_usd(required)} and the "
-        f"wallet has {_usd(available)} available. Add credits to continue.",
+        f"Insufficient credits: this request needs at least {request_cost_usd(required)} and the "
+        f"wallet has {request_cost_usd(available)} available. Add credits to continue.",
         metadata={"limit": LIMIT_WALLET, "available_nanos": available, "required_nanos": required},
     )

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.dateparse import parse_date
 
 from billing.models import Invoice, InvoiceLine, UsageRecord
-from marketplace.errors import InvalidRequest, NotFound
+from core.errors import InvalidRequest, NotFound
 from marketplace.fields import query_int
 from marketplace.tenancy.models import Organization
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from billing.models import AutoTopUp, LedgerTransaction, TopUp, Wallet
-from marketplace.errors import NotFound
+from core.errors import NotFound
 from marketplace.tenancy.models import Organization
 
 

@@ -27,11 +27,11 @@ from django.utils import timezone
 from billing.hotpath import Admission, Settlement
 from billing.hotpath.rules import current_period_start, effective_spent, insufficient
 from billing.models import Hold, HoldStatus, KeySpendLimit, UsageRecord, Wallet
-from billing.money import usage_cost_nanos
 from billing.pricing import MarginTable, cap_to_hold, compute_charge
 from billing.selectors.spend import get_margin_table
 from catalog.selectors import get_price
-from marketplace.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound
+from core.money import usage_cost_nanos
 
 logger = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -32,7 +32,7 @@ from billing.models import (
     TransactionKind,
     UsageRecord,
 )
-from marketplace.errors import Conflict
+from core.errors import Conflict
 
 # Finalize only once a period has been over this long, so late settlements are rolled first.
 FINALIZE_GRACE = timedelta(hours=1)

@@ -31,7 +31,7 @@ from billing.models import (
     UsageRecord,
     Wallet,
 )
-from marketplace.errors import Conflict, InvalidRequest
+from core.errors import Conflict, InvalidRequest
 from marketplace.tenancy.models import Organization
 
 logger = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from billing.hotpath.rules import period_starts
 from billing.models import KeySpendLimit, LimitPeriod, UsageRecord
-from billing.money import NANOS_PER_USD
-from marketplace.errors import Forbidden, InvalidRequest
+from core.errors import Forbidden, InvalidRequest
+from core.money import dashboard_usd, usd_to_nanos
 from marketplace.tenancy.models import Organization
 from marketplace.tenancy.roles import SETTINGS_EDITORS, Actor
 from marketplace.tenancy.selectors import access_api_key
@@ -18,7 +18,7 @@ from marketplace.tenancy.selectors import access_api_key
 # A key's limit is at most $1,000,000,000 (10**18 nanos): more than any key should spend, and
 # limit + spent + held stays far inside the signed 64-bit columns (2**63 ~ 9.2 * 10**18).
 MAX_SPEND_LIMIT_USD = 1_000_000_000
-MAX_SPEND_LIMIT_NANOS = MAX_SPEND_LIMIT_USD * NANOS_PER_USD
+MAX_SPEND_LIMIT_NANOS = usd_to_nanos(MAX_SPEND_LIMIT_USD)
 
 
 def _require_editor(actor: Actor) -> None:
@@ -42,8 +42,9 @@ def set_key_spend_limit(
         )
     if isinstance(limit_nanos, bool) or not isinstance(limit_nanos, int) or not (
             0 <= limit_nanos <= MAX_SPEND_LIMIT_NANOS):
-        raise InvalidRequest(f"limit must be between $0 and ${MAX_SPEND_LIMIT_USD:,}.",
-                             param="limit")
+        raise InvalidRequest(
+            f"limit must be between $0 and {dashboard_usd(MAX_SPEND_LIMIT_NANOS)}.",
+            param="limit")
     now = timezone.now()
     with transaction.atomic():
         limit = KeySpendLimit.objects.select_for_update().filter(api_key=key).first()

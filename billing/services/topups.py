@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from billing import stripe_client
 from billing.models import AutoTopUp, StripeCustomer, TopUp, TopUpStatus, Wallet
-from billing.money import NANOS_PER_CENT
-from marketplace.errors import InvalidRequest, SwitchyardError
+from core.errors import InvalidRequest, SwitchyardError
+from core.money import cents_to_nanos, dashboard_usd
 from marketplace.tenancy.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ def validate_amount_cents(amount_cents: int) -> int:
     low, high = settings.TOPUP_MIN_CENTS, settings.TOPUP_MAX_CENTS
     if not isinstance(amount_cents, int) or not low <= amount_cents <= high:
         raise InvalidRequest(
-            f"Top-ups are between ${low / 100:,.2f} and ${high / 100:,.2f}.", param="amount"
+            f"Top-ups are between {dashboard_usd(cents_to_nanos(low))} and "
+            f"{dashboard_usd(cents_to_nanos(high))}.", param="amount"
         )
     return amount_cents
 
@@ -161,7 +162,7 @@ def remember_card(org: Organization, payment_method_id: str) -> AutoTopUp:
 
 
 def top_up_nanos(amount_cents: int) -> int:
-    return amount_cents * NANOS_PER_CENT
+    return cents_to_nanos(amount_cents)
 
 
 # --- auto top-up ---------------------------------------------------------------------------

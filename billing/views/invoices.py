@@ -13,13 +13,13 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
-from billing.money import nanos_to_cents, nanos_to_usd
 from billing.selectors.invoices import (
     access_invoice,
     list_invoice_lines,
     list_invoice_usage,
     list_invoices,
 )
+from core.money import api_usd, nanos_to_cents
 from marketplace.tenancy.current_org import org_member_required
 from marketplace.tenancy.roles import BILLING_ROLES
 
@@ -97,7 +97,7 @@ def invoice_lines_csv(request: HttpRequest, invoice_id: int) -> StreamingHttpRes
                 invoice.display_number, line.kind, line.model, line.provider, line.description,
                 line.requests, line.prompt_tokens, line.completion_tokens,
                 line.upstream_cost_nanos, line.margin_nanos, line.byok_fee_nanos,
-                line.write_off_nanos, line.amount_nanos, nanos_to_usd(line.amount_nanos),
+                line.write_off_nanos, line.amount_nanos, api_usd(line.amount_nanos),
             ]
 
     return _csv_response(rows(), f"invoice-{invoice.display_number}-lines.csv")
@@ -118,7 +118,7 @@ def usage_row(record) -> list:
         record.completion_tokens, record.cache_read_tokens, record.cache_write_tokens,
         record.reasoning_tokens, record.upstream_cost_nanos, record.margin_nanos,
         record.byok_fee_nanos, record.write_off_nanos, record.charge_nanos,
-        nanos_to_usd(record.charge_nanos), record.is_byok, record.estimated,
+        api_usd(record.charge_nanos), record.is_byok, record.estimated,
         record.finish_reason,
     ]
 

@@ -14,7 +14,7 @@ from billing.forms import SpendLimitForm
 from billing.models import LimitPeriod
 from billing.selectors.spend import get_key_spend_limit, get_key_usage
 from billing.services.spend_limits import clear_key_spend_limit, set_key_spend_limit
-from marketplace.errors import InvalidRequest
+from core.errors import InvalidRequest
 from marketplace.tenancy.current_org import org_member_required
 from marketplace.tenancy.roles import SETTINGS_EDITORS
 from marketplace.tenancy.selectors import access_api_key

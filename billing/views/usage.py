@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from billing.selectors.invoices import list_usage, parse_usage_filters
 from billing.views.invoices import USAGE_COLUMNS, _csv_response, usage_row
-from marketplace.errors import InvalidRequest
+from core.errors import InvalidRequest
 from marketplace.tenancy.current_org import org_member_required
 from marketplace.tenancy.roles import BILLING_ROLES
 from marketplace.tenancy.selectors import list_api_keys

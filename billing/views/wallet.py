@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing.forms import AutoTopUpForm, TopUpForm, cents
 from billing.models import TopUpStatus
-from billing.money import NANOS_PER_CENT
 from billing.selectors.ledger import (
     access_top_up,
     get_auto_top_up,
@@ -23,7 +22,8 @@ from billing.selectors.ledger import (
 )
 from billing.services import topups
 from billing.stripe_client import StripeUnreachable
-from marketplace.errors import InvalidRequest, SwitchyardError
+from core.errors import InvalidRequest, SwitchyardError
+from core.money import cents_to_nanos, dashboard_usd
 from marketplace.tenancy.current_org import org_member_required
 from marketplace.tenancy.roles import BILLING_ROLES
 
@@ -50,8 +50,8 @@ def wallet(request: HttpRequest) -> HttpResponse:
             "top_ups_on": not missing,
             "STRIPE_JS_URL": settings.STRIPE_JS_URL,
             "STRIPE_PUBLISHABLE_KEY": settings.STRIPE_PUBLISHABLE_KEY,
-            "min_usd": f"{settings.TOPUP_MIN_CENTS / 100:.2f}",
-            "max_usd": f"{settings.TOPUP_MAX_CENTS / 100:.2f}",
+            "min_usd": dashboard_usd(cents_to_nanos(settings.TOPUP_MIN_CENTS)),
+            "max_usd": dashboard_usd(cents_to_nanos(settings.TOPUP_MAX_CENTS)),
         },
     )
 
@@ -161,7 +161,7 @@ def receipt(request: HttpRequest, top_up_id: int) -> HttpResponse:
     context = {
         "org": request.org,
         "top_up": top_up,
-        "amount_nanos": top_up.amount_cents * NANOS_PER_CENT,
+        "amount_nanos": cents_to_nanos(top_up.amount_cents),
         "issuer_details": settings.INVOICE_ISSUER_DETAILS,
     }
     if request.GET.get("format") != "pdf":

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from catalog import selectors, services
 from catalog.api import serializers as s
 from catalog.models import Endpoint, Provider
-from marketplace.errors import NotFound
+from core.errors import NotFound
 from marketplace.fields import query_int
 from marketplace.tenancy.api.base import OrgApiKeyAuthentication
 from marketplace.tenancy.api.pagination import MAX_LIMIT, MAX_OFFSET, BoundedLimitOffsetPagination

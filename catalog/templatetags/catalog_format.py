@@ -1,8 +1,13 @@
-"""Display helpers for catalog pages: exact dollars from integer nanos, never via floats."""
+"""Display helpers for catalog pages: exact dollars from integer nanos, never via floats.
+
+Money formats are `core.money`'s (ARCHITECTURE.md, "Money"); these filters only register them.
+"""
 
 from decimal import Decimal
 
 from django import template
+
+from core.money import dashboard_usd_per_m
 
 register = template.Library()
 
@@ -12,20 +17,18 @@ def usd_per_m(nanos_per_m):
     """2_500_000_000 nano-USD per million tokens -> "$2.50" (exact; more digits when needed)."""
     if nanos_per_m is None:
         return "—"
-    value = Decimal(int(nanos_per_m)).scaleb(-9)
-    text = format(value.normalize(), "f") if value else "0"
-    whole, _, frac = text.partition(".")
-    return f"${whole}.{frac.ljust(2, '0')}"
+    return dashboard_usd_per_m(int(nanos_per_m))
 
 
 @register.filter
 def tokens(count):
-    """131072 -> "131K", 1048576 -> "1.05M" (display only)."""
+    """131072 -> "131K", 1048576 -> "1.05M" (display only; hundredths of a million, half up)."""
     if not count:
         return "—"
     count = int(count)
     if count >= 1_000_000:
-        return f"{Decimal(count).scaleb(-6).quantize(Decimal('0.01')).normalize():f}M"
+        whole, hundredths = divmod((count + 5_000) // 10_000, 100)
+        return f"{whole}.{hundredths:02d}".rstrip("0").rstrip(".") + "M"
     if count >= 1_000:
         return f"{count // 1000}K"
     return str(count)

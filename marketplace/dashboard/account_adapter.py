@@ -7,8 +7,8 @@ The invitation page leaves the token in a signed cookie (views/onboarding.py), r
 
 from allauth.account.adapter import DefaultAccountAdapter
 
+from core.errors import InvalidRequest
 from marketplace.dashboard.views.onboarding import INVITE_COOKIE
-from marketplace.errors import InvalidRequest
 from marketplace.tenancy import selectors, services
 
 

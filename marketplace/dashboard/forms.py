@@ -6,7 +6,7 @@ import datetime as dt
 
 from django import forms
 
-from marketplace.errors import SwitchyardError
+from core.errors import SwitchyardError
 from marketplace.tenancy.models import KeyScope, Role
 from marketplace.tenancy.roles import MANAGEMENT_KEY_CREATORS
 

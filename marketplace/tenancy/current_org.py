@@ -14,7 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect, render
 
-from marketplace.errors import Forbidden, NotFound
+from core.errors import Forbidden, NotFound
 from marketplace.tenancy import selectors
 from marketplace.tenancy.models import Membership, Organization
 from marketplace.tenancy.roles import Actor

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from marketplace.errors import NotFound
+from core.errors import NotFound
 from marketplace.tenancy.models import ApiKey, Invitation, Membership, Organization
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.breaker import Breaker
-from marketplace.errors import Conflict, Forbidden, InvalidRequest
+from core.errors import Conflict, Forbidden, InvalidRequest
 from marketplace.tenancy import selectors
 from marketplace.tenancy.keys import generate_api_key
 from marketplace.tenancy.models import (

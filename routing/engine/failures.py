@@ -11,9 +11,7 @@ import logging
 import aiohttp
 
 from catalog.snapshot import ProviderView
-from core.redaction import redact, short_message
-from core.upstream_urls import AddressRefused
-from marketplace.errors import (
+from core.errors import (
     Forbidden,
     InvalidRequest,
     RateLimited,
@@ -21,6 +19,8 @@ from marketplace.errors import (
     SwitchyardError,
     UpstreamError,
 )
+from core.redaction import redact, short_message
+from core.upstream_urls import AddressRefused
 from routing.types import Attempt, UpstreamFailure
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from routing.gateway.limits import refusal
 
 if TYPE_CHECKING:
-    from marketplace.errors import RateLimited
+    from core.errors import RateLimited
     from routing.gateway.context import RequestContext
     from routing.gateway.http import Scope
     from routing.gateway.limits import Limiter

@@ -13,9 +13,9 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from marketplace.errors import InvalidRequest, NotFound, ServiceUnavailable
+from core.errors import InvalidRequest, NotFound, ServiceUnavailable
+from core.money import api_usd
 from routing.gateway import seams
-from routing.gateway.costs import usd_text
 from routing.gateway.http import send_json
 from routing.gateway.seams import get_key_usage, get_org_credits
 
@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from routing.gateway.gateway import Gateway
 
 
-def _usd(nanos: int | None) -> orjson.Fragment | None:
-    return None if nanos is None else orjson.Fragment(usd_text(nanos))
+def _json_usd(nanos: int | None) -> orjson.Fragment | None:
+    # A JSON number, exact: the text goes into the body as is, never through a float.
+    return None if nanos is None else orjson.Fragment(api_usd(nanos))
 
 
 async def key_info(gw: Gateway, ctx: RequestContext) -> None:
@@ -37,14 +38,14 @@ async def key_info(gw: Gateway, ctx: RequestContext) -> None:
     data = {
         "label": f"{caller.prefix}...",
         "name": caller.name,
-        "limit": _usd(usage["limit_nanos"]),
+        "limit": _json_usd(usage["limit_nanos"]),
         "limit_reset": usage["limit_period"] if usage["limit_period"] != "total" else None,
-        "limit_remaining": _usd(usage["limit_remaining_nanos"]),
+        "limit_remaining": _json_usd(usage["limit_remaining_nanos"]),
         "include_byok_in_limit": False,
-        "usage": _usd(usage["usage_nanos"]),
-        "usage_daily": _usd(usage["usage_daily_nanos"]),
-        "usage_weekly": _usd(usage["usage_weekly_nanos"]),
-        "usage_monthly": _usd(usage["usage_monthly_nanos"]),
+        "usage": _json_usd(usage["usage_nanos"]),
+        "usage_daily": _json_usd(usage["usage_daily_nanos"]),
+        "usage_weekly": _json_usd(usage["usage_weekly_nanos"]),
+        "usage_monthly": _json_usd(usage["usage_monthly_nanos"]),
         "byok_usage": 0, "byok_usage_daily": 0, "byok_usage_weekly": 0,
         "byok_usage_monthly": 0,
         "is_free_tier": False,
@@ -63,8 +64,8 @@ async def key_info(gw: Gateway, ctx: RequestContext) -> None:
 async def credits(gw: Gateway, ctx: RequestContext) -> None:
     caller = await gw.authenticate(ctx)
     figures = await gw.in_thread(get_org_credits, caller.org_id)
-    data = {"total_credits": _usd(figures["total_credits_nanos"]),
-            "total_usage": _usd(figures["total_usage_nanos"])}
+    data = {"total_credits": _json_usd(figures["total_credits_nanos"]),
+            "total_usage": _json_usd(figures["total_usage_nanos"])}
     await send_json(ctx.send, 200, orjson.dumps({"data": data}), ctx.response_headers())
 
 
@@ -74,10 +75,10 @@ def _generation_payload(record: dict[str, Any]) -> dict[str, Any]:
         "id": record["request_id"],
         "request_id": record["request_id"],
         "upstream_id": None,
-        "total_cost": _usd(record["charge_nanos"]),
-        "usage": _usd(record["charge_nanos"]),
+        "total_cost": _json_usd(record["charge_nanos"]),
+        "usage": _json_usd(record["charge_nanos"]),
         "cache_discount": None,
-        "upstream_inference_cost": _usd(record["upstream_cost_nanos"]),
+        "upstream_inference_cost": _json_usd(record["upstream_cost_nanos"]),
         "created_at": created.isoformat() if created else "",
         "model": record["served_model"] or record["requested_model"],
         "app_id": None,
@@ -123,7 +124,7 @@ def _generation_payload(record: dict[str, Any]) -> dict[str, Any]:
         "app_title": record["app_title"] or None,
         "attempts": record["attempts"],
         "estimated": record["estimated"],
-        "margin": _usd(record["margin_nanos"]),
+        "margin": _json_usd(record["margin_nanos"]),
         "upstream_cost_nanos": record["upstream_cost_nanos"],
         "margin_nanos": record["margin_nanos"],
         "charge_nanos": record["charge_nanos"],

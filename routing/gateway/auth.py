@@ -22,7 +22,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from marketplace.errors import Forbidden, Unauthenticated
+from core.errors import Forbidden, Unauthenticated
 
 if TYPE_CHECKING:
     from routing.gateway.context import RequestContext

@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from marketplace.errors import InsufficientCredits, SwitchyardError
+from core.errors import InsufficientCredits, SwitchyardError
+from core.money import api_usd
 from routing.adapters.base import estimate_prompt_tokens
 from routing.engine.failures import attempts_metadata
-from routing.gateway.costs import Charge, fit_allowances, plan_hold, settle_charge, usd_text
+from routing.gateway.costs import Charge, fit_allowances, plan_hold, settle_charge
 from routing.gateway.seams import (
     Admission,
     EndpointView,
     ProviderView,
     Settlement,
-    price_for_caller,
+    caller_price_nanos,
 )
 from routing.policy import select_candidates
 from routing.types import Attempt, ChatRequest, Completion, Stream, Usage
@@ -66,15 +67,15 @@ class Call:
 
     def _caller_prices(self, endpoint: EndpointView) -> tuple[int, int]:
         bps = self.bps_for(endpoint)
-        return (price_for_caller(endpoint.price.input_nanos_per_m, bps),
-                price_for_caller(endpoint.price.output_nanos_per_m, bps))
+        return (caller_price_nanos(endpoint.price.input_nanos_per_m, bps),
+                caller_price_nanos(endpoint.price.output_nanos_per_m, bps))
 
     async def admit(self) -> None:
         """Rate limits, candidates, then the hold; raises the 429/404/503/402 to render."""
         gw, caller, request = self.gw, self.caller, self.request
         await gw.limiter.admit(caller.key_id, caller.org_id)
         selection = select_candidates(gw.catalog.snapshot, request, health=gw.upstream.health,
-                                      price_for_caller=self._caller_prices)
+                                      caller_prices=self._caller_prices, rng=gw.rng)
         candidates = selection.ranked
         plan = plan_hold(request, candidates, self.bps_for)
         first = candidates[0]
@@ -192,13 +193,13 @@ def usage_payload(usage: Usage, charge: Charge) -> dict[str, Any]:
         "prompt_tokens_details": {"cached_tokens": usage.cache_read_tokens,
                                   "cache_write_tokens": usage.cache_write_tokens},
         "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
-        "cost": orjson.Fragment(usd_text(charge.charge_nanos)),
+        "cost": orjson.Fragment(api_usd(charge.charge_nanos)),
         "is_byok": False,
         "cost_details": {
-            "upstream_inference_cost": orjson.Fragment(usd_text(charge.upstream_cost_nanos)),
+            "upstream_inference_cost": orjson.Fragment(api_usd(charge.upstream_cost_nanos)),
             "upstream_inference_prompt_cost": orjson.Fragment(
-                usd_text(charge.upstream_prompt_nanos)),
+                api_usd(charge.upstream_prompt_nanos)),
             "upstream_inference_completions_cost": orjson.Fragment(
-                usd_text(charge.upstream_completion_nanos)),
+                api_usd(charge.upstream_completion_nanos)),
         },
     }

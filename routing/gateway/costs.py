@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from billing.money import NANOS_PER_USD, TOKENS_PER_PRICE_UNIT, usage_cost_nanos
-from marketplace.errors import InvalidRequest
-from routing.gateway.seams import EndpointView, cap_to_hold, compute_charge, price_for_caller
+from core.errors import InvalidRequest
+from core.money import TOKENS_PER_PRICE_UNIT, usage_cost_nanos
+from routing.gateway.seams import EndpointView, caller_price_nanos, cap_to_hold, compute_charge
 from routing.types import ChatRequest, Usage
 
 
@@ -35,8 +35,8 @@ def _worst_prices(endpoint: EndpointView, bps: int) -> tuple[int, int, int]:
     p = endpoint.price
     worst_in = max(p.input_nanos_per_m, p.cache_write_nanos_per_m, p.cache_read_nanos_per_m)
     worst_out = max(p.output_nanos_per_m, p.reasoning_nanos_per_m)
-    return (price_for_caller(worst_in, bps), price_for_caller(worst_out, bps),
-            price_for_caller(p.request_nanos, bps))
+    return (caller_price_nanos(worst_in, bps), caller_price_nanos(worst_out, bps),
+            caller_price_nanos(p.request_nanos, bps))
 
 
 # Nanos added to every hold: settlement rounds cost and margin half up separately, which can
@@ -132,7 +132,7 @@ def settle_charge(endpoint: EndpointView, usage: Usage, finish_reason: str | Non
         "output_nanos_per_m": p.output_nanos_per_m,
         "reasoning_nanos_per_m": p.reasoning_nanos_per_m,
     }
-    # The record's cost rounds once over everything (billing.money's one rule).
+    # The record's cost rounds once over everything (core.money's one rule).
     cost = usage_cost_nanos(**prompt, **completion, request_nanos=p.request_nanos)
     # Zero-completion insurance, as OpenRouter: nothing out and an error or blank finish.
     waived = usage.completion_tokens == 0 and finish_reason in (None, "", "error")
@@ -144,11 +144,3 @@ def settle_charge(endpoint: EndpointView, usage: Usage, finish_reason: str | Non
                   breakdown.byok_fee_nanos, charge, write_off,
                   usage_cost_nanos(**prompt, output_nanos_per_m=0),
                   usage_cost_nanos(**completion, input_nanos_per_m=0))
-
-
-def usd_text(nanos: int) -> bytes:
-    """Exact decimal dollars as JSON number text (never through a float)."""
-    whole, frac = divmod(nanos, NANOS_PER_USD)
-    if frac == 0:
-        return str(whole).encode()
-    return f"{whole}.{frac:09d}".rstrip("0").encode()

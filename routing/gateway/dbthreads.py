@@ -23,7 +23,7 @@ from typing import ParamSpec, TypeVar
 import psycopg
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 
-from marketplace.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -13,13 +13,14 @@ import contextlib
 import functools
 import gc
 import logging
+import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 import redis.asyncio as aioredis
 
-from marketplace.errors import NotFound, SwitchyardError
+from core.errors import NotFound, SwitchyardError
 from routing.breakers import Breakers
 from routing.engine import Upstream
 from routing.gateway import pubsub, routes, seams
@@ -71,6 +72,10 @@ class Gateway:
                                  stream_idle_timeout_s=config.stream_idle_timeout_s,
                                  allowed_networks=config.upstream_allowed_networks)
         self.writer = create_writer()
+        # The ranking's one generator for every request (the policy stays pure and takes it
+        # as an argument): a new one per request costs an os.urandom call and 2.5 KB of state,
+        # and a fair draw needs no more than one shared stream.
+        self.rng = random.Random()
         self._tasks: list[asyncio.Task[None]] = []
         if self.redis is not None:
             broadcast = pubsub.BreakerBroadcast(self.redis, breakers)

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from marketplace.errors import InvalidRequest, SwitchyardError
+from core.errors import InvalidRequest, SwitchyardError
 
 # ASGI's shapes (the spec's dicts carry values of many types, keyed by "type").
 Scope = dict[str, Any]

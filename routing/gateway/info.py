@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from marketplace.errors import NotFound
+from core.errors import NotFound
 from routing.gateway import seams
 from routing.gateway.http import send_json
-from routing.gateway.seams import endpoints_listing_payload, models_list_payload, price_for_caller
+from routing.gateway.seams import caller_price_nanos, endpoints_listing_payload, models_list_payload
 
 if TYPE_CHECKING:
     from routing.gateway.context import RequestContext
@@ -29,7 +29,7 @@ def _caller_pricing(gw: Gateway, org_id: int) -> Callable[[int, EndpointView], i
     def price(nanos: int, endpoint: EndpointView) -> int:
         bps = (margins.bps(org_id, endpoint.model_slug, endpoint.provider.slug)
                if margins is not None else default)
-        return price_for_caller(nanos, bps)
+        return caller_price_nanos(nanos, bps)
 
     return price
 

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 
 from core.breaker import Breaker
-from marketplace.errors import RateLimited
+from core.errors import RateLimited
 from routing.gateway.config import LimitConfig
 from routing.gateway.redis_protocol import RedisReplyError, Reply, RespClient
 

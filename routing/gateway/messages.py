@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from marketplace.errors import SwitchyardError
+from core.errors import SwitchyardError
+from core.money import api_usd
 from routing.gateway.call import Call
-from routing.gateway.costs import Charge, usd_text
+from routing.gateway.costs import Charge
 from routing.gateway.http import read_body, send_json
 from routing.gateway.respond import answer_json, answer_stream
 from routing.inbound.anthropic_messages import (
@@ -58,7 +59,7 @@ def anthropic_error(error: SwitchyardError) -> dict[str, Any]:
 
 
 def _with_cost(usage: dict[str, Any], charge: Charge) -> dict[str, Any]:
-    usage["cost"] = orjson.Fragment(usd_text(charge.charge_nanos))
+    usage["cost"] = orjson.Fragment(api_usd(charge.charge_nanos))
     return usage
 
 

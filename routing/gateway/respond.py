@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from marketplace.errors import SwitchyardError
+from core.errors import SwitchyardError
 from routing.gateway.call import Call
 from routing.gateway.costs import Charge
 from routing.gateway.disconnect import DisconnectWatch

@@ -10,7 +10,7 @@ arrows" and "The hot path").
 from __future__ import annotations
 
 from billing.hotpath import Admission, Settlement, create_writer
-from billing.pricing import MarginTable, cap_to_hold, compute_charge, price_for_caller
+from billing.pricing import MarginTable, caller_price_nanos, cap_to_hold, compute_charge
 from billing.selectors.spend import (
     get_key_usage,
     get_margin_table,
@@ -34,6 +34,6 @@ __all__ = [
     # billing: the hot-path writer, pricing rules and the reads behind /v1/key, /v1/credits,
     # /v1/generation
     "Admission", "Settlement", "create_writer", "MarginTable", "cap_to_hold", "compute_charge",
-    "price_for_caller", "get_margin_table", "get_usage_record", "get_key_usage",
+    "caller_price_nanos", "get_margin_table", "get_usage_record", "get_key_usage",
     "get_org_credits",
 ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from billing.money import nanos_to_usd
 from core.money_input import InputError, parse_usd_nanos
 from routing.inbound.prompt_size import measure_prompt
 from routing.inbound.validators import (
@@ -140,9 +139,9 @@ def parse_provider(value: Any) -> ProviderPrefs:
     if max_price is not None:
         if not isinstance(max_price, dict):
             raise _bad("provider.max_price", "an object of USD prices")
-        # Exact nanos through the one money parser, kept as the exact Decimal policy compares.
+        # Integer nanos straight from the one money parser (half up): policy compares ints.
         prefs.max_price = {
-            key: nanos_to_usd(_usd(price, f"provider.max_price.{key}", MAX_PRICE_USD))
+            key: _usd(price, f"provider.max_price.{key}", MAX_PRICE_USD)
             for key, price in max_price.items()
         }
     prefs.preferred_max_latency_s = _percentile(value, "preferred_max_latency")

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from marketplace.errors import InvalidRequest
+from core.errors import InvalidRequest
 
 # Roles of a canonical (OpenAI-shaped) message; the Anthropic parser only produces a subset.
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})

@@ -12,7 +12,7 @@ import pytest
 from billing.hotpath.postgres import PostgresWriter, django_conninfo
 from billing.models import Hold, KeySpendLimit, UsageRecord, Wallet
 from billing.services.ledger import check_wallet_consistency, post_usage_records
-from marketplace.errors import InsufficientCredits
+from core.errors import InsufficientCredits
 from tests.billing.hotpath_support import admission, fund, settlement
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

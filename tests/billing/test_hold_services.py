@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from billing.models import Hold, HoldStatus, KeySpendLimit, UsageRecord, Wallet
 from billing.services.holds import place_hold, release_hold, settle_hold
-from marketplace.errors import InsufficientCredits
+from core.errors import InsufficientCredits
 from tests.billing.hotpath_support import admission, fund, settlement
 
 pytestmark = pytest.mark.django_db

@@ -9,11 +9,11 @@ from django.db import connection
 from django.utils import timezone
 
 from billing.models import Hold, HoldStatus, MarginRule, UsageRecord, Wallet
-from billing.money import usage_cost_nanos
 from billing.pricing import compute_charge
 from billing.services.holds import place_hold, settle_hold
 from billing.tasks.sweep import sweep_stale_holds
 from catalog.models import Endpoint, Model, Price, Provider
+from core.money import usage_cost_nanos
 from tests.billing.hotpath_support import admission, fund, settlement
 
 PROMPT_BYTES = 12_345

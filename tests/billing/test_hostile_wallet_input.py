@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from billing.models import AutoTopUp, LedgerTransaction, StripeCustomer, TopUp
-from billing.money import NANOS_PER_USD
+from core.money import NANOS_PER_USD
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def test_top_up_amounts_are_a_json_400(org, member_client, stripe_on, amount):
     error = response.json()["error"]
     assert error["code"] == "invalid_request"
     assert error["message"] in {"Enter an amount in dollars, like 25.00.",
-                                "The amount must be at most $10,000.",
+                                "The amount must be at most $10,000.00.",
                                 "Amounts are in whole cents."}
     assert not TopUp.objects.exists()
 

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from billing.hotpath.postgres import PostgresWriter
-from marketplace.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 from tests.billing.hotpath_support import admission, fund, settlement
 from tests.fixtures import pgcluster
 from tests.fixtures.live_server import _test_database_url

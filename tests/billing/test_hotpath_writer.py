@@ -15,7 +15,7 @@ from django.utils import timezone
 from billing.hotpath import create_writer
 from billing.models import Hold, HoldStatus, KeySpendLimit, UsageRecord, Wallet
 from billing.services.holds import place_hold, release_hold, settle_hold
-from marketplace.errors import Conflict, InsufficientCredits
+from core.errors import Conflict, InsufficientCredits
 from tests.billing.hotpath_support import admission, fund, money_rows, settlement
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from billing.models import Invoice, InvoiceLine
-from billing.money import usage_cost_nanos
 from billing.services.invoices import finalize_due_invoices
 from billing.services.ledger import grant_promotional_credit
 from billing.tasks.invoicing import roll_usage_into_invoices
+from core.money import usage_cost_nanos
 
 pytestmark = pytest.mark.django_db
 CATALOG = Path(__file__).resolve().parents[2] / "catalog" / "fixtures" / "catalog.json"

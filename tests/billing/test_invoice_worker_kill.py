@@ -29,7 +29,7 @@ from billing.services.invoices import change_invoice, finalize_due_invoices
 from billing.services.ledger import check_wallet_consistency, grant_promotional_credit
 from billing.tasks.invoicing import roll_usage_into_invoices
 from billing.tasks.posting import post_usage_to_ledger
-from marketplace.errors import Conflict
+from core.errors import Conflict
 
 pytestmark = [
     pytest.mark.postgres,

@@ -21,7 +21,7 @@ from billing.services.invoices import (
 )
 from billing.services.ledger import grant_promotional_credit
 from billing.tasks.invoicing import roll_usage_into_invoices as roll_task
-from marketplace.errors import Conflict
+from core.errors import Conflict
 
 pytestmark = pytest.mark.django_db
 

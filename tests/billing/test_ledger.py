@@ -12,7 +12,7 @@ from billing.services.ledger import (
     system_account,
     wallet_account,
 )
-from marketplace.errors import Conflict, InvalidRequest
+from core.errors import Conflict, InvalidRequest
 
 pytestmark = pytest.mark.django_db
 

@@ -30,7 +30,7 @@ from billing.services.ledger import (
     post_usage_records,
 )
 from billing.services.webhooks import handle_event
-from marketplace.errors import InsufficientCredits
+from core.errors import InsufficientCredits
 from marketplace.tenancy.models import ApiKey, Organization
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from billing.models import MarginRule
-from billing.money import usage_cost_nanos
-from billing.pricing import compute_charge, price_for_caller
+from billing.pricing import caller_price_nanos, compute_charge
 from billing.selectors.spend import get_margin_table
+from core.money import usage_cost_nanos
 
 CATALOG = Path(__file__).resolve().parents[2] / "catalog" / "fixtures" / "catalog.json"
 
@@ -110,8 +110,8 @@ def test_byok_pays_only_the_fee_and_waived_requests_write_off_the_upstream():
         compute_charge(-1, bps=550, is_byok=False, byok_fee_bps=500)
 
 
-def test_price_for_caller_includes_the_margin():
+def test_caller_price_nanos_includes_the_margin():
     # $2.50/M at 5.5% is $2.6375/M; $0.075/M at 5.5% = 79_125_000 nanos/M exactly.
-    assert price_for_caller(2_500_000_000, 550) == 2_637_500_000
-    assert price_for_caller(75_000_000, 550) == 79_125_000
-    assert price_for_caller(3, 5_000) == 5  # 1.5 rounds half up to 2
+    assert caller_price_nanos(2_500_000_000, 550) == 2_637_500_000
+    assert caller_price_nanos(75_000_000, 550) == 79_125_000
+    assert caller_price_nanos(3, 5_000) == 5  # 1.5 rounds half up to 2

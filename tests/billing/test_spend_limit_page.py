@@ -52,8 +52,8 @@ def test_owner_sets_changes_and_removes_a_limit_from_the_dashboard():
     ({"limit": "ten dollars", "period": "day"}, "Enter a limit in dollars"),
     ({"limit": "-1", "period": "day"}, "zero or more"),
     ({"limit": "NaN", "period": "day"}, "Enter a limit in dollars"),
-    ({"limit": "1e30", "period": "day"}, "The limit must be at most $1,000,000,000."),
-    ({"limit": str(2**63), "period": "day"}, "The limit must be at most $1,000,000,000."),
+    ({"limit": "1e30", "period": "day"}, "The limit must be at most $1,000,000,000.00."),
+    ({"limit": str(2**63), "period": "day"}, "The limit must be at most $1,000,000,000.00."),
     ({"limit": "sNaN", "period": "day"}, "Enter a limit in dollars"),
     ({"limit": "5", "period": "fortnight"}, "period must be one of"),
 ])

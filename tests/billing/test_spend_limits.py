@@ -11,7 +11,7 @@ from billing.selectors.spend import get_key_usage, get_org_credits
 from billing.services.holds import place_hold, settle_hold
 from billing.services.ledger import ensure_wallet
 from billing.services.spend_limits import set_key_spend_limit
-from marketplace.errors import Forbidden, NotFound
+from core.errors import Forbidden, NotFound
 from marketplace.tenancy.models import Role
 from marketplace.tenancy.roles import Actor
 from tests.billing.hotpath_support import admission, fund, settlement

@@ -1,12 +1,12 @@
 """`/v1/models` and `/v1/models/{author}/{slug}/endpoints` payloads: OpenRouter's schemas, exact
-decimal prices, and the caller's margin applied through `price_for_caller`."""
+decimal prices, and the caller's margin applied through `caller_price_of`."""
 
 from decimal import Decimal
 
-from billing.money import apply_bps
 from catalog import openrouter
 from catalog.selectors import build_routing_snapshot, get_endpoint_health
 from catalog.snapshot import HealthView
+from core.money import apply_bps
 from tests.openrouter_schema import errors
 
 

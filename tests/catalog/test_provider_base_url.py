@@ -15,7 +15,7 @@ from catalog import services
 from catalog.importer import import_catalog
 from catalog.models import Provider
 from catalog.selectors import get_catalog_version
-from marketplace.errors import InvalidRequest
+from core.errors import InvalidRequest
 from tests.staff import sign_in_with_mfa, staff_user
 
 BASE = "/api/v1/catalog"

@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from billing.models import UsageRecord
-from billing.money import usage_cost_nanos
 from catalog.models import Endpoint, EndpointHealth, Model, Price, Provider
 from catalog.selectors import build_routing_snapshot, current_prices, get_catalog_version
+from core.money import usage_cost_nanos
 from marketplace.tenancy.models import Organization
 
 TABLES = (Provider, Model, Endpoint, Price, EndpointHealth)

@@ -35,7 +35,7 @@ def test_cents_only_amounts_refuse_finer_digits():
 
 def test_bounds_are_inclusive_and_named():
     assert parse_usd_nanos("5", min_usd=5, max_usd=10) == 5 * 10**9
-    with pytest.raises(InputError, match=r"must be at least \$5\."):
+    with pytest.raises(InputError, match=r"must be at least \$5\.00\."):
         parse_usd_nanos("4.99", min_usd=5, max_usd=10)
 
 
@@ -53,7 +53,7 @@ def test_bounded_integers_refuse_the_rest(raw):
 
 
 def test_messages_name_the_thing_and_the_bound():
-    with pytest.raises(InputError, match=r"^The limit must be at most \$1,000\.$"):
+    with pytest.raises(InputError, match=r"^The limit must be at most \$1,000\.00\.$"):
         parse_usd_nanos("1000.01", max_usd=1000, noun="limit")
     with pytest.raises(InputError, match=r"^The limit must be zero or more dollars\.$"):
         parse_usd_nanos("-1", max_usd=1000, noun="limit")

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from openai import OpenAI
 
-from billing.money import apply_bps
 from catalog.importer import import_catalog, load_fixture
+from core.money import apply_bps
 from marketplace.tenancy.models import Organization
 from tests.openrouter_schema import errors
 from tests.tenancy.factories import api_key

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import count
 
 from catalog.snapshot import EndpointView, ModelView, PriceView, ProviderView, RoutingSnapshot
+from core.money import usd_to_nanos
 from routing.adapters.base import SSEDecoder
 from routing.types import ChatRequest, ProviderPrefs
 
@@ -23,8 +24,8 @@ def endpoint(model_slug: str, prov: ProviderView, *, input_usd_m: str = "1",
              **fields) -> EndpointView:
     """An endpoint priced in USD per million tokens (given as strings, converted exactly)."""
     price = PriceView(price_id=next(_IDS),
-                      input_nanos_per_m=int(float(input_usd_m) * 1000) * 1_000_000,
-                      output_nanos_per_m=int(float(output_usd_m) * 1000) * 1_000_000)
+                      input_nanos_per_m=usd_to_nanos(input_usd_m),
+                      output_nanos_per_m=usd_to_nanos(output_usd_m))
     return EndpointView(id=next(_IDS), model_slug=model_slug, provider=prov,
                         upstream_model_id=upstream_model_id or model_slug.split("/")[-1],
                         context_length=context_length, max_output_tokens=max_output_tokens,

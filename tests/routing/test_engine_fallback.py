@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from marketplace.errors import InvalidRequest, RateLimited, RequestTimeout, UpstreamError
+from core.errors import InvalidRequest, RateLimited, RequestTimeout, UpstreamError
 from routing.sandbox.engine import DEFAULT_REPLY_TOKENS
 from routing.sandbox.tokens import count_text
 from tests.routing.engine_helpers import (

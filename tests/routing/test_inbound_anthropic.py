@@ -6,7 +6,7 @@ import anthropic
 import pytest
 from aiohttp import web
 
-from marketplace.errors import InvalidRequest
+from core.errors import InvalidRequest
 from routing.inbound.anthropic_messages import (
     AnthropicStreamWriter,
     parse_messages_request,

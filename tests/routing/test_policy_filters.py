@@ -1,8 +1,11 @@
 """select_candidates: each constraint excludes what it should, and says so."""
 
+import random
+
 import pytest
 
-from marketplace.errors import NoEndpointAvailable, NotFound
+from core.errors import NoEndpointAvailable, NotFound
+from core.money import usd_to_nanos
 from routing.health import Health
 from routing.policy import endpoint_label, select_candidates
 from routing.types import ProviderPrefs
@@ -12,7 +15,8 @@ MODEL = "acme/chat"
 
 
 def ranked_providers(snap, request, health=None, **kwargs):
-    selection = select_candidates(snap, request, health=health or Health(), **kwargs)
+    selection = select_candidates(snap, request, health=health or Health(),
+                                  rng=random.Random(0), **kwargs)
     return sorted(e.provider.slug for e in selection.ranked), dict(selection.excluded)
 
 
@@ -99,7 +103,8 @@ def test_max_price_compares_the_callers_price_margin_included():
     cheap = endpoint(MODEL, provider("cheap"), input_usd_m="1", output_usd_m="2")
     dear = endpoint(MODEL, provider("dear"), input_usd_m="3", output_usd_m="2")
     snap = snapshot(cheap, dear)
-    prefs = ProviderPrefs(max_price={"prompt": "1.05", "completion": "4"})
+    prefs = ProviderPrefs(max_price={"prompt": usd_to_nanos("1.05"),
+                                     "completion": usd_to_nanos(4)})
     names, excluded = ranked_providers(snap, chat(MODEL, prefs=prefs))
     assert names == ["cheap"]
     assert excluded == {endpoint_label(dear): "provider.max_price.prompt"}
@@ -107,11 +112,11 @@ def test_max_price_compares_the_callers_price_margin_included():
     def with_margin(e):  # a 10% margin lifts cheap's $1.00 prompt price to $1.10
         return (e.price.input_nanos_per_m * 11 // 10, e.price.output_nanos_per_m * 11 // 10)
     with pytest.raises(NoEndpointAvailable):
-        ranked_providers(snap, chat(MODEL, prefs=prefs), price_for_caller=with_margin)
-    completion_cap = chat(MODEL, prefs=ProviderPrefs(max_price={"completion": "2.1"}))
+        ranked_providers(snap, chat(MODEL, prefs=prefs), caller_prices=with_margin)
+    completion_cap = chat(MODEL, prefs=ProviderPrefs(max_price={"completion": usd_to_nanos("2.1")}))
     assert ranked_providers(snap, completion_cap)[0] == ["cheap", "dear"]
     with pytest.raises(NoEndpointAvailable) as caught:  # $2.20 with the margin
-        ranked_providers(snap, completion_cap, price_for_caller=with_margin)
+        ranked_providers(snap, completion_cap, caller_prices=with_margin)
     assert {x["reason"] for x in caught.value.metadata["excluded"]} == \
         {"provider.max_price.completion"}
 
@@ -131,7 +136,7 @@ def test_impossible_constraints_give_503_naming_each_exclusion():
     b = endpoint(MODEL, provider("b", trains_on_data=True, retention_days=1))
     request = chat(MODEL, prefs=ProviderPrefs(ignore=["a"], data_collection="deny"))
     with pytest.raises(NoEndpointAvailable) as caught:
-        select_candidates(snapshot(a, b), request, health=Health())
+        select_candidates(snapshot(a, b), request, health=Health(), rng=random.Random(0))
     error = caught.value
     assert error.status == 503
     assert error.metadata == {"excluded": [
@@ -145,8 +150,10 @@ def test_fallback_models_follow_in_order_and_unknown_models():
     first = endpoint(MODEL, provider("p1"))
     second = endpoint("acme/backup", provider("p2"))
     request = chat(MODEL, models=["acme/nope", "acme/backup"])
-    selection = select_candidates(snapshot(first, second), request, health=Health())
+    selection = select_candidates(snapshot(first, second), request, health=Health(),
+                                  rng=random.Random(0))
     assert [e.id for e in selection.ranked] == [first.id, second.id]
     assert selection.excluded == [("acme/nope", "unknown_model")]
     with pytest.raises(NotFound):
-        select_candidates(snapshot(first), chat("acme/missing"), health=Health())
+        select_candidates(snapshot(first), chat("acme/missing"), health=Health(),
+                          rng=random.Random(0))

@@ -81,7 +81,7 @@ def test_order_first_then_the_rest_unless_fallbacks_are_off():
     assert ordered == ["dear", "mid", "cheap"]
     selection = select_candidates(
         snap, chat(MODEL, prefs=ProviderPrefs(order=["dear"], allow_fallbacks=False)),
-        health=Health())
+        health=Health(), rng=random.Random(0))
     assert [e.provider.slug for e in selection.ranked] == ["dear"]
     assert sorted(reason for _, reason in selection.excluded) == \
         ["provider.allow_fallbacks"] * 2

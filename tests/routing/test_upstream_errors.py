@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from marketplace.errors import InvalidRequest, UpstreamError
+from core.errors import InvalidRequest, UpstreamError
 from tests.routing.builders import endpoint, provider
 from tests.routing.engine_helpers import MODEL, drain, request, run
 

@@ -6,7 +6,7 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
 
-from marketplace.errors import UpstreamError
+from core.errors import UpstreamError
 from routing.engine.guard import UrlGuard
 from routing.types import UpstreamFailure
 from tests.routing.builders import endpoint, provider

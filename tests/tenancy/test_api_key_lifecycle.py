@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from marketplace.errors import Forbidden, InvalidRequest
+from core.errors import Forbidden, InvalidRequest
 from marketplace.tenancy import services
 from marketplace.tenancy.keys import generate_api_key, hash_api_key
 from marketplace.tenancy.models import ApiKey, KeyScope, Role

@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from marketplace.errors import Forbidden
+from core.errors import Forbidden
 from marketplace.tenancy import services
 from marketplace.tenancy.models import ApiKey, Invitation, Membership, Role
 from marketplace.tenancy.roles import Actor

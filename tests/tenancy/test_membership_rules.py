@@ -2,7 +2,7 @@
 
 import pytest
 
-from marketplace.errors import Conflict, Forbidden
+from core.errors import Conflict, Forbidden
 from marketplace.tenancy import services
 from marketplace.tenancy.models import Invitation, Membership, Role
 from marketplace.tenancy.roles import Actor

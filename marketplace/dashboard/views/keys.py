@@ -5,8 +5,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import Conflict, InvalidRequest
 from marketplace.dashboard.forms import ApiKeyForm, add_service_error
-from marketplace.errors import Conflict, InvalidRequest
 from marketplace.tenancy import selectors, services
 from marketplace.tenancy.current_org import forbidden, org_member_required
 from marketplace.tenancy.roles import KEY_CREATORS, KEY_VIEWERS

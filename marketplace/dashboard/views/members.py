@@ -5,8 +5,8 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import Conflict, InvalidRequest
 from marketplace.dashboard.forms import InviteForm, RoleForm, add_service_error
-from marketplace.errors import Conflict, InvalidRequest
 from marketplace.tenancy import selectors, services
 from marketplace.tenancy.current_org import forbidden, org_member_required
 from marketplace.tenancy.models import Role

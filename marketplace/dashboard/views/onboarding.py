@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from marketplace.dashboard.forms import CreateOrganizationForm, add_service_error
-from marketplace.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from marketplace.tenancy import selectors, services
 from marketplace.tenancy.current_org import current_membership, set_current_org
 

@@ -4,8 +4,8 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from core.errors import InvalidRequest
 from marketplace.dashboard.forms import OrganizationSettingsForm, add_service_error
-from marketplace.errors import InvalidRequest
 from marketplace.tenancy import services
 from marketplace.tenancy.current_org import forbidden, org_member_required
 from marketplace.tenancy.roles import SETTINGS_EDITORS

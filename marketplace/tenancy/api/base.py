@@ -19,7 +19,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 
-from marketplace.errors import Forbidden, InvalidRequest, NotFound
+from core.errors import Forbidden, InvalidRequest, NotFound
 from marketplace.fields import reject_nul
 from marketplace.tenancy import selectors, services
 from marketplace.tenancy.current_org import current_membership

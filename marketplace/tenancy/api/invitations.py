@@ -5,7 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from marketplace.errors import Forbidden
+from core.errors import Forbidden
 from marketplace.tenancy import selectors, services
 from marketplace.tenancy.api.base import (
     ORG_HEADER_PARAMETER,

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from billing.services.ledger import grant_promotional_credit
+from core.money import usd_to_nanos
 from marketplace.tenancy import selectors, services
 from marketplace.tenancy.models import Membership, Organization, Role
 from marketplace.tenancy.roles import Actor
@@ -26,7 +27,7 @@ DEMO_PASSWORD = "switchyard-demo-password"
 DEMO_ORG_SLUG = "demo"
 DEMO_ORG_NAME = "Demo Org"
 DEMO_KEY_NAME = "demo"
-DEMO_CREDIT_NANOS = 10 * 1_000_000_000  # $10
+DEMO_CREDIT_NANOS = usd_to_nanos(10)
 DEMO_CREDIT_IDEMPOTENCY_KEY = "seed-demo-credit"
 
 

@@ -1,9 +1,10 @@
-"""One error hierarchy, rendered three ways.
+"""One error hierarchy, rendered three ways; stdlib only, so every layer may raise it.
 
 Each error's HTTP status, machine code and default message are class attributes (as DRF's
 exceptions do). The `/v1` gateway renders them as OpenAI-style JSON
 (`{"error": {"code", "message", "type", "metadata"}}`), the management API through
-`drf_exception_handler`, and the dashboard as form errors (`str(error)`).
+`marketplace.api_errors.drf_exception_handler`, and the dashboard as form errors
+(`str(error)`). See ARCHITECTURE.md (the core package) for why this lives outside Django.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class InvalidRequest(SwitchyardError):
     type = "invalid_request_error"
     message = "The request is invalid."
 
-    def __init__(self, message: str | None = None, *, param: str | None = None, **kwargs):
+    def __init__(self, message: str | None = None, *, param: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         if param:
             self.metadata.setdefault("param", param)
@@ -125,17 +127,7 @@ class ServiceUnavailable(SwitchyardError):
     retryable = True
     retry_after_s = 2
 
-    def __init__(self, message: str | None = None, **kwargs):
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.headers.setdefault("Retry-After", str(self.retry_after_s))
 
-
-def drf_exception_handler(exc, context):
-    """Render SwitchyardError through DRF, then DRF's own errors as usual."""
-    from rest_framework.response import Response
-    from rest_framework.views import exception_handler
-
-    if isinstance(exc, SwitchyardError):
-        body = {"error": {"code": exc.code, "message": exc.message, **exc.metadata}}
-        return Response(body, status=exc.status, headers=exc.headers or None)
-    return exception_handler(exc, context)
