@@ -10,10 +10,11 @@ import shutil
 import pytest
 from django.conf import settings
 
-# sandbox_server / sandbox; live_gateway_server / start_gateway_server / browser_page;
+# sandbox_server / sandbox; start_gateway_server / browser_page; live_gateway_server (shared);
 # private_redis; cluster (a private PostgreSQL)
 pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.live_server",
-                  "tests.fixtures.redis_server", "tests.fixtures.pgcluster"]
+                  "tests.fixtures.shared_gateway", "tests.fixtures.redis_server",
+                  "tests.fixtures.pgcluster"]
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
