@@ -10,6 +10,11 @@ import shutil
 import pytest
 from django.conf import settings
 
+from tests import worker_env
+
+# Before anything connects to Redis: this xdist worker's own database (tests/worker_env.py).
+worker_env.apply(settings)
+
 # sandbox_server / sandbox; start_gateway_server / browser_page; live_gateway_server (shared);
 # private_redis; cluster (a private PostgreSQL)
 pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.live_server",

@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from tests.worker_env import redis_url_for_worker, worker_index
 
@@ -32,8 +33,10 @@ def test_worker_ids():
 
 @pytest.mark.redis
 def test_this_process_uses_its_worker_database():
-    # The settings read REDIS_URL after the plugin rewrote it; server children get this value.
+    # Server children get settings.REDIS_URL, Celery workers the environment: they agree, and
+    # the page cache talks to the same database.
     assert os.environ["REDIS_URL"] == settings.REDIS_URL
+    assert cache._servers == [settings.REDIS_URL]
     index = worker_index(os.environ.get("PYTEST_XDIST_WORKER"))
     if index is not None:
         base = os.environ["SWITCHYARD_BASE_REDIS_URL"]

@@ -1,4 +1,4 @@
-"""pytest plugin (`-p tests.worker_env` in pyproject's addopts): each xdist worker's own Redis.
+"""Each pytest-xdist worker's own Redis database (applied by tests/conftest.py at import).
 
 `make test` runs the suite on several pytest-xdist workers at once. pytest-django already gives
 each worker its own test database (`test_<name>_gw0`, ...) and the SQLite test file is named by
@@ -6,9 +6,11 @@ process id, but Redis holds the gateway's rate-limit counters, the key-revocatio
 the page cache: two workers on one Redis database would count each other's requests and receive
 each other's revocations. Worker N therefore uses database `<REDIS_URL's number> + N`.
 
-This runs when pytest imports its `-p` plugins, before pytest-django loads the settings (which
-read REDIS_URL once), so the settings, the test process and every server child it starts (they
-are given `settings.REDIS_URL`) agree. Without xdist, or without REDIS_URL, nothing changes.
+pytest-django has loaded the settings before any conftest is imported, so this sets REDIS_URL
+in the settings and the cache's location as well as in the environment; nothing reads them
+earlier (the gateway and tenancy read REDIS_URL when they start or send, the cache connects on
+first use). Server children get `settings.REDIS_URL`; a Celery worker a test starts inherits
+the environment. Without xdist, or without REDIS_URL, nothing changes.
 """
 
 from __future__ import annotations
@@ -40,14 +42,15 @@ def redis_url_for_worker(url: str, index: int) -> str:
     return f"{match.group('head')}/{database}{match.group('tail') or ''}"
 
 
-def _apply() -> None:
+def apply(settings) -> None:
+    """Point this worker's settings and environment at its own Redis database."""
     index = worker_index(os.environ.get("PYTEST_XDIST_WORKER"))
-    url = os.environ.get("REDIS_URL", "")
-    if index is None or not url:
+    if index is None or not settings.REDIS_URL:
         return
-    # The controller's value, kept so a test can check the derivation.
-    os.environ.setdefault("SWITCHYARD_BASE_REDIS_URL", url)
-    os.environ["REDIS_URL"] = redis_url_for_worker(os.environ["SWITCHYARD_BASE_REDIS_URL"], index)
-
-
-_apply()
+    # The controller's value; a test checks the derivation against it.
+    base = os.environ.setdefault("SWITCHYARD_BASE_REDIS_URL", settings.REDIS_URL)
+    url = redis_url_for_worker(base, index)
+    os.environ["REDIS_URL"] = settings.REDIS_URL = url
+    cache = settings.CACHES.get("default", {})
+    if cache.get("LOCATION") == base:
+        cache["LOCATION"] = url
