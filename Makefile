@@ -20,8 +20,11 @@ install: $(UV)
 run: install
 	$(PY) scripts/devserver.py --port $(PORT)
 
+# pytest-xdist workers: one per core, at most 4 (each takes a Redis database, tests/worker_env.py).
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n < 4 ? n : 4 )))
+
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -356,6 +356,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Without collectstatic (make run, tests) WhiteNoise finds files where the finders do; the
 # container image runs collectstatic into STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True
+# Outside production STATIC_ROOT is usually never collected: WhiteNoise then looks each file up
+# when it is requested (finders first) instead of indexing STATIC_ROOT and every finder's files
+# at start-up, which warned "No directory at: .../staticfiles" for every app instance and hid
+# nothing. Production serves the collected files from the index it builds once.
+WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
 
 LOGGING = {
     "version": 1,

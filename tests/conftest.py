@@ -10,10 +10,16 @@ import shutil
 import pytest
 from django.conf import settings
 
-# sandbox_server / sandbox; live_gateway_server / start_gateway_server / browser_page;
+from tests import worker_env
+
+# Before anything connects to Redis: this xdist worker's own database (tests/worker_env.py).
+worker_env.apply(settings)
+
+# sandbox_server / sandbox; start_gateway_server / browser_page; live_gateway_server (shared);
 # private_redis; cluster (a private PostgreSQL)
 pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.live_server",
-                  "tests.fixtures.redis_server", "tests.fixtures.pgcluster"]
+                  "tests.fixtures.shared_gateway", "tests.fixtures.redis_server",
+                  "tests.fixtures.pgcluster"]
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

@@ -114,8 +114,11 @@ def test_sigkilled_worker_then_rerun_invoices_every_record_once(make_org, tmp_pa
     try:
         # RabbitMQ redelivers the unacknowledged task to the new worker; run it once more too.
         wait_for(lambda: InvoicedUsage.objects.count() == total, 400, "the redelivered roll", log)
-        roll_usage_into_invoices.apply_async(kwargs={"batch_size": 50}, queue=queue)
-        time.sleep(2)
+        rerun = roll_usage_into_invoices.apply_async(kwargs={"batch_size": 50}, queue=queue)
+        # The rerun must have finished (not merely been sent) before the totals are checked,
+        # however slow the worker is; the worker logs each task's outcome by its id.
+        wait_for(lambda: f"[{rerun.id}] succeeded" in log.read_text(errors="replace"), 120,
+                 "the rerun to finish", log)
     finally:
         second.terminate()
         second.wait(timeout=20)

@@ -4,6 +4,7 @@ Both run against a real uvicorn child (the ASGI app, so /v1 goes through the gat
 test database, after the catalog is imported and committed.
 """
 
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,11 +22,30 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 @pytest.fixture
-def catalog_server(start_gateway_server, settings):
-    """A uvicorn child over the imported catalog (with the sandbox providers)."""
+def catalog_server(live_gateway_server, settings):
+    """The shared uvicorn child once it serves the imported catalog (with the sandbox providers).
+
+    Every test imports the same models, so a listing of them cannot tell this import from an
+    earlier test's: the child is first seen serving the empty catalog the flush left, then a
+    non-empty one, which can only be this import (one transaction).
+    """
     settings.SANDBOX = True
+    _, key = api_key(Organization.objects.create(name="Catalog probe", slug="catalog-probe"))
+    _wait_for_listing(live_gateway_server, key, lambda ids: not ids, "the empty catalog")
     import_catalog(load_fixture(), sandbox=True)
-    return start_gateway_server()
+    _wait_for_listing(live_gateway_server, key, bool, "the imported catalog")
+    return live_gateway_server
+
+
+def _wait_for_listing(server, key, done, what, timeout_s=30):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = httpx.get(f"{server.url}/v1/models", timeout=10,
+                             headers={"Authorization": f"Bearer {key}"})
+        if response.status_code == 200 and done({m["id"] for m in response.json()["data"]}):
+            return
+        assert time.monotonic() < deadline, f"the gateway did not serve {what}: {response.text}"
+        time.sleep(0.05)
 
 
 @pytest.mark.browser

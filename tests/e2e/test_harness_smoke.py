@@ -28,11 +28,11 @@ def test_child_serves_v1_through_the_asgi_dispatch(live_gateway_server):
     assert set(response.json()["error"]) >= {"code", "message", "type"}
 
 
-def test_child_sees_rows_committed_by_the_test(start_gateway_server, django_user_model):
+def test_child_sees_rows_committed_by_the_test(live_gateway_server, django_user_model):
     django_user_model.objects.create_user(
         username="seen@example.com", email="seen@example.com", password="Correct-Horse-9"
     )
-    server = start_gateway_server()
+    server = live_gateway_server
 
     with httpx.Client(base_url=server.url, timeout=10) as client:
         client.get("/accounts/login/")

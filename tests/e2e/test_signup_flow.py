@@ -7,11 +7,14 @@ and see the same call refused (401, OpenAI-style error).
 
 import re
 import time
+import uuid
 
 import httpx
 import pytest
 
-EMAIL = "e2e-signup@example.com"
+# New on every run: allauth rate-limits confirmation mail per address for minutes in the cache
+# (Redis, which outlives the run), so a rerun with the same address got no mail.
+EMAIL = f"e2e-signup-{uuid.uuid4().hex[:8]}@example.com"
 PASSWORD = "a-long-and-unusual-passphrase-77"
 # Revocation must take effect at once across processes (ARCHITECTURE.md, "The hot path",
 # step 1: within a second).

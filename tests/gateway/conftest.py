@@ -8,8 +8,10 @@ real sockets, real authentication, real billing writer, real provider wire forma
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from marketplace.tenancy.models import KeyScope, Role
@@ -19,7 +21,7 @@ from marketplace.tenancy.services import create_api_key, create_organization
 
 @pytest.fixture
 def start_gateway(start_gateway_server):
-    """Return `start(**env)`: a uvicorn child of the real ASGI app on the test database.
+    """Return `start(**env)`: a uvicorn child of its own, for tests that reconfigure or kill it.
 
     The launcher is shared with the browser tests (tests/fixtures/live_server.py).
     """
@@ -27,8 +29,35 @@ def start_gateway(start_gateway_server):
 
 
 @pytest.fixture
-def gateway(start_gateway_server):
-    return start_gateway_server()
+def gateway(request, shared_gateway):
+    """The worker's shared gateway (tests/fixtures/shared_gateway.py), serving this test's catalog.
+
+    With `sandbox_catalog`, waits until the server's `/v1/models` lists this test's models (the
+    catalog of an earlier test has the same slugs but another description).
+    """
+    if "sandbox_catalog" in request.fixturenames:
+        catalog = request.getfixturevalue("sandbox_catalog")
+        key = (request.getfixturevalue("funded_key") if "funded_key" in request.fixturenames
+               else request.getfixturevalue("make_org_key")())
+        wait_for_models(shared_gateway, key.plaintext,
+                        {slug: model.description for slug, model in catalog.models.items()})
+    return shared_gateway
+
+
+def wait_for_models(server, plaintext: str, expected: dict[str, str], timeout_s: float = 30):
+    """Wait until `GET /v1/models` lists every slug of `expected` with its description."""
+    deadline = time.monotonic() + timeout_s
+    headers = {"Authorization": f"Bearer {plaintext}"}
+    while True:
+        response = httpx.get(f"{server.url}/v1/models", headers=headers, timeout=10)
+        listed = ({m["id"]: m["description"] for m in response.json()["data"]}
+                  if response.status_code == 200 else {})
+        if all(listed.get(slug) == text for slug, text in expected.items()):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the gateway did not pick up the catalog in {timeout_s}s: "
+                                 f"{response.status_code} {listed}\n{server.log_text()[-4000:]}")
+        time.sleep(0.05)
 
 
 @dataclass
@@ -84,6 +113,10 @@ class SandboxCatalog:
 @pytest.fixture
 def sandbox_catalog(transactional_db) -> SandboxCatalog:
     """A small catalog routed to the sandbox providers, built through catalog's services."""
+    return build_sandbox_catalog()
+
+
+def build_sandbox_catalog() -> SandboxCatalog:
     from catalog import services as catalog_services
 
     providers = {
@@ -100,9 +133,11 @@ def sandbox_catalog(transactional_db) -> SandboxCatalog:
         "google/gemini-2.5-flash": [("sandbox-gemini", "gemini-2.5-flash", GEMINI_PRICE)],
     }
     models, endpoints = {}, {}
+    # Tells this catalog from an earlier test's identical one on a shared gateway.
+    description = f"Sandbox catalog {uuid.uuid4().hex[:12]}"
     for slug, serving in specs.items():
         models[slug] = catalog_services.create_model(
-            slug=slug, name=slug.split("/")[1], context_length=128_000,
+            slug=slug, name=slug.split("/")[1], description=description, context_length=128_000,
             input_modalities=["text", "image"], output_modalities=["text"],
             supports_tools=True, supports_json_schema=True)
         for provider_slug, upstream_id, price in serving:

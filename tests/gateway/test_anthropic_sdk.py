@@ -7,8 +7,8 @@ from tests.gateway.helpers import wait_usage_record
 
 
 @pytest.fixture
-def gateway_url(sandbox_catalog, start_gateway, sandbox):
-    return start_gateway().url
+def gateway_url(sandbox_catalog, gateway, sandbox):
+    return gateway.url
 
 
 def _client(url, key, **kwargs):

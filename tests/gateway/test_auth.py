@@ -85,18 +85,16 @@ def test_revocation_takes_effect_within_a_second_without_redis(make_org_key, sta
 
 
 @pytest.mark.redis
-def test_revocation_is_pushed_through_redis(make_org_key, start_gateway):
+def test_revocation_is_pushed_through_redis(make_org_key, gateway):
     org_key = make_org_key()
     # A long-lived cache entry would survive the TTL race; Redis must drop it at once.
-    gateway = start_gateway()
     assert _revoke_and_time_401(org_key, gateway) < 0.5
 
 
 @pytest.mark.redis
-def test_a_child_key_stops_working_when_its_parent_is_revoked(make_org_key, start_gateway):
+def test_a_child_key_stops_working_when_its_parent_is_revoked(make_org_key, gateway):
     parent = make_org_key(scope=KeyScope.MANAGEMENT)
     child, plaintext = create_api_key(org=parent.org, name="minted by a key",
                                       actor=Actor(role=Role.ADMIN, api_key_id=parent.key.pk))
-    gateway = start_gateway()
     assert _revoke_and_time_401(parent, gateway, presented=plaintext) <= 1.0
     assert ApiKey.objects.get(pk=child.pk).revoked_at is not None

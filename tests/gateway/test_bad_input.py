@@ -3,10 +3,11 @@
 import httpx
 import pytest
 
+pytestmark = pytest.mark.gateway_env(GATEWAY_MAX_BODY_BYTES="65536")
+
 
 @pytest.fixture
-def post(sandbox_catalog, funded_key, start_gateway, sandbox):
-    gateway = start_gateway(GATEWAY_MAX_BODY_BYTES="65536")
+def post(sandbox_catalog, funded_key, gateway, sandbox):
     client = httpx.Client(base_url=gateway.url, timeout=30,
                           headers={"Authorization": f"Bearer {funded_key.plaintext}"})
     yield lambda path, **kw: client.post(path, **kw)

@@ -8,8 +8,8 @@ from tests.gateway.helpers import wait_usage_record
 
 
 @pytest.fixture
-def gateway(sandbox_catalog, start_gateway, sandbox):
-    return start_gateway()
+def gateway(sandbox_catalog, gateway, sandbox):
+    return gateway
 
 
 def test_disconnect_mid_stream_records_a_cancelled_streamed_request(gateway, funded_key,

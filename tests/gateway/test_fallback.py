@@ -7,11 +7,12 @@ import pytest
 from tests.gateway.helpers import wait_usage_record
 
 BOTH = {"order": ["sandbox-openai", "sandbox-openai-b"]}
+pytestmark = pytest.mark.gateway_env(GATEWAY_ATTEMPT_TIMEOUT_S="2",
+                                     GATEWAY_STREAM_IDLE_TIMEOUT_S="2")
 
 
 @pytest.fixture
-def client(sandbox_catalog, funded_key, start_gateway, sandbox):
-    gateway = start_gateway(GATEWAY_ATTEMPT_TIMEOUT_S="2", GATEWAY_STREAM_IDLE_TIMEOUT_S="2")
+def client(sandbox_catalog, funded_key, gateway, sandbox):
     with httpx.Client(base_url=gateway.url, timeout=60,
                       headers={"Authorization": f"Bearer {funded_key.plaintext}"}) as http:
         yield http

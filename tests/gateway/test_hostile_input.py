@@ -34,8 +34,7 @@ def post(client: httpx.Client, path: str, body: dict) -> httpx.Response:
 
 
 @pytest.fixture
-def client(sandbox_catalog, funded_key, start_gateway, sandbox):
-    gateway = start_gateway()
+def client(sandbox_catalog, funded_key, gateway, sandbox):
     with httpx.Client(base_url=gateway.url, timeout=30,
                       headers={"Authorization": f"Bearer {funded_key.plaintext}"}) as client:
         yield client

@@ -10,8 +10,7 @@ from tests.gateway.helpers import wait_usage_record
 
 
 @pytest.fixture
-def client(sandbox_catalog, funded_key, start_gateway, sandbox):
-    gateway = start_gateway()
+def client(sandbox_catalog, funded_key, gateway, sandbox):
     return openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=funded_key.plaintext,
                          max_retries=0, timeout=30)
 
@@ -55,8 +54,7 @@ def test_streaming_sends_chunks_then_a_usage_chunk(client):
     assert record.completion_tokens == chunks[-1].usage.completion_tokens
 
 
-def test_async_client_concurrent_requests(sandbox_catalog, funded_key, start_gateway, sandbox):
-    gateway = start_gateway()
+def test_async_client_concurrent_requests(sandbox_catalog, funded_key, gateway, sandbox):
 
     async def run():
         async with openai.AsyncOpenAI(base_url=f"{gateway.url}/v1",

@@ -5,8 +5,7 @@ import pytest
 
 
 @pytest.fixture
-def chat(sandbox_catalog, funded_key, start_gateway, sandbox):
-    gateway = start_gateway()
+def chat(sandbox_catalog, funded_key, gateway, sandbox):
     http = httpx.Client(base_url=gateway.url, timeout=30,
                         headers={"Authorization": f"Bearer {funded_key.plaintext}"})
 

@@ -26,8 +26,7 @@ def validate_path_answer(instance, path: str) -> None:
 
 
 def test_answers_validate_against_openrouter_schemas(sandbox_catalog, funded_key,
-                                                     start_gateway, sandbox):
-    gateway = start_gateway()
+                                                     gateway, sandbox):
     http = httpx.Client(base_url=gateway.url, timeout=30,
                         headers={"Authorization": f"Bearer {funded_key.plaintext}"})
     body = {"model": "openai/gpt-4o-mini",
@@ -71,9 +70,8 @@ def test_answers_validate_against_openrouter_schemas(sandbox_catalog, funded_key
 
 
 def test_generation_is_the_org_own_only(sandbox_catalog, funded_key, make_org_key,
-                                        start_gateway, sandbox):
+                                        gateway, sandbox):
     other = make_org_key()
-    gateway = start_gateway()
     mine = httpx.post(f"{gateway.url}/v1/chat/completions", timeout=30,
                       headers={"Authorization": f"Bearer {funded_key.plaintext}"},
                       json={"model": "openai/gpt-4o-mini",
@@ -91,9 +89,8 @@ def test_generation_is_the_org_own_only(sandbox_catalog, funded_key, make_org_ke
 
 
 def test_no_credit_is_402_before_any_provider_call(sandbox_catalog, make_org_key,
-                                                   start_gateway, sandbox):
+                                                   gateway, sandbox):
     broke = make_org_key()
-    gateway = start_gateway()
     response = httpx.post(f"{gateway.url}/v1/chat/completions", timeout=30,
                           headers={"Authorization": f"Bearer {broke.plaintext}"},
                           json={"model": "openai/gpt-4o-mini",

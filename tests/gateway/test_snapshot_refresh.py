@@ -9,8 +9,7 @@ from tests.gateway.conftest import MINI_PRICE, OPENAI_PARAMS
 
 
 def test_new_model_becomes_routable_and_a_disabled_endpoint_stops_serving(
-        sandbox_catalog, funded_key, start_gateway, sandbox):
-    gateway = start_gateway()
+        sandbox_catalog, funded_key, gateway, sandbox):
     http = httpx.Client(base_url=gateway.url, timeout=30,
                         headers={"Authorization": f"Bearer {funded_key.plaintext}"})
     body = {"model": "openai/gpt-4.1-mini", "messages": [{"role": "user", "content": "hi"}]}

@@ -65,8 +65,7 @@ def test_a_provider_error_reaches_the_caller_typed_and_redacted(
         assert secret not in line
 
 
-def test_a_rejection_names_its_typed_error(sandbox_catalog, funded_key, start_gateway, sandbox):
-    gateway = start_gateway()
+def test_a_rejection_names_its_typed_error(sandbox_catalog, funded_key, gateway, sandbox):
     sandbox.control.set_fault("sandbox-openai", error_status=400, error_body={"error": {
         "message": "This model's maximum context length is 128000 tokens.",
         "type": "invalid_request_error", "code": "context_length_exceeded"}})
