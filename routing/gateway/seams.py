@@ -18,7 +18,7 @@ from billing.selectors.spend import (
     get_usage_record,
 )
 from catalog.openrouter import endpoints_listing_payload, models_list_payload
-from catalog.selectors import build_routing_snapshot, get_catalog_version, get_endpoint_health
+from catalog.selectors import build_routing_snapshot, get_catalog_stamp, get_endpoint_health
 from catalog.snapshot import EndpointView, ProviderView, RoutingSnapshot
 from marketplace.tenancy.keys import hash_api_key, looks_like_api_key
 from marketplace.tenancy.selectors import get_key_auth
@@ -29,7 +29,7 @@ __all__ = [
     "hash_api_key", "looks_like_api_key", "get_key_auth", "record_keys_used",
     "REVOKED_KEYS_CHANNEL",
     # catalog: the routing snapshot and the OpenRouter-shaped listings
-    "build_routing_snapshot", "get_catalog_version", "get_endpoint_health", "EndpointView",
+    "build_routing_snapshot", "get_catalog_stamp", "get_endpoint_health", "EndpointView",
     "ProviderView", "RoutingSnapshot", "endpoints_listing_payload", "models_list_payload",
     # billing: the hot-path writer, pricing rules and the reads behind /v1/key, /v1/credits,
     # /v1/generation

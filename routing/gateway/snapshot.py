@@ -1,8 +1,10 @@
 """The gateway's routing snapshot and margin table, rebuilt off the request path.
 
-A background task polls `catalog.selectors.get_catalog_version()` every couple of seconds and
-rebuilds the frozen snapshot (in a worker thread: it reads the database) only when the version
-changed. Requests read `holder.snapshot`, a plain attribute: no lock, no await.
+A background task polls `catalog.selectors.get_catalog_stamp()` every couple of seconds and
+rebuilds the frozen snapshot (in a worker thread: it reads the database) only when the stamp
+changed. The stamp, not the bare counter: after a restore the counter can come back to a number
+this process has seen, with other rows behind it. Requests read `holder.snapshot`, a plain
+attribute: no lock, no await.
 """
 
 from __future__ import annotations
@@ -28,23 +30,23 @@ class SnapshotHolder:
         self._poll_s = poll_s
         self.snapshot: RoutingSnapshot = RoutingSnapshot(version="empty")
         self.margins: MarginTable | None = None  # loaded with the snapshot
-        self._version: int | None = None
+        self._stamp: str | None = None
 
-    def _build(self, force: bool) -> tuple[int, RoutingSnapshot | None, MarginTable]:
-        """(version, snapshot or None if unchanged, margins); runs in a worker thread."""
-        version = seams.get_catalog_version()
+    def _build(self, force: bool) -> tuple[str, RoutingSnapshot | None, MarginTable]:
+        """(stamp, snapshot or None if unchanged, margins); runs in a worker thread."""
+        stamp = seams.get_catalog_stamp()
         snapshot = None
-        if force or version != self._version:
+        if force or stamp != self._stamp:
             snapshot = seams.build_routing_snapshot(sandbox_base_url=self._sandbox_base_url)
         # The margin table is one small query; reloading it each poll keeps it current.
-        return version, snapshot, seams.get_margin_table()
+        return stamp, snapshot, seams.get_margin_table()
 
     async def refresh(self, *, force: bool = False) -> None:
         loop = asyncio.get_running_loop()
-        version, snapshot, margins = await loop.run_in_executor(
+        stamp, snapshot, margins = await loop.run_in_executor(
             self._executor, self._build, force)
         if snapshot is not None:
-            self.snapshot, self._version = snapshot, version
+            self.snapshot, self._stamp = snapshot, stamp
         self.margins = margins
 
     async def run(self) -> None:
