@@ -5,7 +5,7 @@ marketplace/tenancy/staff_access.py keeps staff without a second factor out.
 """
 
 from django.contrib import admin
-from django.db import transaction
+from django.db import models, transaction
 
 from catalog.models import Endpoint, EndpointHealth, Model, Price, Provider
 from catalog.services import bump_catalog_version
@@ -36,6 +36,9 @@ class ProviderAdmin(VersionBumpingAdmin):
                     "zdr")
     list_filter = ("wire_format", "status", "is_sandbox")
     search_fields = ("slug", "name")
+    # A website typed without a scheme is an https one (Django 6's default; saying so now also
+    # answers its deprecation warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Model)
