@@ -73,7 +73,9 @@ def _client() -> stripe.StripeClient:
         settings.STRIPE_SECRET_KEY,
         base_addresses=base,
         max_network_retries=2,
-        http_client=stripe.HTTPXClient(timeout=TIMEOUT_S, allow_sync_methods=True),
+        # requests, stripe's own default: its httpx client sends the form as raw bytes in `data`,
+        # which httpx deprecates and will drop.
+        http_client=stripe.RequestsClient(timeout=TIMEOUT_S),
     )
 
 
