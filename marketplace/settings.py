@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "catalog",
     "routing",
     "billing",
+    "compliance",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +110,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # Staff reach the admin only with a second factor enrolled and passed this session.
     "marketplace.tenancy.staff_access.StaffMfaMiddleware",
+    # The client address audit entries record (marketplace/tenancy/audit.py).
+    "marketplace.tenancy.audit.AuditClientMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"

@@ -87,6 +87,10 @@ class Settlement:
     app_referer: str = ""
     app_title: str = ""
     created_at_epoch_ms: int = 0
+    policy_version: int | None = None
+    region: str = ""
+    zdr: bool = False
+    request_sha256: str = ""
 
 
 class HotPathWriter(Protocol):

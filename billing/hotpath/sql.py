@@ -117,6 +117,10 @@ USAGE_COLUMNS = (
     ("estimated", "boolean"),
     ("app_referer", "text"),
     ("app_title", "text"),
+    ("policy_version", "integer"),
+    ("region", "text"),
+    ("zdr", "boolean"),
+    ("request_sha256", "text"),
 )
 
 _UNNEST_ARGS = ", ".join(f"%({name})s::{kind}[]" for name, kind in USAGE_COLUMNS)

@@ -117,6 +117,13 @@ class UsageRecord(models.Model):
     estimated = models.BooleanField(default=False)
     app_referer = models.CharField(max_length=300, blank=True)
     app_title = models.CharField(max_length=200, blank=True)
+    # The compliance posture it was served under, as a signed receipt states it: the org
+    # policy's version (None: no policy), the served endpoint's region, whether zero data
+    # retention was in force, and the SHA-256 (hex) of the request body as received.
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
+    region = models.CharField(max_length=32, blank=True)
+    zdr = models.BooleanField(default=False)
+    request_sha256 = models.CharField(max_length=64, blank=True)
     # Set once the usage is posted to the ledger (exactly once, keyed by request_id).
     posted_at = models.DateTimeField(null=True, blank=True, db_index=True)
 

@@ -205,6 +205,10 @@ def usage_fields(s: Settlement, now: datetime) -> dict:
         "estimated": s.estimated,
         "app_referer": s.app_referer,
         "app_title": s.app_title,
+        "policy_version": s.policy_version,
+        "region": s.region,
+        "zdr": s.zdr,
+        "request_sha256": s.request_sha256,
     }
 
 

@@ -95,3 +95,38 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class AuditEntry(models.Model):
+    """One audited action; append-only. Written by `audit.record_audit` inside the transaction
+    of the change it records, so an action that rolls back leaves no entry."""
+
+    # NULL for platform-wide actions by staff (catalog and default margin changes).
+    org = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, related_name="audit_entries"
+    )
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    actor_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Who, as shown: an email, a key prefix, or "system"; kept when the user or key is gone.
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=64)  # dotted: "policy.updated", "api_key.created"
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["org", "-created_at"], name="audit_org_created"),
+            models.Index(fields=["org", "action", "-created_at"], name="audit_org_action"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_label}"

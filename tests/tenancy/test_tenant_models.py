@@ -11,7 +11,7 @@ from django.db import models
 
 from marketplace.tenancy.models import Organization
 
-OUR_APPS = ("tenancy", "dashboard", "catalog", "routing", "billing")
+OUR_APPS = ("tenancy", "dashboard", "catalog", "routing", "billing", "compliance")
 
 GLOBAL_MODELS = {
     "tenancy.Organization": "the tenant itself",
@@ -27,6 +27,7 @@ GLOBAL_MODELS = {
 NULLABLE_ORG = {
     "billing.LedgerAccount": "platform accounts (revenue, payables, Stripe clearing) have no org",
     "billing.MarginRule": "a rule without org is the platform default for a model/provider",
+    "tenancy.AuditEntry": "staff's platform-wide changes (catalog, default margins) have no org",
 }
 
 
