@@ -61,7 +61,8 @@ class Gateway:
                              ttl_s=config.key_cache_ttl_s, max_entries=config.key_cache_max,
                              guard=AuthFailureGuard(self.limiter,
                                                     config.limits.auth_failures_per_min,
-                                                    parse_networks(config.trusted_proxies)))
+                                                    parse_networks(config.trusted_proxies)),
+                             rules=seams.get_caller_rules)
         self.last_used = LastUsedRecorder(seams.record_keys_used, self.db_executor,
                                           config.last_used_flush_s)
         self.catalog = SnapshotHolder(DatabaseExecutor(self._db_threads, None),
@@ -81,6 +82,7 @@ class Gateway:
             broadcast = pubsub.BreakerBroadcast(self.redis, breakers)
             breakers.publisher = broadcast.publish
             self._channels = {seams.REVOKED_KEYS_CHANNEL: self.keys.invalidate,
+                              seams.COMPLIANCE_CHANGED_CHANNEL: self.keys.invalidate_org,
                               pubsub.BREAKERS_CHANNEL: broadcast.on_message}
 
     async def start(self) -> None:

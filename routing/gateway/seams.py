@@ -1,4 +1,4 @@
-"""The gateway's one door into the other apps: everything it uses of catalog, billing and tenancy.
+"""The gateway's one door into the other apps: all it uses of catalog, billing, compliance, tenancy.
 
 Every other module of `routing.gateway` imports these names from here, never from those apps
 (an import-linter contract in pyproject.toml enforces it), so the gateway's whole dependency on
@@ -20,6 +20,8 @@ from billing.selectors.spend import (
 from catalog.openrouter import endpoints_listing_payload, models_list_payload
 from catalog.selectors import build_routing_snapshot, get_catalog_stamp, get_endpoint_health
 from catalog.snapshot import EndpointView, ProviderView, RoutingSnapshot
+from compliance.fanout import COMPLIANCE_CHANGED_CHANNEL
+from compliance.selectors import get_caller_rules
 from marketplace.tenancy.keys import hash_api_key, looks_like_api_key
 from marketplace.tenancy.selectors import get_key_auth
 from marketplace.tenancy.services import REVOKED_KEYS_CHANNEL, record_keys_used
@@ -28,6 +30,8 @@ __all__ = [
     # tenancy: org API keys
     "hash_api_key", "looks_like_api_key", "get_key_auth", "record_keys_used",
     "REVOKED_KEYS_CHANNEL",
+    # compliance: each caller's policies and BYOK keys, and the channel announcing changes
+    "get_caller_rules", "COMPLIANCE_CHANGED_CHANNEL",
     # catalog: the routing snapshot and the OpenRouter-shaped listings
     "build_routing_snapshot", "get_catalog_stamp", "get_endpoint_health", "EndpointView",
     "ProviderView", "RoutingSnapshot", "endpoints_listing_payload", "models_list_payload",

@@ -1,0 +1,64 @@
+"""What compliance tells the router about one caller: plain frozen data, no Django.
+
+`compliance.selectors.get_caller_rules` builds a `CallerRules` from the org's current policy,
+the key's policy and the org's BYOK keys; the gateway keeps it beside the authenticated key
+(refreshed within a second of any change, as revocation is) and `routing.policy` applies it
+from memory, so no request reads the database for it (ARCHITECTURE.md, "The hot path").
+A `None` list means no restriction; a policy can only narrow what it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class OrgRules:
+    """The org's current policy; version None: the org never set one."""
+
+    version: int | None = None
+    provider_allow: frozenset[str] | None = None
+    provider_deny: frozenset[str] | None = None
+    model_allow: frozenset[str] | None = None
+    model_deny: frozenset[str] | None = None
+    regions: frozenset[str] | None = None
+    require_zdr: bool = False
+    deny_training: bool = False
+    fallbacks_outside_preferred: bool = True
+    content_retention_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRules:
+    """The key's current policy (it narrows the org's) and its own rate limits."""
+
+    version: int | None = None
+    models: frozenset[str] | None = None
+    providers: frozenset[str] | None = None
+    regions: frozenset[str] | None = None
+    rpm: int | None = None
+    tpm: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ByokCredential:
+    """An org's own key for one provider, decrypted; `api_key` never appears in a repr."""
+
+    byok_id: int
+    provider_slug: str
+    api_key: str = field(repr=False)
+    base_url: str = ""
+    always_use: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CallerRules:
+    org: OrgRules = field(default_factory=OrgRules)
+    key: KeyRules = field(default_factory=KeyRules)
+    # provider slug -> the org's key for it (read-only)
+    byok: Mapping[str, ByokCredential] = field(default_factory=lambda: MappingProxyType({}))
+
+
+NO_RULES = CallerRules()
