@@ -154,25 +154,13 @@ class PostgresWriter(BatchingWriter):
         return bool(row and row[0])
 
     async def _settle_batch(self, batch: Sequence[Settlement]) -> int:
-        arrays: dict[str, list[object]] = {name: [] for name, _ in statements.USAGE_COLUMNS}
-        for s in batch:
-            for name, _ in statements.USAGE_COLUMNS:
-                value: object
-                if name == "created_ms":
-                    value = s.created_at_epoch_ms
-                elif name == "attempts":
-                    value = orjson.dumps(list(s.attempts)).decode()
-                else:
-                    value = getattr(s, name)
-                arrays[name].append(value)
-        row = await self._execute_one(statements.SETTLE_BATCH, arrays, tries=2, durable=True)
+        params = {"batch": orjson.dumps(list(batch)).decode()}
+        row = await self._execute_one(statements.SETTLE_BATCH, params, tries=2, durable=True)
         settled: int = row[0] if row else 0
         if settled < len(batch):
             # Some holds were not open: already settled (a replay), swept, or lost with a
             # database crash; only the last kind has no row at all, and is charged here.
-            arrays["org_id"] = [s.org_id for s in batch]
-            arrays["key_id"] = [s.key_id for s in batch]
-            row = await self._execute_one(statements.SETTLE_UNHELD, arrays, tries=2,
+            row = await self._execute_one(statements.SETTLE_UNHELD, params, tries=2,
                                           durable=True)
             if row and row[0]:
                 logger.warning("settle: %d settlements had lost their hold (a database crash); "

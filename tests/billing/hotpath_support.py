@@ -53,8 +53,10 @@ def settlement(adm: Admission, granted: int, *, upstream: int, bps: int = 550,
         is_byok=byok, estimated=False,
         attempts=[{"endpoint_id": adm.endpoint_id, "provider": adm.provider_slug,
                    "status": 200, "latency_ms": 300}],
-        app_referer="https://app.example", app_title="Example",
+        # Quotes, a backslash and non-ASCII: the batch travels as one JSON document.
+        app_referer="https://app.example/?q=\"x\"", app_title="Ex\\ample über ☃",
         created_at_epoch_ms=1_790_000_000_123,
+        policy_version=3, region="eu", zdr=True, request_sha256="ab" * 32,
     )
     fields.update(overrides)
     return Settlement(**fields)
