@@ -37,15 +37,16 @@ def _moment(params, name: str, *, end_of_day: bool) -> datetime | None:
     if not raw:
         return None
     try:
-        moment = parse_datetime(raw)
-        day = None if moment is not None else parse_date(raw)
+        # A date first: parse_datetime would also read "2026-11-02" as that day's midnight.
+        day = parse_date(raw)
+        moment = None if day is not None else parse_datetime(raw)
     except ValueError:  # well-formed but impossible, such as 2026-02-30
         moment = day = None
-    if moment is not None:
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     if isinstance(day, date):
         start = datetime.combine(day, time.min, tzinfo=UTC)
         return start + timedelta(days=1) if end_of_day else start
+    if moment is not None:
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     raise InvalidRequest(
         f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 date and time.", param=name)
 

@@ -14,6 +14,7 @@ Never put a secret in `before` or `after`: describe keys by prefix or last four 
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
@@ -35,10 +36,18 @@ FROM_REQUEST = "from-request"
 Actor = AbstractBaseUser | ApiKey | ServiceActor | None
 
 
+class _Encoder(DjangoJSONEncoder):
+    """Django's encoder (dates, decimals, UUIDs), but times to the microsecond it keeps."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, dt.datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
 def _json_safe(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    # Dates, decimals and UUIDs as Django's JSON encoder writes them, so callers can pass a
-    # model's field values as they are.
-    return None if value is None else json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    # Callers pass a model's field values as they are.
+    return None if value is None else json.loads(json.dumps(value, cls=_Encoder))
 
 
 def _actor_columns(actor: Actor) -> tuple[AbstractBaseUser | None, int | None, str]:
