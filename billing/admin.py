@@ -1,8 +1,9 @@
-"""Billing in the Django admin: read-only money, plus one audited staff action.
+"""Billing in the Django admin: read-only money, plus audited staff actions.
 
 Ledger rows are append-only, so their admins refuse add/change/delete. Staff grant promotional
 credit from a wallet's page; the grant is a ledger transaction recording the staff user as its
-actor, and a per-form idempotency key makes a double submit credit once.
+actor, and a per-form idempotency key makes a double submit credit once. Margin rules are
+edited here too, through billing/services/margins.py, so each change is in the audit log.
 """
 
 import uuid
@@ -11,12 +12,21 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from billing.models import Hold, LedgerEntry, LedgerTransaction, UsageRecord, Wallet
+from billing.models import (
+    Hold,
+    LedgerEntry,
+    LedgerTransaction,
+    MarginRule,
+    UsageRecord,
+    Wallet,
+)
 from billing.services.ledger import grant_promotional_credit
+from billing.services.margins import delete_margin_rule, save_margin_rule
 from core.errors import SwitchyardError
 from core.money import dashboard_usd
 from marketplace.fields import UsdFormField
@@ -150,3 +160,24 @@ class HoldAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "org", "request_id", "amount_nanos", "status", "deadline_at")
     list_filter = ("status",)
     search_fields = ("request_id", "org__name")
+
+
+@admin.register(MarginRule)
+class MarginRuleAdmin(admin.ModelAdmin):
+    """Every save and delete goes through the margins service, which audits it."""
+
+    list_display = ("org", "model_slug", "provider_slug", "bps", "note", "updated_at")
+    list_filter = ("org",)
+    search_fields = ("model_slug", "provider_slug", "org__name")
+    raw_id_fields = ("org",)
+
+    def save_model(self, request, obj, form, change):
+        save_margin_rule(obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        delete_margin_rule(obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for rule in queryset:
+                delete_margin_rule(rule, actor=request.user)

@@ -7,27 +7,58 @@ marketplace/tenancy/staff_access.py keeps staff without a second factor out.
 from django.contrib import admin
 from django.db import models, transaction
 
-from catalog.models import Endpoint, EndpointHealth, Model, Price, Provider
+from catalog.models import Endpoint, EndpointHealth, Model, Price, Provider, Status
 from catalog.services import bump_catalog_version
+from marketplace.tenancy.audit import record_audit
+
+
+def _plain(value):
+    """A form value as the audit log keeps it: related rows by primary key."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, (list, tuple, models.QuerySet)):
+        return [_plain(item) for item in value]
+    return value
 
 
 class VersionBumpingAdmin(admin.ModelAdmin):
-    """Every admin write bumps the catalog version in its transaction (gateway + page cache)."""
+    """Every admin write bumps the catalog version and writes a platform-wide audit entry
+    (what changed, by which staff user) in its transaction (gateway + page cache + log)."""
+
+    def _audit(self, request, obj, verb: str, *, before=None, after=None, label=""):
+        record_audit(org=None, action=f"{obj._meta.model_name}.{verb}", actor=request.user,
+                     target=obj, target_label=label, before=before, after=after)
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             bump_catalog_version()
+            fields = form.changed_data if change else list(form.cleaned_data)
+            after = {name: _plain(form.cleaned_data.get(name)) for name in fields}
+            if change:
+                if fields:
+                    before = {name: _plain(form.initial.get(name)) for name in fields}
+                    self._audit(request, obj, "updated", before=before, after=after)
+            else:
+                self._audit(request, obj, "added" if isinstance(obj, Price) else "created",
+                            after=after)
 
     def delete_model(self, request, obj):
         with transaction.atomic():
+            pk, label = obj.pk, str(obj)
             super().delete_model(request, obj)
             bump_catalog_version()
+            obj.pk = pk  # the entry names the row deleted
+            self._audit(request, obj, "deleted", label=label)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
+            doomed = [(obj, obj.pk, str(obj)) for obj in queryset]
             super().delete_queryset(request, queryset)
             bump_catalog_version()
+            for obj, pk, label in doomed:
+                obj.pk = pk
+                self._audit(request, obj, "deleted", label=label)
 
 
 @admin.register(Provider)
@@ -74,8 +105,13 @@ class EndpointAdmin(VersionBumpingAdmin):
     @admin.action(description="Disable the selected endpoints", permissions=["change"])
     def disable(self, request, queryset):
         with transaction.atomic():
-            queryset.update(status="disabled")
+            endpoints = list(queryset.select_for_update().exclude(status=Status.DISABLED))
+            Endpoint.objects.filter(pk__in=[e.pk for e in endpoints]).update(
+                status=Status.DISABLED)
             bump_catalog_version()
+            for endpoint in endpoints:
+                self._audit(request, endpoint, "updated", before={"status": endpoint.status},
+                            after={"status": Status.DISABLED})
 
 
 @admin.register(Price)

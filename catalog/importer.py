@@ -24,6 +24,7 @@ from catalog.services import (
     _apply,
     bump_catalog_version,
 )
+from marketplace.tenancy.audit import record_audit
 
 FIXTURE_PATH = Path(__file__).resolve().parent / "fixtures" / "catalog.json"
 
@@ -77,7 +78,7 @@ def _upsert_all(model_cls, rows: list[tuple[dict, dict]], fields: tuple[str, ...
 
 @transaction.atomic
 def import_catalog(fixture: dict[str, Any], *, sandbox: bool,
-                   now: dt.datetime | None = None) -> ImportResult:
+                   now: dt.datetime | None = None, actor=None) -> ImportResult:
     """Upsert the fixture (plus the sandbox providers when `sandbox`); bump the version once."""
     now = now or timezone.now()
     result = ImportResult()
@@ -125,4 +126,7 @@ def import_catalog(fixture: dict[str, Any], *, sandbox: bool,
     result.created["prices"] += len(new_prices)
     if result.changed:
         bump_catalog_version()
+        # One entry per import that changed something: the counts, not thousands of rows.
+        record_audit(org=None, action="catalog.imported", actor=actor, target_label="fixture",
+                     after={"created": result.created, "updated": result.updated})
     return result

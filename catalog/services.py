@@ -2,7 +2,8 @@
 
 The version bump lives in the same transaction as the change, so a reader that sees the new
 version also sees the change (the gateway rebuilds its snapshot on a new version; pages key their
-cache on it). A price is never edited: `add_price` writes a new version.
+cache on it). A price is never edited: `add_price` writes a new version. Each change is also a
+platform-wide audit entry (no org) in the same transaction, naming the staff `actor`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from catalog.models import CatalogVersion, Endpoint, EndpointHealth, Model, Price, Provider, Status
 from core.errors import Conflict, InvalidRequest
+from marketplace.tenancy.audit import record_audit
 
 PROVIDER_FIELDS = ("name", "wire_format", "base_url", "regions", "retention_days",
                    "trains_on_data", "zdr", "status", "is_sandbox", "website")
@@ -41,14 +43,27 @@ def bump_catalog_version() -> int:
     return CatalogVersion.objects.values_list("version", flat=True).get(pk=1)
 
 
-def _apply(instance, fields: tuple[str, ...], data: dict[str, Any]) -> bool:
-    """Set the given fields that differ; True when anything changed."""
-    changed = False
+def _apply(instance, fields: tuple[str, ...], data: dict[str, Any]) -> dict[str, Any]:
+    """Set the given fields that differ; return their previous values (empty: no change)."""
+    previous: dict[str, Any] = {}
     for name in fields:
         if name in data and getattr(instance, name) != data[name]:
+            previous[name] = getattr(instance, name)
             setattr(instance, name, data[name])
-            changed = True
-    return changed
+    return previous
+
+
+def _values(instance, fields) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in fields}
+
+
+def _audit(action: str, instance, actor, *, before=None, after=None, target_label="") -> None:
+    record_audit(org=None, action=action, actor=actor, target=instance, before=before,
+                 after=after, target_label=target_label)
+
+
+def _audit_update(action: str, instance, actor, previous: dict[str, Any]) -> None:
+    _audit(action, instance, actor, before=previous, after=_values(instance, previous))
 
 
 def _save(instance) -> None:
@@ -69,24 +84,28 @@ def _save(instance) -> None:
 
 
 @transaction.atomic
-def create_provider(*, slug: str, **data) -> Provider:
+def create_provider(*, slug: str, actor=None, **data) -> Provider:
     provider = Provider(slug=slug)
     _apply(provider, PROVIDER_FIELDS, data)
     _save(provider)
     bump_catalog_version()
+    _audit("provider.created", provider, actor,
+           after={"slug": slug, **_values(provider, PROVIDER_FIELDS)})
     return provider
 
 
 @transaction.atomic
-def update_provider(provider: Provider, **data) -> Provider:
-    if _apply(provider, PROVIDER_FIELDS, data):
+def update_provider(provider: Provider, *, actor=None, **data) -> Provider:
+    previous = _apply(provider, PROVIDER_FIELDS, data)
+    if previous:
         _save(provider)
         bump_catalog_version()
+        _audit_update("provider.updated", provider, actor, previous)
     return provider
 
 
 @transaction.atomic
-def create_model(*, slug: str, **data) -> Model:
+def create_model(*, slug: str, actor=None, **data) -> Model:
     if slug.count("/") != 1 or not all(slug.split("/")):
         raise InvalidRequest("A model slug is 'author/name'.", param="slug")
     model = Model(slug=slug)
@@ -96,20 +115,23 @@ def create_model(*, slug: str, **data) -> Model:
     _apply(model, MODEL_FIELDS, data)
     _save(model)
     bump_catalog_version()
+    _audit("model.created", model, actor, after={"slug": slug, **_values(model, MODEL_FIELDS)})
     return model
 
 
 @transaction.atomic
-def update_model(model: Model, **data) -> Model:
-    if _apply(model, MODEL_FIELDS, data):
+def update_model(model: Model, *, actor=None, **data) -> Model:
+    previous = _apply(model, MODEL_FIELDS, data)
+    if previous:
         _save(model)
         bump_catalog_version()
+        _audit_update("model.updated", model, actor, previous)
     return model
 
 
 @transaction.atomic
 def create_endpoint(*, model: Model, provider: Provider, price: dict[str, Any] | None = None,
-                    **data) -> Endpoint:
+                    actor=None, **data) -> Endpoint:
     if Endpoint.objects.filter(model=model, provider=provider).exists():
         raise Conflict(f"{provider.slug} already serves {model.slug}.")
     endpoint = Endpoint(model=model, provider=provider)
@@ -117,23 +139,31 @@ def create_endpoint(*, model: Model, provider: Provider, price: dict[str, Any] |
     data.setdefault("output_modalities", model.output_modalities or ["text"])
     _apply(endpoint, ENDPOINT_FIELDS, data)
     _save(endpoint)
-    if price is not None:
-        _insert_price(endpoint, price)
+    new_price = _insert_price(endpoint, price) if price is not None else None
     bump_catalog_version()
+    _audit("endpoint.created", endpoint, actor, after={
+        "model": model.slug, "provider": provider.slug, **_values(endpoint, ENDPOINT_FIELDS),
+        "price": _price_values(new_price) if new_price is not None else None})
     return endpoint
 
 
 @transaction.atomic
-def update_endpoint(endpoint: Endpoint, **data) -> Endpoint:
-    if _apply(endpoint, ENDPOINT_FIELDS, data):
+def update_endpoint(endpoint: Endpoint, *, actor=None, **data) -> Endpoint:
+    previous = _apply(endpoint, ENDPOINT_FIELDS, data)
+    if previous:
         _save(endpoint)
         bump_catalog_version()
+        _audit_update("endpoint.updated", endpoint, actor, previous)
     return endpoint
 
 
-def disable_endpoint(endpoint: Endpoint) -> Endpoint:
+def disable_endpoint(endpoint: Endpoint, *, actor=None) -> Endpoint:
     """Stop routing to an endpoint; it stays browsable and its prices stay billable."""
-    return update_endpoint(endpoint, status=Status.DISABLED)
+    return update_endpoint(endpoint, status=Status.DISABLED, actor=actor)
+
+
+def _price_values(price: Price) -> dict[str, Any]:
+    return _values(price, (*Price.NANOS_FIELDS, "effective_from", "source", "source_date"))
 
 
 def _insert_price(endpoint: Endpoint, data: dict[str, Any]) -> Price:
@@ -152,10 +182,15 @@ def _insert_price(endpoint: Endpoint, data: dict[str, Any]) -> Price:
 
 
 @transaction.atomic
-def add_price(endpoint: Endpoint, **data) -> Price:
+def add_price(endpoint: Endpoint, *, actor=None, **data) -> Price:
     """Add a new price version; usage already recorded keeps pointing at the old row."""
+    current = (Price.objects.filter(endpoint=endpoint, effective_from__lte=timezone.now())
+               .order_by("-effective_from").first())
     price = _insert_price(endpoint, data)
     bump_catalog_version()
+    _audit("price.added", price, actor, target_label=str(endpoint),
+           before=_price_values(current) if current is not None else None,
+           after=_price_values(price))
     return price
 
 

@@ -33,6 +33,7 @@ from billing.models import (
     UsageRecord,
 )
 from core.errors import Conflict
+from marketplace.tenancy.audit import record_audit
 
 # Finalize only once a period has been over this long, so late settlements are rolled first.
 FINALIZE_GRACE = timedelta(hours=1)
@@ -246,3 +247,17 @@ def change_invoice(invoice: Invoice, **fields) -> None:
         if locked.status == InvoiceStatus.FINALIZED:
             raise Conflict("A finalized invoice cannot be changed.")
         Invoice.objects.filter(pk=invoice.pk).update(**fields)
+
+
+# What a download may be: the PDF, or one of the two CSVs (the invoice's lines, its usage).
+DOWNLOAD_FORMATS = ("pdf", "lines.csv", "usage.csv")
+
+
+@transaction.atomic
+def record_invoice_download(*, invoice: Invoice, actor, file_format: str) -> None:
+    """Audit that `actor` downloaded `invoice` as `file_format` (the views call it)."""
+    if file_format not in DOWNLOAD_FORMATS:
+        raise ValueError(f"unknown invoice download format: {file_format}")
+    record_audit(org=invoice.org_id, action="invoice.downloaded", actor=actor, target=invoice,
+                 target_label=invoice.display_number,
+                 after={"format": file_format, "status": invoice.status})

@@ -32,6 +32,7 @@ from billing.models import (
     Wallet,
 )
 from core.errors import Conflict, InvalidRequest
+from marketplace.tenancy.audit import record_audit
 from marketplace.tenancy.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -172,22 +173,29 @@ def grant_promotional_credit(
 ) -> Posted:
     """Credit the org's wallet from the promotional-credit account (idempotent, audited).
 
-    `actor` (the staff user, if any) is recorded on the transaction as the audit trail.
+    `actor` (the staff user, if any) is recorded on the transaction and, with the amount, in
+    the org's audit log in the same transaction; a repeated idempotency key writes neither.
     """
     if amount_nanos <= 0:
         raise InvalidRequest("Promotional credit must be a positive amount.")
-    ensure_wallet(org)
-    return post_transaction(
-        org,
-        kind=TransactionKind.PROMOTIONAL_CREDIT,
-        idempotency_key=idempotency_key,
-        legs=[
-            Leg(wallet_account(org), amount_nanos),
-            Leg(system_account(AccountKind.PROMOTIONAL_CREDIT), -amount_nanos),
-        ],
-        memo=memo,
-        actor=actor,
-    )
+    with transaction.atomic():
+        ensure_wallet(org)
+        posted = post_transaction(
+            org,
+            kind=TransactionKind.PROMOTIONAL_CREDIT,
+            idempotency_key=idempotency_key,
+            legs=[
+                Leg(wallet_account(org), amount_nanos),
+                Leg(system_account(AccountKind.PROMOTIONAL_CREDIT), -amount_nanos),
+            ],
+            memo=memo,
+            actor=actor,
+        )
+        if posted.created:
+            record_audit(org=org, action="promotional_credit.granted", actor=actor,
+                         target=posted.transaction,
+                         after={"amount_nanos": amount_nanos, "memo": memo})
+    return posted
 
 
 # --- usage posting -------------------------------------------------------------------------

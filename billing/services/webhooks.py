@@ -33,6 +33,7 @@ from billing.models import (
 from billing.services.ledger import Leg, ensure_wallet, post_transaction, system_account
 from billing.services.ledger import wallet_account as wallet_ledger_account
 from billing.services.topups import TOP_UP_PURPOSE, top_up_nanos
+from marketplace.tenancy.audit import record_audit
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +183,22 @@ def _payment_succeeded(intent: dict) -> str:
                 charge_id=charge_id or top_up.charge_id,
                 failure_message="",
             )
+        if posted.created:
+            _audit(top_up, "top_up.credited", before={"status": top_up.status},
+                   after={"status": TopUpStatus.SUCCEEDED, "amount_cents": top_up.amount_cents,
+                          "credited_nanos": credit})
     return "credited" if posted.created else "duplicate"
+
+
+def _audit(top_up: TopUp, action: str, *, before: dict, after: dict) -> None:
+    """One audit entry about a top-up, in the caller's transaction.
+
+    The actor is the user who started the top-up (None, the system, for an automatic one); the
+    request being served is Stripe's, so its address is not the actor's and none is recorded.
+    """
+    record_audit(org=top_up.org_id, action=action, actor=top_up.created_by, target=top_up,
+                 target_label=top_up.payment_intent_id or f"top-up {top_up.pk}",
+                 before=before, after=after, client_ip=None)
 
 
 def _payment_failed(intent: dict) -> str:
@@ -225,10 +241,13 @@ def _charge_refunded(charge: dict) -> str:
         refunded = min(refunded, top_up.amount_cents)
         if refunded <= top_up.refunded_cents:
             return "duplicate"
+        before = {"refunded_cents": top_up.refunded_cents, "reversed_cents": top_up.reversed_cents}
         top_up.refunded_cents = refunded
         TopUp.objects.filter(pk=top_up.pk).update(refunded_cents=refunded)
         _settle_reversals(top_up, kind=TransactionKind.REFUND,
                           key=f"refund:{top_up.payment_intent_id}:{refunded}", memo="Card refund")
+        _audit(top_up, "top_up.refunded", before=before,
+               after={"refunded_cents": refunded, "reversed_cents": top_up.reversed_cents})
     return "refunded"
 
 
@@ -264,6 +283,7 @@ def _dispute_event(dispute: dict, *, closed: bool) -> str:
         if row is not None and row.top_up_id != top_up.pk:
             logger.error("dispute %s moved to another payment; ignored", dispute_id)
             return "mismatch"
+        before = {"disputed_cents": top_up.disputed_cents, "reversed_cents": top_up.reversed_cents}
         if row is None:
             # Whichever event comes first records the dispute; a won one counts for nothing.
             row = TopUpDispute.objects.create(
@@ -271,23 +291,31 @@ def _dispute_event(dispute: dict, *, closed: bool) -> str:
                 amount_cents=min(amount, top_up.amount_cents),
                 status=outcome or DisputeStatus.OPEN, closed_at=timezone.now() if closed else None,
             )
-            if row.status == DisputeStatus.WON:
-                return "dispute_won"
-            top_up.disputed_cents += row.amount_cents
-            TopUp.objects.filter(pk=top_up.pk).update(disputed_cents=top_up.disputed_cents)
-            _settle_reversals(top_up, kind=TransactionKind.DISPUTE, key=f"dispute:{dispute_id}",
-                              memo="Card payment disputed")
-            return "disputed"
+            if row.status != DisputeStatus.WON:
+                top_up.disputed_cents += row.amount_cents
+                TopUp.objects.filter(pk=top_up.pk).update(disputed_cents=top_up.disputed_cents)
+                _settle_reversals(top_up, kind=TransactionKind.DISPUTE,
+                                  key=f"dispute:{dispute_id}", memo="Card payment disputed")
+            _audit(top_up, "top_up.disputed", before=before, after={
+                "dispute": dispute_id, "dispute_status": row.status,
+                "dispute_cents": row.amount_cents, "disputed_cents": top_up.disputed_cents,
+                "reversed_cents": top_up.reversed_cents})
+            return "dispute_won" if row.status == DisputeStatus.WON else "disputed"
         if outcome is None or row.status != DisputeStatus.OPEN:
             return "duplicate"  # a created after the first record, or a closed one again
         TopUpDispute.objects.filter(pk=row.pk).update(status=outcome, closed_at=timezone.now())
-        if outcome == DisputeStatus.LOST:
-            return "dispute_lost"  # the money it took stays taken
-        top_up.disputed_cents -= row.amount_cents
-        TopUp.objects.filter(pk=top_up.pk).update(disputed_cents=top_up.disputed_cents)
-        _settle_reversals(top_up, kind=TransactionKind.DISPUTE, key=f"dispute-won:{dispute_id}",
-                          memo="Card dispute won: payment credited back")
-    return "dispute_won"
+        if outcome == DisputeStatus.WON:
+            top_up.disputed_cents -= row.amount_cents
+            TopUp.objects.filter(pk=top_up.pk).update(disputed_cents=top_up.disputed_cents)
+            _settle_reversals(top_up, kind=TransactionKind.DISPUTE,
+                              key=f"dispute-won:{dispute_id}",
+                              memo="Card dispute won: payment credited back")
+        # A lost dispute keeps what it took; the entry still records the outcome.
+        _audit(top_up, "top_up.dispute_closed", before={**before, "dispute_status": row.status},
+               after={"dispute": dispute_id, "dispute_status": outcome,
+                      "disputed_cents": top_up.disputed_cents,
+                      "reversed_cents": top_up.reversed_cents})
+    return "dispute_won" if outcome == DisputeStatus.WON else "dispute_lost"
 
 
 def _settle_reversals(top_up: TopUp, *, kind: str, key: str, memo: str) -> int:

@@ -19,6 +19,7 @@ from billing.selectors.invoices import (
     list_invoice_usage,
     list_invoices,
 )
+from billing.services.invoices import record_invoice_download
 from core.money import api_usd, nanos_to_cents
 from marketplace.tenancy.current_org import org_member_required
 from marketplace.tenancy.roles import BILLING_ROLES
@@ -60,6 +61,7 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
     html = render_to_string("billing/invoice_pdf.html", context, request=request)
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    record_invoice_download(invoice=context["invoice"], actor=request.user, file_format="pdf")
     response = HttpResponse(pdf, content_type="application/pdf")
     name = context["invoice"].display_number
     response["Content-Disposition"] = f'attachment; filename="invoice-{name}.pdf"'
@@ -85,6 +87,8 @@ def _csv_response(rows, filename: str) -> StreamingHttpResponse:
 def invoice_lines_csv(request: HttpRequest, invoice_id: int) -> StreamingHttpResponse:
     """One row per invoice line; amounts exact in nanos and as exact USD."""
     invoice = access_invoice(request.org, invoice_id)
+    # Recorded when the download starts: the rows stream after this view has returned.
+    record_invoice_download(invoice=invoice, actor=request.user, file_format="lines.csv")
 
     def rows():
         yield [
@@ -128,6 +132,7 @@ def usage_row(record) -> list:
 def invoice_usage_csv(request: HttpRequest, invoice_id: int) -> StreamingHttpResponse:
     """Every usage record of the invoice, one row each."""
     invoice = access_invoice(request.org, invoice_id)
+    record_invoice_download(invoice=invoice, actor=request.user, file_format="usage.csv")
 
     def rows():
         yield USAGE_COLUMNS

@@ -111,7 +111,8 @@ class ProviderListApi(CatalogApi):
 
     @_doc("catalog_providers_create", s.ProviderOut, s.ProviderIn)
     def post(self, request):
-        provider = services.create_provider(**_valid(s.ProviderIn, request.data))
+        provider = services.create_provider(**_valid(s.ProviderIn, request.data),
+                                           actor=request.user)
         return Response(s.ProviderOut(provider).data, status=status.HTTP_201_CREATED)
 
 
@@ -127,7 +128,8 @@ class ProviderDetailApi(CatalogApi):
         provider = _provider(slug)
         data = _valid(s.ProviderIn, request.data, partial=True)
         data.pop("slug", None)
-        return Response(s.ProviderOut(services.update_provider(provider, **data)).data)
+        provider = services.update_provider(provider, actor=request.user, **data)
+        return Response(s.ProviderOut(provider).data)
 
 
 class ModelListApi(CatalogApi):
@@ -144,7 +146,7 @@ class ModelListApi(CatalogApi):
 
     @_doc("catalog_models_create", s.ModelOut, s.ModelIn)
     def post(self, request):
-        model = services.create_model(**_valid(s.ModelIn, request.data))
+        model = services.create_model(**_valid(s.ModelIn, request.data), actor=request.user)
         return Response(s.ModelOut(model).data, status=status.HTTP_201_CREATED)
 
 
@@ -160,7 +162,7 @@ class ModelDetailApi(CatalogApi):
         model = selectors.get_model(f"{author}/{slug}")
         data = _valid(s.ModelIn, request.data, partial=True)
         data.pop("slug", None)
-        return Response(s.ModelOut(services.update_model(model, **data)).data)
+        return Response(s.ModelOut(services.update_model(model, actor=request.user, **data)).data)
 
 
 class EndpointListApi(CatalogApi):
@@ -178,7 +180,8 @@ class EndpointListApi(CatalogApi):
         data = _valid(s.EndpointIn, request.data)
         model = selectors.get_model(data.pop("model"))
         provider = _provider(data.pop("provider"))
-        endpoint = services.create_endpoint(model=model, provider=provider, **data)
+        endpoint = services.create_endpoint(model=model, provider=provider,
+                                            actor=request.user, **data)
         return Response(s.EndpointOut(endpoint).data, status=status.HTTP_201_CREATED)
 
 
@@ -193,7 +196,8 @@ class EndpointDetailApi(CatalogApi):
     def patch(self, request, endpoint_id):
         endpoint = _endpoint(endpoint_id)
         data = _valid(s.EndpointUpdateIn, request.data, partial=True)
-        return Response(s.EndpointOut(services.update_endpoint(endpoint, **data)).data)
+        endpoint = services.update_endpoint(endpoint, actor=request.user, **data)
+        return Response(s.EndpointOut(endpoint).data)
 
 
 class EndpointDisableApi(CatalogApi):
@@ -201,7 +205,7 @@ class EndpointDisableApi(CatalogApi):
 
     @_doc("catalog_endpoints_disable", s.EndpointOut)
     def post(self, request, endpoint_id):
-        endpoint = services.disable_endpoint(_endpoint(endpoint_id))
+        endpoint = services.disable_endpoint(_endpoint(endpoint_id), actor=request.user)
         return Response(s.EndpointOut(endpoint).data)
 
 
@@ -218,5 +222,6 @@ class PriceListApi(CatalogApi):
     @_doc("catalog_prices_create", s.PriceOut, s.NewPriceIn)
     def post(self, request):
         data = _valid(s.NewPriceIn, request.data)
-        price = services.add_price(_endpoint(data.pop("endpoint")), **data)
+        price = services.add_price(_endpoint(data.pop("endpoint")), actor=request.user,
+                                   **data)
         return Response(s.PriceOut(price).data, status=status.HTTP_201_CREATED)

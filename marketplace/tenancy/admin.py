@@ -1,9 +1,11 @@
 """Staff views of tenancy rows. Keys and invitations are minted only through the services
-(their secrets exist only at creation), so the admin cannot add them, only inspect."""
+(their secrets exist only at creation), so the admin cannot add them, only inspect. The audit
+log is read-only here: staff see every org's entries and the platform-wide ones (catalog and
+platform margin changes), which no org's log shows."""
 
 from django.contrib import admin
 
-from marketplace.tenancy.models import ApiKey, Invitation, Membership, Organization
+from marketplace.tenancy.models import ApiKey, AuditEntry, Invitation, Membership, Organization
 
 
 class MembershipInline(admin.TabularInline):
@@ -46,4 +48,21 @@ class ApiKeyAdmin(admin.ModelAdmin):
     )
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "org", "action", "actor_label", "target_label", "client_ip")
+    list_filter = ("action",)
+    search_fields = ("action", "actor_label", "target_label", "org__name")
+    raw_id_fields = ("org", "actor_user", "actor_key")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -101,9 +101,11 @@ class AuditEntry(models.Model):
     """One audited action; append-only. Written by `audit.record_audit` inside the transaction
     of the change it records, so an action that rolls back leaves no entry."""
 
-    # NULL for platform-wide actions by staff (catalog and default margin changes).
+    # NULL for platform-wide actions by staff (catalog and default margin changes). PROTECT:
+    # the log outlives what it records; an org with entries is not deleted (its ledger rows
+    # already forbid it), and PostgreSQL refuses deleting entries (migration 0004).
     org = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, null=True, related_name="audit_entries"
+        Organization, on_delete=models.PROTECT, null=True, related_name="audit_entries"
     )
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

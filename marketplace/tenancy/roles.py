@@ -20,6 +20,8 @@ MANAGEMENT_KEY_CREATORS = frozenset({Role.OWNER, Role.ADMIN})
 MEMBER_MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
 SETTINGS_EDITORS = frozenset({Role.OWNER, Role.ADMIN})
 BILLING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.FINANCE})
+# The audit log (compliance's viewer, API and export) is for owners and admins.
+AUDIT_VIEWERS = frozenset({Role.OWNER, Role.ADMIN})
 # Everyone but finance sees keys and members; finance sees only billing views.
 KEY_VIEWERS = frozenset({Role.OWNER, Role.ADMIN, Role.DEVELOPER, Role.VIEWER})
 MANAGEMENT_KEY_ROLE = Role.ADMIN

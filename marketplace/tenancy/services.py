@@ -7,6 +7,7 @@ role) where the rule depends on it.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import secrets
@@ -23,6 +24,7 @@ from django.utils.text import slugify
 from core.breaker import Breaker
 from core.errors import Conflict, Forbidden, InvalidRequest
 from marketplace.tenancy import selectors
+from marketplace.tenancy.audit import record_audit
 from marketplace.tenancy.keys import generate_api_key
 from marketplace.tenancy.models import (
     ApiKey,
@@ -97,6 +99,8 @@ def create_organization(*, name: str, owner) -> Organization:
         raise InvalidRequest("An organization needs a name.", param="name")
     org = Organization.objects.create(name=name[:120], slug=_unique_slug(name))
     Membership.objects.create(org=org, user=owner, role=Role.OWNER)
+    record_audit(org=org, action="organization.created", actor=owner, target=org,
+                 after={"name": org.name, "slug": org.slug})
     logger.info("organization %s created by user %s", org.pk, owner.pk)
     return org
 
@@ -110,9 +114,15 @@ def update_organization(*, org: Organization, actor: Actor, **fields) -> Organiz
         raise InvalidRequest(f"Unknown fields: {', '.join(sorted(unknown))}.")
     if "name" in fields and not (fields["name"] or "").strip():
         raise InvalidRequest("An organization needs a name.", param="name")
+    before = {field: getattr(org, field) for field in fields}
     for field, value in fields.items():
         setattr(org, field, value.strip() if isinstance(value, str) else value)
     org.save(update_fields=list(fields))
+    after = {field: getattr(org, field) for field in fields}
+    changed = [field for field in fields if before[field] != after[field]]
+    if changed:
+        record_audit(org=org, action="organization.updated", actor=actor, target=org,
+                     before={f: before[f] for f in changed}, after={f: after[f] for f in changed})
     return org
 
 
@@ -160,6 +170,8 @@ def invite_member(
         invited_by=actor.user,
         expires_at=now + INVITATION_TTL,
     )
+    record_audit(org=org, action="member.invited", actor=actor, target=invitation,
+                 target_label=email, after={"email": email, "role": role})
     org_name = org.name
     transaction.on_commit(
         lambda: _send_invitation_email(org_name=org_name, email=email, token=token, role=role)
@@ -175,6 +187,9 @@ def revoke_invitation(*, org: Organization, invitation: Invitation, actor: Actor
     if invitation.accepted_at is None and invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+        record_audit(org=org, action="invitation.revoked", actor=actor, target=invitation,
+                     target_label=invitation.email,
+                     before={"email": invitation.email, "role": invitation.role})
     return invitation
 
 
@@ -227,6 +242,9 @@ def accept_invitation(*, token: str, user) -> Membership:
     )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    record_audit(org=invitation.org_id, action="invitation.accepted", actor=user,
+                 target=membership, target_label=getattr(user, "email", ""),
+                 after={"email": invitation.email, "role": invitation.role})
     return membership
 
 
@@ -248,8 +266,13 @@ def change_role(
         raise Forbidden("Only owners can grant or remove the owner role.")
     if membership.role == Role.OWNER and role != Role.OWNER and _locked_owner_count(org) <= 1:
         raise Conflict("An organization needs at least one owner.")
+    previous = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    if previous != role:
+        record_audit(org=org, action="member.role_changed", actor=actor, target=membership,
+                     target_label=membership.user.email, before={"role": previous},
+                     after={"role": role})
     return membership
 
 
@@ -269,11 +292,18 @@ def remove_member(
             raise Forbidden("Only owners can remove an owner.")
     if membership.role == Role.OWNER and _locked_owner_count(org) <= 1:
         raise Conflict("The last owner cannot leave the organization.")
+    removed = copy.copy(membership)  # delete() clears the pk; the entry names the row removed
+    email, role = membership.user.email, membership.role
     membership.delete()
     revoked: list[ApiKey] = []
     if revoke_keys:
         for key in selectors.list_member_keys(org, membership.user_id):
             revoked.extend(_revoke_with_descendants(key))
+    record_audit(
+        org=org, action="member.removed", actor=actor, target=removed, target_label=email,
+        before={"email": email, "role": role},
+        after={"revoked_keys": [k.prefix for k in revoked]} if revoke_keys else None,
+    )
     return revoked
 
 
@@ -352,6 +382,12 @@ def create_api_key(
             continue
     else:
         raise Conflict("Could not mint a unique key; try again.")
+    # The prefix only: the plaintext is never stored, and the hash is not for anyone's eyes.
+    record_audit(org=org, action="api_key.created", actor=actor, target=key,
+                 target_label=f"{key.name} ({key.prefix})",
+                 after={"name": key.name, "prefix": key.prefix, "scope": key.scope,
+                        "expires_at": key.expires_at,
+                        "parent_key": parent.prefix if parent is not None else None})
     logger.info("api key %s created in org %s", key.pk, org.pk)
     return key, plaintext
 
@@ -416,8 +452,14 @@ def revoke_api_key(*, org: Organization, key: ApiKey, actor: Actor) -> ApiKey:
         raise Forbidden()
     if key.scope == KeyScope.MANAGEMENT and actor.role not in MANAGEMENT_KEY_CREATORS:
         raise Forbidden("Only owners and admins can revoke management keys.")
-    _revoke_with_descendants(key)
+    revoked = _revoke_with_descendants(key)
     key.refresh_from_db(fields=["revoked_at"])
+    if revoked:  # revoking a revoked key changes nothing and records nothing
+        record_audit(org=org, action="api_key.revoked", actor=actor, target=key,
+                     target_label=f"{key.name} ({key.prefix})",
+                     before={"revoked_at": None},
+                     after={"revoked_at": key.revoked_at,
+                            "also_revoked": [k.prefix for k in revoked if k.pk != key.pk]})
     return key
 
 

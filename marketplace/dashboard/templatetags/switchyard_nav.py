@@ -19,6 +19,7 @@ _ROLE_SETS = {
     "manage_members": roles.MEMBER_MANAGERS,
     "settings": roles.SETTINGS_EDITORS,
     "billing": roles.BILLING_ROLES,
+    "audit": roles.AUDIT_VIEWERS,
 }
 
 
