@@ -1,0 +1,15 @@
+"""Compliance's management API URLs, mounted under `/api/v1/` ahead of tenancy's, so the key
+policy route (`keys/<id>/policy/`) lives here while tenancy keeps the rest of `keys/`."""
+
+from django.urls import path
+
+from compliance.api import policy
+
+urlpatterns = [
+    path("compliance/policy/", policy.OrgPolicyApi.as_view(), name="compliance-policy"),
+    path("compliance/policy/versions/", policy.OrgPolicyVersionListApi.as_view(),
+         name="compliance-policy-versions"),
+    path("compliance/policy/versions/<int:version>/", policy.OrgPolicyVersionApi.as_view(),
+         name="compliance-policy-version"),
+    path("keys/<int:key_id>/policy/", policy.KeyPolicyApi.as_view(), name="key-policy"),
+]
