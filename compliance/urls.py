@@ -1,0 +1,13 @@
+"""Compliance's dashboard URLs, mounted at `/compliance/`."""
+
+from django.urls import path
+
+from compliance import views
+
+app_name = "compliance"
+
+urlpatterns = [
+    path("policy/", views.org_policy, name="policy"),
+    path("policy/versions/<int:version>/", views.org_policy_version, name="policy-version"),
+    path("keys/<int:key_id>/policy/", views.key_policy, name="key-policy"),
+]
