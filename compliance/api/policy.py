@@ -1,5 +1,5 @@
 """`/api/v1/compliance/policy/` (the org's policy and its versions) and
-`/api/v1/keys/{key_id}/policy/` (one key's).
+`/api/v1/keys/{key_id}/policy/` (one key's, and its versions).
 
 Every member but finance reads (as keys and members); owners, admins and management keys save,
 which the services check. A saved body that changes nothing keeps the same version and answers
@@ -72,6 +72,15 @@ class OrgPolicyApi(OrgScopedMixin, APIView):
         return Response(OrgPolicySavedSerializer(body).data)
 
 
+def _versions_page(view: APIView, versions, body) -> Response:
+    """A page of versions, newest first, each as `body(version, author label)`."""
+    paginator = BoundedLimitOffsetPagination()
+    page = paginator.paginate_queryset(versions, view.request, view=view)
+    authors = selectors.policy_authors(view.org.pk, page)
+    return paginator.get_paginated_response(
+        [body(version, authors[version.version].label) for version in page])
+
+
 class OrgPolicyVersionListApi(OrgScopedMixin, APIView):
     """Every saved version of the org's policy, newest first, with author and time."""
 
@@ -81,13 +90,12 @@ class OrgPolicyVersionListApi(OrgScopedMixin, APIView):
                    parameters=[ORG_HEADER_PARAMETER, *PAGE_PARAMETERS],
                    responses=paginated(OrgPolicySerializer))
     def get(self, request):
-        paginator = BoundedLimitOffsetPagination()
-        page = paginator.paginate_queryset(
-            selectors.list_org_policy_versions(self.org.pk), request, view=self)
-        authors = selectors.policy_authors(self.org.pk, page)
-        rows = [{**selectors.org_policy_values(policy), "created_at": policy.created_at,
-                 "created_by": authors[policy.version].label} for policy in page]
-        return paginator.get_paginated_response(OrgPolicySerializer(rows, many=True).data)
+        def body(policy, author: str) -> dict[str, Any]:
+            return OrgPolicySerializer({**selectors.org_policy_values(policy),
+                                        "created_at": policy.created_at,
+                                        "created_by": author}).data
+
+        return _versions_page(self, selectors.list_org_policy_versions(self.org.pk), body)
 
 
 class OrgPolicyVersionApi(OrgScopedMixin, APIView):
@@ -122,3 +130,23 @@ class KeyPolicyApi(OrgScopedMixin, APIView):
         saved = update_key_policy(key, self.actor, data.validated_data)
         body = {**key_policy_body(self.org.pk, key.pk, saved.policy), "changed": saved.changed}
         return Response(KeyPolicySavedSerializer(body).data)
+
+
+class KeyPolicyVersionListApi(OrgScopedMixin, APIView):
+    """Every saved version of one key's policy, newest first, with author and time."""
+
+    required_roles = KEY_VIEWERS
+
+    @extend_schema(operation_id="v1_keys_policy_versions_list",
+                   parameters=[ORG_HEADER_PARAMETER, *PAGE_PARAMETERS],
+                   responses=paginated(KeyPolicySerializer))
+    def get(self, request, key_id: int):
+        key = access_api_key(self.org, key_id)
+
+        def body(policy, author: str) -> dict[str, Any]:
+            return KeyPolicySerializer({"key_id": key.pk, **selectors.key_policy_values(policy),
+                                        "created_at": policy.created_at,
+                                        "created_by": author}).data
+
+        return _versions_page(
+            self, selectors.list_key_policy_versions(self.org.pk, key.pk), body)

@@ -12,4 +12,6 @@ urlpatterns = [
     path("compliance/policy/versions/<int:version>/", policy.OrgPolicyVersionApi.as_view(),
          name="compliance-policy-version"),
     path("keys/<int:key_id>/policy/", policy.KeyPolicyApi.as_view(), name="key-policy"),
+    path("keys/<int:key_id>/policy/versions/", policy.KeyPolicyVersionListApi.as_view(),
+         name="key-policy-versions"),
 ]

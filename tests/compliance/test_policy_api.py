@@ -166,6 +166,7 @@ def test_another_orgs_policy_and_keys_are_not_found(policy_catalog):
     assert client.get(f"{VERSIONS}1/").status_code == 404
     assert client.get(_key_policy(theirs.pk)).status_code == 404
     assert client.put(_key_policy(theirs.pk), {"rpm": 1}, format="json").status_code == 404
+    assert client.get(f"{_key_policy(theirs.pk)}versions/").status_code == 404
     missing = client.get(_key_policy(theirs.pk + 1000))
     assert missing.status_code == 404
     assert missing.json() == client.get(_key_policy(theirs.pk)).json()
@@ -201,6 +202,11 @@ def test_key_policy_round_trip_and_validation(policy_catalog):
     # Clearing the limits goes back to the operator's defaults: a new version.
     cleared = client.put(_key_policy(key.pk), {"rpm": None}, format="json").json()
     assert (cleared["version"], cleared["rpm"]) == (2, None)
+    history = client.get(f"{_key_policy(key.pk)}versions/").json()
+    assert history["count"] == 2
+    assert [(row["version"], row["rpm"], row["created_by"]) for row in history["results"]] == [
+        (2, None, owner.user.email), (1, 120, owner.user.email)]
+    assert history["results"][1]["allowed_providers"] == ["blue-eu"]
 
 
 def test_the_schema_documents_the_policy_operations(client):
@@ -209,6 +215,7 @@ def test_the_schema_documents_the_policy_operations(client):
     paths = response.json()["paths"]
     assert set(paths[POLICY]) >= {"get", "put"}
     assert set(paths["/api/v1/keys/{key_id}/policy/"]) >= {"get", "put"}
+    assert "get" in paths["/api/v1/keys/{key_id}/policy/versions/"]
     assert "get" in paths[VERSIONS] and "get" in paths[VERSIONS + "{version}/"]
     # Tenancy's key routes still resolve beside compliance's.
     assert "/api/v1/keys/{key_id}/revoke/" in paths and "/api/v1/keys/" in paths

@@ -168,7 +168,10 @@ def test_the_key_policy_form(client, policy_catalog):
     assert (policy.version, policy.allowed_providers, policy.allowed_models, policy.rpm,
             policy.tpm) == (1, ["acme-us"], ["acme/fast"], 60, None)
     html = client.get(url).content.decode()
-    assert "as version 1" in html and admin.user.email in html
+    assert "as version 1" in html
+    row = re.search(r'id="version-1">.*?</tr>', html, re.S).group(0)
+    assert admin.user.email in row and "acme/fast" in row and "60" in row
+    assert "operator&#x27;s default" in row  # tpm left empty
     bad = client.post(url, {"rpm": "0", "tpm": "lots"})
     assert bad.status_code == 400
     html = bad.content.decode()
