@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from django.db.models import QuerySet
+
+from catalog.selectors import list_endpoints, list_models, list_providers
 from compliance.models import KeyPolicy, OrgPolicy
 from core.compliance_rules import ByokCredential, CallerRules, KeyRules, OrgRules
+from core.errors import NotFound
+from marketplace.tenancy.models import AuditEntry
+
+# The fields a policy version holds besides its version, author and time, in display order.
+ORG_POLICY_FIELDS = (
+    "provider_allow", "provider_deny", "model_allow", "model_deny", "regions",
+    "require_zdr", "deny_training", "fallbacks_outside_preferred", "content_retention_days",
+)
+ORG_POLICY_DEFAULTS: dict[str, Any] = {
+    "provider_allow": None, "provider_deny": None, "model_allow": None, "model_deny": None,
+    "regions": None, "require_zdr": False, "deny_training": False,
+    "fallbacks_outside_preferred": True, "content_retention_days": None,
+}
+KEY_POLICY_FIELDS = ("allowed_models", "allowed_providers", "allowed_regions", "rpm", "tpm")
+KEY_POLICY_DEFAULTS: dict[str, Any] = dict.fromkeys(KEY_POLICY_FIELDS)
+# The audit actions policy changes write (services.py); history pages read authors from them.
+ORG_POLICY_ACTION = "policy.updated"
+KEY_POLICY_ACTION = "key_policy.updated"
 
 
 def _frozen(values: Any) -> frozenset[str] | None:
@@ -21,6 +44,101 @@ def current_org_policy(org_id: int) -> OrgPolicy | None:
 def current_key_policy(org_id: int, key_id: int) -> KeyPolicy | None:
     return (KeyPolicy.objects.filter(org_id=org_id, api_key_id=key_id)
             .order_by("-version").first())
+
+
+def org_policy_values(policy: OrgPolicy | None) -> dict[str, Any]:
+    """The policy's fields (the defaults when None) and its version, as the API shows them."""
+    if policy is None:
+        return {"version": None, **ORG_POLICY_DEFAULTS}
+    return {"version": policy.version,
+            **{name: getattr(policy, name) for name in ORG_POLICY_FIELDS}}
+
+
+def key_policy_values(policy: KeyPolicy | None) -> dict[str, Any]:
+    if policy is None:
+        return {"version": None, **KEY_POLICY_DEFAULTS}
+    return {"version": policy.version,
+            **{name: getattr(policy, name) for name in KEY_POLICY_FIELDS}}
+
+
+def list_org_policy_versions(org_id: int) -> QuerySet[OrgPolicy]:
+    """Every version of the org's policy, newest first, with its author."""
+    return (OrgPolicy.objects.filter(org_id=org_id).select_related("created_by")
+            .order_by("-version"))
+
+
+def access_org_policy_version(org_id: int, version: Any) -> OrgPolicy:
+    """One version of the org's policy; NotFound for a missing one (or another org's)."""
+    try:
+        number = int(version)
+    except (TypeError, ValueError):
+        raise NotFound("Policy version not found.") from None
+    policy = list_org_policy_versions(org_id).filter(version=number).first()
+    if policy is None:
+        raise NotFound("Policy version not found.")
+    return policy
+
+
+def list_key_policy_versions(org_id: int, key_id: int) -> QuerySet[KeyPolicy]:
+    return (KeyPolicy.objects.filter(org_id=org_id, api_key_id=key_id)
+            .select_related("created_by").order_by("-version"))
+
+
+@dataclass(frozen=True)
+class VersionAuthor:
+    label: str  # an email, "key sk-sy-…" for a management key, or "unknown"
+    user_id: int | None
+
+
+def policy_authors(org_id: int, versions: Iterable[OrgPolicy | KeyPolicy]
+                   ) -> dict[int, VersionAuthor]:
+    """Who wrote each version, by version number.
+
+    A version records its user; one written with a management key has none, so its author is
+    the actor of the audit entry that recorded it (written in the same transaction).
+    """
+    versions = list(versions)
+    authors = {v.version: VersionAuthor(v.created_by.email or str(v.created_by_id),
+                                        v.created_by_id)
+               for v in versions if v.created_by is not None}
+    missing = [v for v in versions if v.created_by is None]
+    if missing:
+        by_key = isinstance(missing[0], KeyPolicy)
+        entries = AuditEntry.objects.filter(
+            org_id=org_id, action=KEY_POLICY_ACTION if by_key else ORG_POLICY_ACTION,
+            after__version__in=[v.version for v in missing])
+        if by_key:
+            entries = entries.filter(target_id=str(missing[0].api_key_id))
+        labels = dict(entries.values_list("after__version", "actor_label"))
+        for v in missing:
+            authors[v.version] = VersionAuthor(labels.get(v.version, "unknown"), None)
+    return authors
+
+
+@dataclass(frozen=True)
+class PolicyChoices:
+    """What a policy may name: the catalog's provider slugs, model slugs and region codes."""
+
+    providers: dict[str, str]  # slug -> display name
+    models: frozenset[str]
+    regions: frozenset[str]
+
+
+def policy_choices() -> PolicyChoices:
+    """Every provider, model and region the catalog knows, enabled or not (a deny list may
+    name a provider that is switched off today)."""
+    providers = {}
+    regions: set[str] = set()
+    for slug, name, provider_regions in list_providers().values_list("slug", "name", "regions"):
+        providers[slug] = name
+        regions.update(r for r in provider_regions or () if isinstance(r, str) and r)
+    regions.update(r for r in list_endpoints().order_by().values_list("region", flat=True)
+                   .distinct() if r)
+    return PolicyChoices(
+        providers=providers,
+        models=frozenset(list_models().values_list("slug", flat=True)),
+        regions=frozenset(regions),
+    )
 
 
 def org_rules(policy: OrgPolicy | None) -> OrgRules:

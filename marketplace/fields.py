@@ -2,6 +2,7 @@
 
 Dashboard forms use `UsdFormField`, the management API `UsdSerializerField`; both hand back
 integer nanos (or refuse with the parser's message), so no view parses money by hand.
+`BoundedIntFormField` and `BoundedIntSerializerField` do the same for whole numbers in a range.
 `query_int` and `reject_nul` are the same rules for query strings and URL parts.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -60,6 +62,42 @@ class UsdSerializerField(serializers.Field):
 
     def to_representation(self, value):
         return api_usd(value)
+
+
+class BoundedIntFormField(forms.Field):
+    """A whole number typed into a form, within [low, high]; empty is None."""
+
+    def __init__(self, *, low: int, high: int, **kwargs):
+        self.low, self.high = low, high
+        kwargs.setdefault("widget", forms.NumberInput(attrs={"min": low, "max": high}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_bounded_int(value, low=self.low, high=self.high)
+        except InputError as exc:
+            raise forms.ValidationError(exc.message, code="invalid") from None
+
+
+class BoundedIntSerializerField(serializers.Field):
+    """A whole number in a JSON body (a number, or decimal text), within [low, high]."""
+
+    def __init__(self, *, low: int, high: int, **kwargs):
+        self.low, self.high = low, high
+        super().__init__(**kwargs)
+        # This instance's bounds in the OpenAPI schema (a class decorator cannot know them).
+        set_override(self, "field", {"type": "integer", "minimum": low, "maximum": high})
+
+    def to_internal_value(self, data):
+        try:
+            return parse_bounded_int(data, low=self.low, high=self.high)
+        except InputError as exc:
+            raise serializers.ValidationError(exc.message, code="invalid") from None
+
+    def to_representation(self, value):
+        return value
 
 
 def query_int(params, name: str, *, low: int = 1, high: int = MAX_ID) -> int | None:

@@ -7,10 +7,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from marketplace.tenancy.staff_access import admin_login
 
 api_v1 = [
+    # Before tenancy's include: compliance serves `keys/<id>/policy/` (tenancy imports no app).
+    path("", include("compliance.api.urls")),
     path("", include("marketplace.tenancy.api.urls")),
     path("catalog/", include("catalog.api.urls")),
     path("billing/", include("billing.api.urls")),
-    path("compliance/", include("compliance.api.urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("models", include("catalog.urls")),
     path("billing/", include("billing.urls")),
-    path("dashboard/compliance/", include("compliance.urls")),
+    path("compliance/", include("compliance.urls")),
     path("", include("marketplace.dashboard.urls")),
 ]

@@ -16,7 +16,7 @@ from tests.tenancy.factories import member
 
 pytestmark = pytest.mark.django_db
 
-PAGE = "/dashboard/compliance/audit/"
+PAGE = "/compliance/audit/"
 
 
 def signed_in(m) -> Client:
@@ -51,7 +51,7 @@ def test_an_admin_sees_the_log_with_its_changes(team):
     assert f"build &lt;b&gt;bot&lt;/b&gt; ({key.prefix})" in html  # escaped, never markup
     assert "&quot;developer&quot;" in html  # the role change's after
     assert "their secret project" not in html
-    assert 'href="/dashboard/compliance/audit/"' in html  # the navigation link
+    assert 'href="/compliance/audit/"' in html  # the navigation link
     assert 'id="audit-export"' in html
 
 
@@ -62,7 +62,7 @@ def test_other_roles_are_forbidden_and_see_no_link(team):
     for role in (Role.FINANCE, Role.VIEWER):
         assert signed_in(member(role, org=owner.org)).get(PAGE).status_code == 403
     overview = signed_in(developer).get("/dashboard/").content.decode()
-    assert "/dashboard/compliance/audit/" not in overview
+    assert "/compliance/audit/" not in overview
     assert signed_in(developer).get(f"{PAGE}export.csv").status_code == 403
     assert Client().get(PAGE).status_code == 302  # to the login
 
