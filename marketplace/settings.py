@@ -5,6 +5,7 @@ works on any laptop. DATABASE_URL, REDIS_URL and CELERY_BROKER_URL switch to Pos
 and a real Celery broker.
 """
 
+import base64
 import ipaddress
 import os
 import tempfile
@@ -210,6 +211,9 @@ CELERY_BEAT_SCHEDULE = {
     # Auto top-ups fire once per threshold crossing.
     "billing.run_auto_top_ups": {
         "task": "billing.tasks.topups.run_auto_top_ups", "schedule": 60.0},
+    # Request content past its org's retention period is deleted (compliance/content_log.py).
+    "compliance.purge_expired_content": {
+        "task": "compliance.tasks.purge_expired_content", "schedule": 86_400.0},
     # Endpoint health (latency, uptime) rolled up from usage records for pages and /v1 listings.
     "routing.rollup_endpoint_health": {
         "task": "routing.tasks.rollup_endpoint_health", "schedule": 60.0},
@@ -285,6 +289,27 @@ SPECTACULAR_SETTINGS = {
 API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default=SECRET_KEY)
 # BYOK vault keys, newest first (Fernet keys); compliance work uses them.
 VAULT_KEYS = env.list("VAULT_KEYS", default=[])
+# Signed receipts' Ed25519 keys, newest first (the first signs; all are published in the JWKS so
+# older receipts still verify): comma-separated base64url 32-byte seeds, made by
+# `python manage.py receipt_key`. An operator secret, never stored in the database. Empty
+# outside production: a development key generated on first use and kept in RECEIPT_DEV_KEY_FILE,
+# beside the SQLite database (var/ when the database is PostgreSQL); production refuses to start.
+RECEIPT_SIGNING_KEYS = env.list("RECEIPT_SIGNING_KEYS", default=[])
+for _position, _seed in enumerate(RECEIPT_SIGNING_KEYS, start=1):
+    try:
+        _seed_ok = len(base64.b64decode(_seed.strip() + "=" * (-len(_seed.strip()) % 4),
+                                        altchars=b"-_", validate=True)) == 32
+    except ValueError:
+        _seed_ok = False
+    if not _seed_ok:
+        # Names the position only: the value is a secret.
+        raise ImproperlyConfigured(
+            f"RECEIPT_SIGNING_KEYS: key {_position} is not a base64url 32-byte Ed25519 seed "
+            "(make one with `python manage.py receipt_key`)"
+        )
+RECEIPT_DEV_KEY_FILE = (
+    Path(DATABASES["default"]["NAME"]).parent if not IS_POSTGRES else BASE_DIR / "var"
+) / "receipt-signing-dev.key"
 
 # Margins and fees in basis points (550 = 5.5%); per provider/model/org overrides are
 # MarginRule rows.
@@ -432,6 +457,10 @@ if IS_PRODUCTION:
         )
     if DEBUG:
         _problems.append("DEBUG is on")
+    if not RECEIPT_SIGNING_KEYS:
+        _problems.append(
+            "RECEIPT_SIGNING_KEYS is not set (make a key with `python manage.py receipt_key`)"
+        )
     if _problems:
         raise ImproperlyConfigured(
             "ENVIRONMENT=production refuses to start: " + "; ".join(_problems) + "."

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from compliance.jwks import jwks_view
 from marketplace.tenancy.staff_access import admin_login
 
 api_v1 = [
@@ -12,6 +13,7 @@ api_v1 = [
     path("", include("marketplace.tenancy.api.urls")),
     path("catalog/", include("catalog.api.urls")),
     path("billing/", include("billing.api.urls")),
+    path("compliance/content/", include("compliance.api.content")),
 ]
 
 urlpatterns = [
@@ -20,6 +22,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
+    # Public: the keys signed receipts (GET /v1/generation/receipt) verify against.
+    path(".well-known/jwks.json", jwks_view, name="receipts-jwks"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file (?script): no inline script for the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

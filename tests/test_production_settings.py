@@ -20,11 +20,14 @@ PRODUCTION = {
     "SECRET_KEY": SECRET,
     "API_KEY_HASH_SECRET": "hash-" + SECRET,
     "EMAIL_URL": "smtp+tls://mailer:mail-password@smtp.example.com:587",
+    # An Ed25519 seed made by `manage.py receipt_key` (base64url of 32 bytes).
+    "RECEIPT_SIGNING_KEYS": "cmVjZWlwdC1zaWduaW5nLWtleS1mb3ItdGVzdHMtMDE",
 }
 # Every variable these tests control: removed from the inherited environment first.
 CONTROLLED = (
     "ENVIRONMENT", "SECRET_KEY", "API_KEY_HASH_SECRET", "EMAIL_URL", "EMAIL_BACKEND",
     "TRUSTED_PROXIES", "DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
+    "RECEIPT_SIGNING_KEYS",
 )
 REFUSED = "ENVIRONMENT=production refuses to start"
 
@@ -77,6 +80,7 @@ def test_check_deploy_passes_in_production_with_the_required_settings(tmp_path):
         ({"EMAIL_URL": "consolemail://"},
          "EMAIL_BACKEND is django.core.mail.backends.console.EmailBackend"),
         ({"DEBUG": "1"}, "DEBUG is on"),
+        ({"RECEIPT_SIGNING_KEYS": None}, "RECEIPT_SIGNING_KEYS is not set"),
     ],
 )
 def test_production_refuses_to_start(tmp_path, change, message):

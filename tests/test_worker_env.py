@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from tests.worker_env import redis_url_for_worker, worker_index
+from tests.worker_env import redis_url_for_worker, server_databases, worker_index
 
 
 @pytest.mark.parametrize(("url", "index", "expected"), [
@@ -26,6 +26,12 @@ def test_a_worker_past_redis_sixteen_databases_is_refused():
         redis_url_for_worker("redis://127.0.0.1:6379/14", 2)
 
 
+def test_a_server_with_more_databases_takes_more_workers():
+    assert redis_url_for_worker("redis://127.0.0.1:6379/20", 3, 32) == "redis://127.0.0.1:6379/23"
+    with pytest.raises(ValueError, match="database 32"):
+        redis_url_for_worker("redis://127.0.0.1:6379/30", 2, 32)
+
+
 def test_worker_ids():
     assert worker_index("gw0") == 0 and worker_index("gw11") == 11
     assert worker_index(None) is None and worker_index("master") is None
@@ -40,4 +46,4 @@ def test_this_process_uses_its_worker_database():
     index = worker_index(os.environ.get("PYTEST_XDIST_WORKER"))
     if index is not None:
         base = os.environ["SWITCHYARD_BASE_REDIS_URL"]
-        assert redis_url_for_worker(base, index) == settings.REDIS_URL
+        assert redis_url_for_worker(base, index, server_databases(base)) == settings.REDIS_URL

@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 import re
 
-# Redis ships with 16 databases (0-15); a worker beyond them would silently share one.
+# Redis ships with 16 databases (0-15); a worker beyond them would silently share one. A server
+# configured with more (`databases 32`, so that several checkouts run side by side) says so.
 REDIS_DATABASES = 16
 
 
@@ -28,16 +29,30 @@ def worker_index(worker_id: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def redis_url_for_worker(url: str, index: int) -> str:
+def server_databases(url: str) -> int:
+    """How many databases the Redis server at `url` has (16 if it cannot tell us)."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            return int(client.config_get("databases").get("databases", REDIS_DATABASES))
+        finally:
+            client.close()
+    except (redis.RedisError, OSError, ValueError):
+        return REDIS_DATABASES
+
+
+def redis_url_for_worker(url: str, index: int, databases: int = REDIS_DATABASES) -> str:
     """`url` with its database number raised by `index` (no number means database 0)."""
     match = re.fullmatch(r"(?P<head>rediss?://[^/?#]*)(?:/(?P<db>\d*))?(?P<tail>[?#].*)?", url)
     if match is None:
         raise ValueError(f"REDIS_URL {url!r} is not a redis:// URL with a database number")
     database = int(match.group("db") or 0) + index
-    if database >= REDIS_DATABASES:
+    if database >= databases:
         raise ValueError(
             f"xdist worker {index} would use Redis database {database} (from {url!r}); "
-            f"Redis has {REDIS_DATABASES}: use fewer workers or a lower database number"
+            f"Redis has {databases}: use fewer workers or a lower database number"
         )
     return f"{match.group('head')}/{database}{match.group('tail') or ''}"
 
@@ -49,7 +64,7 @@ def apply(settings) -> None:
         return
     # The controller's value; a test checks the derivation against it.
     base = os.environ.setdefault("SWITCHYARD_BASE_REDIS_URL", settings.REDIS_URL)
-    url = redis_url_for_worker(base, index)
+    url = redis_url_for_worker(base, index, server_databases(base))
     os.environ["REDIS_URL"] = settings.REDIS_URL = url
     cache = settings.CACHES.get("default", {})
     if cache.get("LOCATION") == base:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
 
 import orjson
@@ -22,6 +23,8 @@ from routing.gateway.seams import get_key_usage, get_org_credits
 if TYPE_CHECKING:
     from routing.gateway.context import RequestContext
     from routing.gateway.gateway import Gateway
+
+T = TypeVar("T")
 
 
 def _json_usd(nanos: int | None) -> orjson.Fragment | None:
@@ -132,16 +135,26 @@ def _generation_payload(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def generation(gw: Gateway, ctx: RequestContext) -> None:
-    caller = await gw.authenticate(ctx)
+def generation_id(ctx: RequestContext) -> str:
+    """The `?id=` of /v1/generation and /v1/generation/receipt (400 when absent or unusable)."""
     query = parse_qs(ctx.scope.get("query_string", b"").decode("latin-1"))
-    ids = query.get("id") or []
+    ids: list[str] = query.get("id") or []
     if not ids or not ids[0]:
         raise InvalidRequest("Pass the generation id as ?id=.", param="id")
     if "\x00" in ids[0]:  # PostgreSQL text cannot hold NUL: no id has one
         raise InvalidRequest("A generation id has no NUL characters.", param="id")
-    record = await gw.in_thread(seams.get_usage_record, caller.org_id, ids[0][:64])
-    if record is None:
+    return ids[0][:64]
+
+
+async def read_generation(gw: Gateway, read: Callable[[int, str], T | None], org_id: int,
+                          request_id: str) -> T:
+    """`read(org_id, request_id)` in a database thread, once the request's usage is written.
+
+    `read` answers None while there is no usage record of that id in the org: another org's id
+    ends as a 404 exactly as a missing one.
+    """
+    result = await gw.in_thread(read, org_id, request_id)
+    if result is None:
         # Settlements are written in batches a few ms after the answer: a caller asking right
         # away must still find a request this process served, whether its settlement still
         # waits or is in the batch being written (flush waits for that batch first). Read
@@ -150,8 +163,15 @@ async def generation(gw: Gateway, ctx: RequestContext) -> None:
             await asyncio.wait_for(asyncio.shield(gw.writer.flush()), gw.config.db_timeout_s)
         except TimeoutError:
             raise ServiceUnavailable("Usage is still being recorded; retry shortly.") from None
-        record = await gw.in_thread(seams.get_usage_record, caller.org_id, ids[0][:64])
-    if record is None:
+        result = await gw.in_thread(read, org_id, request_id)
+    if result is None:
         raise NotFound("No generation with this id.", metadata={"param": "id"})
+    return result
+
+
+async def generation(gw: Gateway, ctx: RequestContext) -> None:
+    caller = await gw.authenticate(ctx)
+    record = await read_generation(gw, seams.get_usage_record, caller.org_id,
+                                   generation_id(ctx))
     payload = {"data": _generation_payload(record)}
     await send_json(ctx.send, 200, orjson.dumps(payload), ctx.response_headers())

@@ -7,6 +7,7 @@ hold, the upstream call through the engine, settlement through billing's hot-pat
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -37,14 +38,18 @@ _NOT_REACHED = frozenset({"circuit_open", "connect_error"})
 
 
 class Call:
-    __slots__ = ("gw", "ctx", "caller", "request", "candidates", "allowances",
+    __slots__ = ("gw", "ctx", "caller", "request", "body", "candidates", "allowances",
                  "hold_nanos", "_bps", "_margins", "referer", "title", "settled")
 
-    def __init__(self, gw: Gateway, ctx: RequestContext, caller: Caller, request: ChatRequest):
+    def __init__(self, gw: Gateway, ctx: RequestContext, caller: Caller, request: ChatRequest,
+                 body: bytes):
         self.gw = gw
         self.ctx = ctx
         self.caller = caller
         self.request = request
+        # The request body exactly as received: its SHA-256 goes on the usage record (and the
+        # signed receipt); orgs that log content keep it (routing/gateway/content.py).
+        self.body = body
         self.candidates: list[EndpointView] = []
         self.allowances: dict[int, int] = {}
         self.hold_nanos = 0
@@ -151,6 +156,8 @@ class Call:
                       *(a for a in attempts if not isinstance(a, Attempt))],
             app_referer=self.referer, app_title=self.title,
             created_at_epoch_ms=int(time.time() * 1000) - latency_ms,
+            region=endpoint.region or next(iter(endpoint.provider.regions), ""),
+            request_sha256=hashlib.sha256(self.body).hexdigest(),
         ))
         self.gw.limiter.add_tokens(caller.key_id, caller.org_id,
                                    usage.prompt_tokens + usage.completion_tokens)

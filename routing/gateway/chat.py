@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 async def chat_completions(gw: Gateway, ctx: RequestContext) -> None:
     caller = await gw.authenticate(ctx)
-    request = parse_chat_body(await read_body(ctx.receive, gw.config.max_body_bytes))
-    call = Call(gw, ctx, caller, request)
+    body = await read_body(ctx.receive, gw.config.max_body_bytes)
+    request = parse_chat_body(body)
+    call = Call(gw, ctx, caller, request, body)
     await call.admit()
     if request.stream:
         await answer_stream(call, _OpenAIStream)

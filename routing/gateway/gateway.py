@@ -27,6 +27,7 @@ from routing.gateway import pubsub, routes, seams
 from routing.gateway.abuse import AuthFailureGuard, parse_networks
 from routing.gateway.auth import Caller, KeyCache, LastUsedRecorder, bearer_token
 from routing.gateway.config import GatewayConfig
+from routing.gateway.content import ContentRecorder
 from routing.gateway.context import RequestContext
 from routing.gateway.dbthreads import UNAVAILABLE_ERRORS, DatabaseExecutor, database_unavailable
 from routing.gateway.http import ClientDisconnected, Receive, Scope, Send, send_error
@@ -73,6 +74,10 @@ class Gateway:
                                  stream_idle_timeout_s=config.stream_idle_timeout_s,
                                  allowed_networks=config.upstream_allowed_networks)
         self.writer = create_writer()
+        # Signed receipts' keys, newest first: loaded once (a development key is generated on
+        # the first start without RECEIPT_SIGNING_KEYS; compliance/receipts.py).
+        self.receipt_keys = seams.signing_keys()
+        self.content = ContentRecorder(seams.store_contents, self.db_executor)
         # The ranking's one generator for every request (the policy stays pure and takes it
         # as an argument): a new one per request costs an os.urandom call and 2.5 KB of state,
         # and a fair draw needs no more than one shared stream.
@@ -94,6 +99,7 @@ class Gateway:
             self._tasks.append(spawn(pubsub.listen(self.redis, self._channels)))
         self._tasks.append(spawn(self.catalog.run()))
         self._tasks.append(spawn(self.last_used.run()))
+        self._tasks.append(spawn(self.content.run()))
         self._tasks.append(spawn(self.limiter.run()))
         # Everything loaded so far (Django, the catalog snapshot) lives as long as the process:
         # moving it out of the collector's generations keeps each GC pass proportional to
@@ -107,6 +113,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.last_used.flush()
+        await self.content.flush()
         await self.limiter.close()
         await self.upstream.close()
         await self.writer.close()

@@ -38,7 +38,7 @@ async def messages(gw: Gateway, ctx: RequestContext) -> None:
         body = load_json_object(raw)
         request = parse_messages_request(body)
         request.provider = parse_provider(body.get("provider"))
-        call = Call(gw, ctx, caller, request)
+        call = Call(gw, ctx, caller, request, raw)
         await call.admit()
         if request.stream:
             await answer_stream(call, _AnthropicStream)

@@ -11,8 +11,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
+import orjson
+
 from core.errors import SwitchyardError
 from routing.gateway.call import Call
+from routing.gateway.content import StreamTranscript, logs_content, record_content
 from routing.gateway.costs import Charge
 from routing.gateway.disconnect import DisconnectWatch
 from routing.gateway.http import SSE_HEADERS, send_json
@@ -53,7 +56,10 @@ async def answer_json(call: Call, render: Callable[[Completion, Charge], bytes])
     charge = await call.settle(completion.endpoint, completion.usage, completion.finish_reason,
                                completion.attempts, ttft_ms=None, streamed=False,
                                cancelled=False)
-    await send_json(ctx.send, 200, render(completion, charge), ctx.response_headers())
+    body = render(completion, charge)
+    await send_json(ctx.send, 200, body, ctx.response_headers())
+    if logs_content(call):
+        record_content(call, orjson.loads(body))
 
 
 async def answer_stream(call: Call, make_encoder: Callable[[Stream], StreamEncoder]) -> None:
@@ -69,8 +75,11 @@ async def answer_stream(call: Call, make_encoder: Callable[[Stream], StreamEncod
                     "headers": [*SSE_HEADERS, *ctx.response_headers()]})
         cancelled = False
         chunks = stream.chunks
+        transcript = StreamTranscript() if logs_content(call) else None
         try:
             async for batch in chunks:
+                if transcript is not None:
+                    transcript.add(batch)
                 data = b"".join([encoder.chunk(chunk) for chunk in batch])
                 if data:
                     await send({"type": "http.response.body", "body": data, "more_body": True})
@@ -87,3 +96,5 @@ async def answer_stream(call: Call, make_encoder: Callable[[Stream], StreamEncod
     if not cancelled:
         await send({"type": "http.response.body", "body": encoder.final(stream, usage, charge),
                     "more_body": False})
+    if transcript is not None:
+        record_content(call, transcript.response(stream, usage, charge))

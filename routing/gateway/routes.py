@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from routing.gateway import account, chat, info, messages
+from routing.gateway import account, chat, info, messages, receipt
 
 if TYPE_CHECKING:
     from routing.gateway.context import RequestContext
@@ -31,4 +31,5 @@ _EXACT: dict[tuple[str, str], Handler] = {
     ("GET", "/v1/auth/key"): account.key_info,  # OpenRouter's older path for the same answer
     ("GET", "/v1/credits"): account.credits,
     ("GET", "/v1/generation"): account.generation,
+    ("GET", "/v1/generation/receipt"): receipt.receipt,
 }

@@ -20,7 +20,9 @@ from billing.selectors.spend import (
 from catalog.openrouter import endpoints_listing_payload, models_list_payload
 from catalog.selectors import build_routing_snapshot, get_catalog_stamp, get_endpoint_health
 from catalog.snapshot import EndpointView, ProviderView, RoutingSnapshot
+from compliance.content_log import ContentRow, store_contents
 from compliance.fanout import COMPLIANCE_CHANGED_CHANNEL
+from compliance.receipts import SignedReceipt, SigningKey, issue_receipt, signing_keys
 from compliance.selectors import get_caller_rules
 from marketplace.tenancy.keys import hash_api_key, looks_like_api_key
 from marketplace.tenancy.selectors import get_key_auth
@@ -32,6 +34,8 @@ __all__ = [
     "REVOKED_KEYS_CHANNEL",
     # compliance: each caller's policies and BYOK keys, and the channel announcing changes
     "get_caller_rules", "COMPLIANCE_CHANGED_CHANNEL",
+    # compliance: signed receipts (keys loaded at start-up) and content logging's batch insert
+    "SigningKey", "SignedReceipt", "signing_keys", "issue_receipt", "ContentRow", "store_contents",
     # catalog: the routing snapshot and the OpenRouter-shaped listings
     "build_routing_snapshot", "get_catalog_stamp", "get_endpoint_health", "EndpointView",
     "ProviderView", "RoutingSnapshot", "endpoints_listing_payload", "models_list_payload",
