@@ -310,7 +310,8 @@ def build(data: dict, as_of: dt.date) -> dict:
             **{k: real[k] for k in ("context_length", "max_output_tokens", "supported_parameters",
                                     "input_modalities", "output_modalities", "upstream_model_id")},
             "model": spec["model"], "provider": spec["provider"], "quantization": "",
-            "region": sandbox_regions[spec["provider"]], "source_key": f"{real['source_key']} (price of {real['provider']})",
+            "region": sandbox_regions[spec["provider"]],
+            "source_key": f"{real['source_key']} (price of {real['provider']})",
             "price": real["price"],
         })
     header = {
