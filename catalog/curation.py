@@ -139,8 +139,20 @@ SANDBOX_PROVIDERS = [
     dict(slug="sandbox-gemini", name="Sandbox Gemini", wire_format="gemini",
          base_url="sandbox://sandbox-gemini", regions=["local"], retention_days=0,
          trains_on_data=False, zdr=True, website=""),
+    # Three that differ where org policies bite, so each policy field excludes something on a
+    # fresh `make run`: another region (EU only), training on prompts, retention without ZDR.
+    dict(slug="sandbox-eu", name="Sandbox EU", wire_format="openai",
+         base_url="sandbox://sandbox-eu/v1", regions=["eu"], retention_days=0,
+         trains_on_data=False, zdr=True, website=""),
+    dict(slug="sandbox-trains", name="Sandbox Trains", wire_format="openai",
+         base_url="sandbox://sandbox-trains/v1", regions=["local"], retention_days=30,
+         trains_on_data=True, zdr=False, website=""),
+    dict(slug="sandbox-retains", name="Sandbox Retains", wire_format="openai",
+         base_url="sandbox://sandbox-retains/v1", regions=["local"], retention_days=30,
+         trains_on_data=False, zdr=False, website=""),
 ]
-# Each sandbox endpoint copies the real list price of `price_from`'s endpoint of that model.
+# Each sandbox endpoint copies the real list price of `price_from`'s endpoint of that model;
+# it runs in its provider's first region.
 SANDBOX_ENDPOINTS = [
     dict(provider="sandbox-openai", model="openai/gpt-4o-mini", price_from="openai"),
     dict(provider="sandbox-openai", model="openai/gpt-4o", price_from="openai"),
@@ -155,4 +167,13 @@ SANDBOX_ENDPOINTS = [
          price_from="anthropic"),
     dict(provider="sandbox-gemini", model="google/gemini-2.5-flash",
          price_from="google-ai-studio"),
+    dict(provider="sandbox-eu", model="openai/gpt-4o-mini", price_from="openai"),
+    dict(provider="sandbox-eu", model="meta-llama/llama-3.3-70b-instruct",
+         price_from="deepinfra"),
+    dict(provider="sandbox-trains", model="openai/gpt-4o-mini", price_from="openai"),
+    dict(provider="sandbox-trains", model="meta-llama/llama-3.3-70b-instruct",
+         price_from="nebius"),
+    dict(provider="sandbox-retains", model="openai/gpt-4o-mini", price_from="openai"),
+    dict(provider="sandbox-retains", model="meta-llama/llama-3.3-70b-instruct",
+         price_from="deepinfra"),
 ]

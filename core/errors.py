@@ -72,6 +72,13 @@ class Forbidden(SwitchyardError):
     message = "You do not have permission to do this."
 
 
+class ModelNotAllowed(Forbidden):
+    """The caller's org or key policy denies every model the request names."""
+
+    code = "model_not_allowed"
+    message = "Your policy does not allow this model."
+
+
 class NotFound(SwitchyardError):
     status = 404
     code = "not_found"

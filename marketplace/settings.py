@@ -331,8 +331,9 @@ HOTPATH_PENDING_MAX = env.int("HOTPATH_PENDING_MAX", default=100_000)
 HOTPATH_DB_TIMEOUT_S = env.float("HOTPATH_DB_TIMEOUT_S", default=3.0)
 # On shutdown, how long to keep replaying unwritten settlements before giving them to the sweep.
 HOTPATH_SHUTDOWN_FLUSH_S = env.float("HOTPATH_SHUTDOWN_FLUSH_S", default=10.0)
-# The /v1 gateway: per-minute rate limits (per key and per org; overrides as JSON
-# {"key:ID": {"rpm": n, "tpm": n}, "org:ID": {...}}), body limit, deadlines, key-cache TTL.
+# The /v1 gateway: per-minute rate limits (per key and per org; the operator's overrides as
+# JSON {"key:ID": {"rpm": n, "tpm": n}, "org:ID": {...}}, under a key policy's own rpm/tpm,
+# which win for that key), body limit, deadlines, key-cache TTL.
 GATEWAY_KEY_RPM = env.int("GATEWAY_KEY_RPM", default=600)
 GATEWAY_KEY_TPM = env.int("GATEWAY_KEY_TPM", default=2_000_000)
 GATEWAY_ORG_RPM = env.int("GATEWAY_ORG_RPM", default=3_000)

@@ -14,6 +14,7 @@ api_v1 = [
     path("catalog/", include("catalog.api.urls")),
     path("billing/", include("billing.api.urls")),
     path("compliance/content/", include("compliance.api.content")),
+    path("routing/", include("routing.api.urls")),
 ]
 
 urlpatterns = [
@@ -30,5 +31,6 @@ urlpatterns = [
     path("models", include("catalog.urls")),
     path("billing/", include("billing.urls")),
     path("compliance/", include("compliance.urls")),
+    path("routing/", include("routing.urls")),
     path("", include("marketplace.dashboard.urls")),
 ]

@@ -1,13 +1,22 @@
 """Choose and rank the endpoints that may serve a request: a pure function of its inputs.
 
-`select_candidates` walks the requested model, then each `models` fallback, and for each one
-filters its endpoints (status, breakers, context window and max output, modalities, required
-parameters, org policy, the request's `provider` preferences) and ranks what is left:
-explicit `order` first, else `sort`, else OpenRouter's default (healthy endpoints in weighted
-random order, weight 1/price^2; endpoints with a recent outage after them). `preferred_*`
-thresholds then move slow endpoints to the end. No Django, no I/O, no module state: live
-health comes in through the `health` argument (see `routing.health.Health`), randomness through
-`rng` (the gateway owns the generator). Prices and `max_price` are integer nanos.
+`select_candidates` walks the requested model, then each `models` fallback. A model the
+caller's policies deny (org allow/deny lists, the key's model list) is skipped; if they deny
+every requested model the answer is 403. Each remaining model's endpoints are filtered (status,
+breakers, context window and max output, modalities, the request's `provider` preferences,
+then the org's and the key's policies: providers, regions, zero data retention, training) and
+what is left is ranked: explicit `order` first, else `sort`, else OpenRouter's default (healthy
+endpoints in weighted random order, weight 1/price^2; endpoints with a recent outage after
+them). `preferred_*` thresholds then move slow endpoints to the end.
+
+Policies only narrow: org, then key, then the request, each removes endpoints and none adds
+one back. The caller's rules (`core.compliance_rules.CallerRules`) come from memory, so no
+request reads the database for them (ARCHITECTURE.md, "The hot path").
+
+`exclusion_reasons` names every reason an endpoint is excluded; the gateway stops at the first
+(cheap), and `routing.explain` and the 503 list them all. No Django, no I/O, no module state:
+live health comes in through the `health` argument (see `routing.health.Health`), randomness
+through `rng` (the gateway owns the generator). Prices and `max_price` are integer nanos.
 See ARCHITECTURE.md for why this module imports nothing of Django's.
 """
 
@@ -19,16 +28,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from catalog.snapshot import EndpointView, RoutingSnapshot
-from core.errors import NoEndpointAvailable, NotFound
+from catalog.snapshot import EndpointView, ProviderView, RoutingSnapshot
+from core.compliance_rules import NO_RULES, CallerRules, KeyRules, OrgRules
+from core.errors import ModelNotAllowed, NoEndpointAvailable, NotFound
 from routing.types import ChatRequest, ProviderPrefs
 
 BYTES_PER_TOKEN_MAX = 4  # lower-bound token estimate: no common tokenizer averages more
 
 # (prompt, completion) price per million tokens in nano-USD, as the caller pays (margin in).
 CallerPrices = Callable[[EndpointView], tuple[int, int]]
-# Returns a reason to exclude the endpoint, or None to allow it.
-OrgPolicy = Callable[[EndpointView], str | None]
 
 
 class HealthView(Protocol):
@@ -41,7 +49,18 @@ class HealthView(Protocol):
 @dataclass(slots=True)
 class Selection:
     ranked: list[EndpointView] = field(default_factory=list)
-    excluded: list[tuple[str, str]] = field(default_factory=list)  # (endpoint label, reason)
+    # (endpoint label or model slug, the first reason it was excluded)
+    excluded: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    """One endpoint (or, with no endpoint to name, a model) and every reason it is excluded."""
+
+    endpoint: str  # endpoint_label(), or the model slug for an unknown or endpointless model
+    provider: str  # provider slug; "" for a model
+    model: str
+    reasons: tuple[str, ...]
 
 
 def endpoint_label(endpoint: EndpointView) -> str:
@@ -64,61 +83,144 @@ def _names(endpoint: EndpointView) -> tuple[str, ...]:
     return names
 
 
-def _matches(endpoint: EndpointView, wanted: list[str]) -> bool:
+def matches(endpoint: EndpointView, wanted: list[str]) -> bool:
+    """True if a preference list names this endpoint's provider (by slug, name, slug/region)."""
     names = _names(endpoint)
     return any(w.lower() in names for w in wanted)
 
 
-def _exclusion(endpoint: EndpointView, request: ChatRequest, prefs: ProviderPrefs,
-               health: HealthView, org_policy: OrgPolicy | None,
-               price: tuple[int, int], max_price: dict[str, int]) -> str | None:
-    """The first reason this endpoint cannot serve the request, or None."""
+def endpoint_regions(endpoint: EndpointView) -> tuple[str, ...]:
+    """Where the endpoint runs: its own region, else every region its provider runs in."""
+    return (endpoint.region,) if endpoint.region else endpoint.provider.regions
+
+
+def _within(endpoint: EndpointView, allowed: frozenset[str]) -> bool:
+    """Runs only in allowed regions. A provider-wide endpoint may run in any of its provider's
+    regions, so all of them must be allowed; one with no known region is never within."""
+    regions = endpoint_regions(endpoint)
+    return bool(regions) and all(region in allowed for region in regions)
+
+
+def _retains_nothing(provider: ProviderView) -> bool:
+    return provider.zdr or provider.retention_days == 0
+
+
+def model_reasons(slug: str, rules: CallerRules) -> list[str]:
+    """Every policy that denies the model `slug` (empty: allowed)."""
+    org, key = rules.org, rules.key
+    reasons = []
+    if org.model_allow and slug not in org.model_allow:
+        reasons.append("org_policy.model_allow")
+    if org.model_deny and slug in org.model_deny:
+        reasons.append("org_policy.model_deny")
+    if key.models and slug not in key.models:
+        reasons.append("key_policy.models")
+    return reasons
+
+
+class Filters:
+    """What may exclude an endpoint for one request, gathered once per request (cheaply: the
+    gateway builds one per request, and a request without policies must cost what it did)."""
+
+    __slots__ = ("request", "prefs", "prompt_lower_tokens", "org", "key", "preferred",
+                 "policies")
+
+    def __init__(self, request: ChatRequest, rules: CallerRules):
+        self.request = request
+        prefs = self.prefs = request.provider
+        self.prompt_lower_tokens = request.prompt_upper_bytes // BYTES_PER_TOKEN_MAX
+        org, key = rules.org, rules.key
+        # None: that policy excludes no endpoint (the common case, checked once per endpoint).
+        self.org: OrgRules | None = org if (
+            org.provider_allow or org.provider_deny or org.regions or org.require_zdr
+            or org.deny_training) else None
+        self.key: KeyRules | None = key if key.providers or key.regions else None
+        # Set when the org keeps fallbacks inside the request's preferred providers and the
+        # request names some (`order` and `only`).
+        self.preferred: list[str] | None = [*prefs.order, *prefs.only] if (
+            not org.fallbacks_outside_preferred and (prefs.order or prefs.only)) else None
+        self.policies = self.org is not None or self.key is not None \
+            or self.preferred is not None
+
+
+def exclusion_reasons(endpoint: EndpointView, f: Filters, price: tuple[int, int],
+                      health: HealthView, every: bool = True) -> list[str]:
+    """Why this endpoint cannot serve the request: every reason, or (`every=False`) the reasons
+    of the first group that has one (status, then the request, then the policies)."""
     provider = endpoint.provider
+    out: list[str] = []
     if not provider.available:
-        return "provider_unavailable"
+        out.append("provider_unavailable")
     if not endpoint.enabled:
-        return "endpoint_disabled"
+        out.append("endpoint_disabled")
     if not health.breaker_allows(endpoint.id):
-        return "circuit_open"
-    if prefs.only and not _matches(endpoint, prefs.only):
-        return "provider.only"
-    if prefs.ignore and _matches(endpoint, prefs.ignore):
-        return "provider.ignore"
-    prompt_lower_tokens = request.prompt_upper_bytes // BYTES_PER_TOKEN_MAX
-    if prompt_lower_tokens + (request.max_tokens or 0) > endpoint.context_length:
-        return "context_length"
+        out.append("circuit_open")
+    if out and not every:
+        return out
+    request, prefs = f.request, f.prefs
+    if prefs.only and not matches(endpoint, prefs.only):
+        out.append("provider.only")
+    if prefs.ignore and matches(endpoint, prefs.ignore):
+        out.append("provider.ignore")
+    if f.prompt_lower_tokens + (request.max_tokens or 0) > endpoint.context_length:
+        out.append("context_length")
     if request.max_tokens and endpoint.max_output_tokens \
             and request.max_tokens > endpoint.max_output_tokens:
-        return "max_output_tokens"
+        out.append("max_output_tokens")
     if not request.input_modalities <= endpoint.input_modalities:
-        return "input_modalities"
+        out.append("input_modalities")
     if prefs.require_parameters and not request.used_parameters <= endpoint.supported_parameters:
-        return "provider.require_parameters"
+        out.append("provider.require_parameters")
     if prefs.data_collection == "deny" and (provider.trains_on_data
                                             or provider.retention_days is None):
-        return "provider.data_collection"
-    if prefs.zdr and not (provider.zdr or provider.retention_days == 0):
-        return "provider.zdr"
+        out.append("provider.data_collection")
+    if prefs.zdr and not _retains_nothing(provider):
+        out.append("provider.zdr")
     if prefs.quantizations and (endpoint.quantization or "unknown") not in prefs.quantizations:
-        return "provider.quantizations"
+        out.append("provider.quantizations")
+    max_price = prefs.max_price
     if max_price:
         if "prompt" in max_price and price[0] > max_price["prompt"]:
-            return "provider.max_price.prompt"
+            out.append("provider.max_price.prompt")
         if "completion" in max_price and price[1] > max_price["completion"]:
-            return "provider.max_price.completion"
+            out.append("provider.max_price.completion")
         if "request" in max_price and endpoint.price.request_nanos > max_price["request"]:
-            return "provider.max_price.request"
+            out.append("provider.max_price.request")
         if "image" in max_price and endpoint.price.image_nanos > max_price["image"]:
-            return "provider.max_price.image"
-    if org_policy is not None:
-        reason = org_policy(endpoint)
-        if reason:
-            return f"org_policy.{reason}"
-    return None
+            out.append("provider.max_price.image")
+    if not f.policies or (out and not every):
+        return out
+    org = f.org
+    if org is not None:
+        if org.provider_allow and provider.slug not in org.provider_allow:
+            out.append("org_policy.provider_allow")
+        if org.provider_deny and provider.slug in org.provider_deny:
+            out.append("org_policy.provider_deny")
+        if org.regions and not _within(endpoint, org.regions):
+            out.append("org_policy.regions")
+        if org.require_zdr and not _retains_nothing(provider):
+            out.append("org_policy.require_zdr")
+        if org.deny_training and provider.trains_on_data:
+            out.append("org_policy.deny_training")
+    key = f.key
+    if key is not None:
+        if key.providers and provider.slug not in key.providers:
+            out.append("key_policy.providers")
+        if key.regions and not _within(endpoint, key.regions):
+            out.append("key_policy.regions")
+    if f.preferred is not None and not matches(endpoint, f.preferred):
+        out.append("org_policy.fallbacks_outside_preferred")
+    return out
 
 
-def _blended(price: tuple[int, int]) -> int:
+def blended(price: tuple[int, int]) -> int:
     return price[0] + price[1]
+
+
+def draw_weight(price: tuple[int, int]) -> float:
+    """The default ranking's weight, 1/price^2 (a free endpoint counts as a 1-nano price)."""
+    blended_price = float(price[0] + price[1]) or 1.0
+    return 1.0 / (blended_price * blended_price)
 
 
 def _weighted_order(endpoints: list[EndpointView], prices: dict[int, tuple[int, int]],
@@ -126,7 +228,7 @@ def _weighted_order(endpoints: list[EndpointView], prices: dict[int, tuple[int, 
     """Weighted random order without replacement, weight 1/price^2 (Efraimidis-Spirakis).
 
     Each endpoint draws the key u^(1/w) and the keys sort descending, which samples the whole
-    order in one pass with P(first) = w / sum(w). Keys are compared as logs,
+    order in one pass with P(first) = w / sum(w) (`draw_weight`). Keys are compared as logs,
     log(u)/w = log(u) * price^2, because u^(1/w) underflows for such small weights. Free
     endpoints count as a 1-nano price: they dominate but stay comparable.
     """
@@ -146,34 +248,48 @@ def _first(item: tuple[float, EndpointView]) -> float:
     return item[0]
 
 
-def _sorted_by(how: str, endpoints: list[EndpointView], prices: dict[int, tuple[int, int]],
-               health: HealthView) -> list[EndpointView]:
-    """Deterministic sort; endpoints with no figure yet go after those measured."""
+def sort_key(how: str, endpoint: EndpointView, prices: dict[int, tuple[int, int]],
+             health: HealthView) -> tuple[bool, float, int]:
+    """The deterministic sort's key: (unmeasured, figure, id); unmeasured endpoints go last.
+
+    The figure: the blended caller price in nanos per million tokens, tokens per second
+    (negated: more first) or seconds to the first token."""
     if how == "price":
-        return sorted(endpoints, key=lambda e: (_blended(prices[e.id]), e.id))
+        return (False, blended(prices[endpoint.id]), endpoint.id)
     if how == "throughput":
-        def by_throughput(e: EndpointView) -> tuple[bool, float, int]:
-            tps = health.throughput(e.id)
-            return (tps is None, -(tps or 0.0), e.id)
-        return sorted(endpoints, key=by_throughput)
+        tps = health.throughput(endpoint.id)
+        return (tps is None, -(tps or 0.0), endpoint.id)
     if how == "latency":
-        def by_latency(e: EndpointView) -> tuple[bool, float, int]:
-            latency = health.latency_s(e.id)
-            return (latency is None, latency or 0.0, e.id)
-        return sorted(endpoints, key=by_latency)
+        latency = health.latency_s(endpoint.id)
+        return (latency is None, latency or 0.0, endpoint.id)
     raise ValueError(f"Unknown sort {how!r}")
 
 
-def _default_order(endpoints: list[EndpointView], prices: dict[int, tuple[int, int]],
-                   health: HealthView, rng: random.Random) -> list[EndpointView]:
+def sorted_by(how: str, endpoints: list[EndpointView], prices: dict[int, tuple[int, int]],
+              health: HealthView) -> list[EndpointView]:
+    if how == "price":  # the common case, without a key tuple per endpoint
+        return sorted(endpoints, key=lambda e: (blended(prices[e.id]), e.id))
+    return sorted(endpoints, key=lambda e: sort_key(how, e, prices, health))
+
+
+def split_outages(endpoints: list[EndpointView], health: HealthView
+                  ) -> tuple[list[EndpointView], list[EndpointView]]:
+    """(healthy, with a recent outage): the default ranking draws the first, then the second by
+    price."""
     healthy: list[EndpointView] = []
     shaky: list[EndpointView] = []
     for e in endpoints:
         (shaky if health.recent_outage(e.id) else healthy).append(e)
-    return _weighted_order(healthy, prices, rng) + _sorted_by("price", shaky, prices, health)
+    return healthy, shaky
 
 
-def _slow(endpoint: EndpointView, prefs: ProviderPrefs, health: HealthView) -> bool:
+def _default_order(endpoints: list[EndpointView], prices: dict[int, tuple[int, int]],
+                   health: HealthView, rng: random.Random) -> list[EndpointView]:
+    healthy, shaky = split_outages(endpoints, health)
+    return _weighted_order(healthy, prices, rng) + sorted_by("price", shaky, prices, health)
+
+
+def is_slow(endpoint: EndpointView, prefs: ProviderPrefs, health: HealthView) -> bool:
     """Misses a `preferred_*` threshold on measured figures (unmeasured is not slow)."""
     if prefs.preferred_max_latency_s is not None:
         latency = health.latency_s(endpoint.id)
@@ -186,28 +302,35 @@ def _slow(endpoint: EndpointView, prefs: ProviderPrefs, health: HealthView) -> b
     return False
 
 
+def split_order(endpoints: list[EndpointView], order: list[str]
+                ) -> tuple[list[EndpointView], list[EndpointView]]:
+    """(the endpoints `order` names, in its order; the rest, as given)."""
+    first: list[EndpointView] = []
+    taken: set[int] = set()
+    for wanted in order:
+        for endpoint in endpoints:
+            if endpoint.id not in taken and matches(endpoint, [wanted]):
+                first.append(endpoint)
+                taken.add(endpoint.id)
+    return first, [e for e in endpoints if e.id not in taken]
+
+
 def _rank(endpoints: list[EndpointView], prefs: ProviderPrefs,
           prices: dict[int, tuple[int, int]], health: HealthView, rng: random.Random,
           excluded: list[tuple[str, str]]) -> list[EndpointView]:
+    # routing/explain.py describes this ranking rule by rule: change both together.
     if prefs.order:
-        first: list[EndpointView] = []
-        taken: set[int] = set()
-        for wanted in prefs.order:
-            for endpoint in endpoints:
-                if endpoint.id not in taken and _matches(endpoint, [wanted]):
-                    first.append(endpoint)
-                    taken.add(endpoint.id)
-        rest = [e for e in endpoints if e.id not in taken]
+        first, rest = split_order(endpoints, prefs.order)
         if not prefs.allow_fallbacks:
             excluded.extend((endpoint_label(e), "provider.allow_fallbacks") for e in rest)
             rest = []
         elif prefs.sort:
-            rest = _sorted_by(prefs.sort, rest, prices, health)
+            rest = sorted_by(prefs.sort, rest, prices, health)
         else:
             rest = _default_order(rest, prices, health, rng)
         ranked = first + rest
     elif prefs.sort:
-        ranked = _sorted_by(prefs.sort, endpoints, prices, health)
+        ranked = sorted_by(prefs.sort, endpoints, prices, health)
     else:
         ranked = _default_order(endpoints, prices, health, rng)
     if not prefs.order and not prefs.allow_fallbacks and len(ranked) > 1:
@@ -215,58 +338,132 @@ def _rank(endpoints: list[EndpointView], prefs: ProviderPrefs,
         excluded.extend((endpoint_label(e), "provider.allow_fallbacks") for e in ranked[1:])
         ranked = ranked[:1]
     if prefs.preferred_max_latency_s is not None or prefs.preferred_min_throughput is not None:
-        fast = [e for e in ranked if not _slow(e, prefs, health)]
-        ranked = fast + [e for e in ranked if _slow(e, prefs, health)]
+        fast = [e for e in ranked if not is_slow(e, prefs, health)]
+        ranked = fast + [e for e in ranked if is_slow(e, prefs, health)]
     return ranked
 
 
 def select_candidates(snapshot: RoutingSnapshot, request: ChatRequest, *, health: HealthView,
-                      rng: random.Random, org_policy: OrgPolicy | None = None,
+                      rng: random.Random, rules: CallerRules = NO_RULES,
                       caller_prices: CallerPrices = list_prices) -> Selection:
     """The endpoints to try, best first: every endpoint of the model, then of each fallback.
 
-    Raises NotFound (404) when neither the model nor any fallback exists, and
-    NoEndpointAvailable (503) when every endpoint was excluded; its metadata lists
-    `{"endpoint", "reason"}` for each exclusion.
+    Raises NotFound (404) when neither the model nor any fallback exists, ModelNotAllowed
+    (403) when the caller's policies deny every one that exists, and NoEndpointAvailable (503)
+    when every endpoint was excluded; the 403's and 503's metadata name each constraint and
+    what it excluded (`excluded_by`), the 503's every reason per endpoint (`excluded`).
     """
     prefs = request.provider
-    max_price = prefs.max_price
+    filters = Filters(request, rules)
+    org, key = rules.org, rules.key
+    model_policy = bool(org.model_allow or org.model_deny or key.models)
     selection = Selection()
-    known = False
-    for slug in _model_slugs(request):
+    excluded = selection.excluded
+    known = allowed_model = False
+    for slug in model_slugs(request):
         model = snapshot.model(slug)
         if model is None:
-            selection.excluded.append((slug, "unknown_model"))
+            excluded.append((slug, "unknown_model"))
             continue
         known = True
+        if model_policy:
+            denied = model_reasons(slug, rules)
+            if denied:
+                excluded.append((slug, denied[0]))
+                continue
+        allowed_model = True
         prices: dict[int, tuple[int, int]] = {}
         allowed: list[EndpointView] = []
         for endpoint in model.endpoints:
             price = prices[endpoint.id] = caller_prices(endpoint)
-            reason = _exclusion(endpoint, request, prefs, health, org_policy, price, max_price)
-            if reason is None:
-                allowed.append(endpoint)
+            reasons = exclusion_reasons(endpoint, filters, price, health, False)
+            if reasons:
+                excluded.append((endpoint_label(endpoint), reasons[0]))
             else:
-                selection.excluded.append((endpoint_label(endpoint), reason))
+                allowed.append(endpoint)
         if not model.endpoints:
-            selection.excluded.append((slug, "no_endpoints"))
+            excluded.append((slug, "no_endpoints"))
         if allowed:
-            selection.ranked.extend(
-                _rank(allowed, prefs, prices, health, rng, selection.excluded))
+            selection.ranked.extend(_rank(allowed, prefs, prices, health, rng, excluded))
     if not known:
         raise NotFound(f"Model {request.model!r} does not exist.",
                        metadata={"param": "model"})
+    if not allowed_model:
+        raise _denied(snapshot, request, rules)
     if not selection.ranked:
-        reasons = sorted({reason for _, reason in selection.excluded})
-        raise NoEndpointAvailable(
-            "No endpoint satisfies the request's constraints (" + ", ".join(reasons) + ").",
-            metadata={"excluded": [{"endpoint": label, "reason": reason}
-                                   for label, reason in selection.excluded]},
-        )
+        raise _no_endpoint(every_exclusion(snapshot, request, rules=rules, health=health,
+                                           caller_prices=caller_prices))
     return selection
 
 
-def _model_slugs(request: ChatRequest) -> list[str]:
+def every_exclusion(snapshot: RoutingSnapshot, request: ChatRequest, *, rules: CallerRules,
+                    health: HealthView, caller_prices: CallerPrices = list_prices
+                    ) -> list[Excluded]:
+    """Every endpoint of the requested models that the filters exclude, with every reason.
+
+    A denied model's endpoints carry the model's policy reasons first. Exclusions made while
+    ranking (`provider.allow_fallbacks`) are not filters and are not listed here.
+    """
+    filters = Filters(request, rules)
+    rows: list[Excluded] = []
+    for slug in model_slugs(request):
+        model = snapshot.model(slug)
+        if model is None:
+            rows.append(Excluded(slug, "", slug, ("unknown_model",)))
+            continue
+        denied = model_reasons(slug, rules)
+        if not model.endpoints:
+            rows.append(Excluded(slug, "", slug, (*denied, "no_endpoints")))
+        for endpoint in model.endpoints:
+            reasons = denied + exclusion_reasons(endpoint, filters, caller_prices(endpoint),
+                                                 health)
+            if reasons:
+                rows.append(Excluded(endpoint_label(endpoint), endpoint.provider.slug, slug,
+                                     tuple(reasons)))
+    return rows
+
+
+def excluded_by(rows: list[Excluded]) -> dict[str, list[str]]:
+    """Each constraint -> what it excluded (endpoint labels, or model slugs), in order."""
+    by: dict[str, list[str]] = {}
+    for row in rows:
+        for reason in row.reasons:
+            by.setdefault(reason, []).append(row.endpoint)
+    return by
+
+
+def _summary(by: dict[str, list[str]]) -> str:
+    return "; ".join(f"{reason} excluded {', '.join(what)}" for reason, what in by.items())
+
+
+def _no_endpoint(rows: list[Excluded]) -> NoEndpointAvailable:
+    by = excluded_by(rows)
+    return NoEndpointAvailable(
+        f"No endpoint satisfies the request's constraints: {_summary(by)}.",
+        metadata={
+            "excluded": [{"endpoint": row.endpoint, "provider": row.provider,
+                          "reason": row.reasons[0], "reasons": list(row.reasons)}
+                         for row in rows],
+            "excluded_by": by,
+        },
+    )
+
+
+def _denied(snapshot: RoutingSnapshot, request: ChatRequest,
+            rules: CallerRules) -> ModelNotAllowed:
+    """The 403 when policies deny every requested model that exists."""
+    by: dict[str, list[str]] = {}
+    for slug in model_slugs(request):
+        if snapshot.model(slug) is not None:
+            for reason in model_reasons(slug, rules):
+                by.setdefault(reason, []).append(slug)
+    return ModelNotAllowed(
+        f"Your policy does not allow this model: {_summary(by)}.",
+        metadata={"excluded_by": by},
+    )
+
+
+def model_slugs(request: ChatRequest) -> list[str]:
     slugs = [request.model]
     slugs.extend(m for m in request.models if m not in slugs)
     return slugs

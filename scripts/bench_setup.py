@@ -1,8 +1,11 @@
 """Bench fixtures, created through the apps' own services (run by scripts/bench.py in a child
-process configured for the bench database): three mock providers and models, an org, an
-inference key with a spend limit and credit. Idempotent: a second run reuses the catalog and
-mints a fresh key. The key has a limit because production keys often do, and a limit adds a row
-every hold, settle and release locks (it never refuses: it is as large as the credit)."""
+process configured for the bench database): three mock providers and models, an org with a
+routing policy, an inference key with a spend limit and credit. Idempotent: a second run reuses
+the catalog and the policy and mints a fresh key. The key has a limit because production keys
+often do, and a limit adds a row every hold, settle and release locks (it never refuses: it is
+as large as the credit). The policy makes every request pass the router's policy checks (a
+deny list, regions, zero data retention, no training) without excluding the bench endpoint:
+`make bench` measures what policies cost."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from billing.services.ledger import grant_promotional_credit  # noqa: E402
 from billing.services.spend_limits import set_key_spend_limit  # noqa: E402
 from catalog import services as catalog_services  # noqa: E402
 from catalog.models import Model, Provider  # noqa: E402
+from compliance.models import OrgPolicy  # noqa: E402
 from core.money import usd_to_nanos  # noqa: E402
 from marketplace.tenancy.models import Organization, Role  # noqa: E402
 from marketplace.tenancy.roles import Actor  # noqa: E402
@@ -60,6 +64,10 @@ def setup() -> dict:
                                        email="bench@switchyard.local", password=None)
     org = Organization.objects.filter(slug="switchyard-bench").first() or \
         create_organization(name="Switchyard Bench", owner=user)
+    if not OrgPolicy.objects.filter(org=org).exists():
+        # Written directly: the bench database is ours, as seed_demo's demo org is.
+        OrgPolicy.objects.create(org=org, version=1, provider_deny=["sandbox-trains"],
+                                 regions=["local"], require_zdr=True, deny_training=True)
     owner = Actor(role=Role.OWNER, user=user)
     key, plaintext = create_api_key(org=org, name="make bench", actor=owner)
     set_key_spend_limit(org=org, key_id=key.pk, limit_nanos=CREDIT_NANOS, period="month",

@@ -301,6 +301,7 @@ def build(data: dict, as_of: dt.date) -> dict:
             endpoints.append({"model": slug, "provider": pslug, **offer})
     by_key = {(e["model"], e["provider"]): e for e in endpoints}
     sandbox_endpoints = []
+    sandbox_regions = {p["slug"]: p["regions"][0] for p in SANDBOX_PROVIDERS}
     for spec in SANDBOX_ENDPOINTS:
         real = by_key.get((spec["model"], spec["price_from"]))
         if real is None:
@@ -309,7 +310,8 @@ def build(data: dict, as_of: dt.date) -> dict:
             **{k: real[k] for k in ("context_length", "max_output_tokens", "supported_parameters",
                                     "input_modalities", "output_modalities", "upstream_model_id")},
             "model": spec["model"], "provider": spec["provider"], "quantization": "",
-            "region": "local", "source_key": f"{real['source_key']} (price of {real['provider']})",
+            "region": sandbox_regions[spec["provider"]],
+            "source_key": f"{real['source_key']} (price of {real['provider']})",
             "price": real["price"],
         })
     header = {

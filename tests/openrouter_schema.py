@@ -22,7 +22,7 @@ SPEC_PATH = Path(__file__).resolve().parent / "fixtures" / "openrouter-openapi.y
 
 # Our providers that OpenRouter does not list (the offline sandbox: catalog/curation.py).
 EXTRA_PROVIDER_NAMES = ["Sandbox OpenAI", "Sandbox OpenAI B", "Sandbox Anthropic",
-                        "Sandbox Gemini"]
+                        "Sandbox Gemini", "Sandbox EU", "Sandbox Trains", "Sandbox Retains"]
 
 
 def _extend(components: dict) -> dict:

@@ -78,9 +78,13 @@ class Call:
     async def admit(self) -> None:
         """Rate limits, candidates, then the hold; raises the 429/404/503/402 to render."""
         gw, caller, request = self.gw, self.caller, self.request
-        await gw.limiter.admit(caller.key_id, caller.org_id)
+        rules = caller.rules
+        await gw.limiter.admit(caller.key_id, caller.org_id, key_rpm=rules.key.rpm,
+                               key_tpm=rules.key.tpm)
+        # The org's and key's policies narrow the candidates from memory (no database read).
         selection = select_candidates(gw.catalog.snapshot, request, health=gw.upstream.health,
-                                      caller_prices=self._caller_prices, rng=gw.rng)
+                                      caller_prices=self._caller_prices, rng=gw.rng,
+                                      rules=rules)
         candidates = selection.ranked
         plan = plan_hold(request, candidates, self.bps_for)
         first = candidates[0]
@@ -135,6 +139,7 @@ class Call:
                                byok_fee_bps=self.gw.config.byok_fee_bps,
                                hold_nanos=self.hold_nanos)
         caller = self.caller
+        org_rules = caller.rules.org
         latency_ms = int((time.perf_counter() - self.ctx.started) * 1000)
         self.settled = True
         await self.gw.writer.settle(Settlement(
@@ -158,6 +163,10 @@ class Call:
             created_at_epoch_ms=int(time.time() * 1000) - latency_ms,
             region=endpoint.region or next(iter(endpoint.provider.regions), ""),
             request_sha256=hashlib.sha256(self.body).hexdigest(),
+            # The org policy this request was routed under, and whether zero data retention
+            # was in force (the org requires it, or the request asked for it).
+            policy_version=org_rules.version,
+            zdr=org_rules.require_zdr or self.request.provider.zdr,
         ))
         self.gw.limiter.add_tokens(caller.key_id, caller.org_id,
                                    usage.prompt_tokens + usage.completion_tokens)

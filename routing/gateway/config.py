@@ -15,7 +15,10 @@ from core.upstream_urls import Network, parse_networks
 
 @dataclass(frozen=True, slots=True)
 class LimitConfig:
-    """Requests and tokens per minute, per key and per org; overrides keyed "org:ID"/"key:ID"."""
+    """Requests and tokens per minute, per key and per org; overrides keyed "org:ID"/"key:ID".
+
+    These are the operator's defaults: a key policy's rpm/tpm (carried with the caller) win
+    for that key (routing/gateway/limits.py)."""
 
     key_rpm: int
     key_tpm: int

@@ -121,15 +121,20 @@ class Limiter:
         self._pending_tokens: dict[str, int] = {}
         self._flush_s = flush_s
 
-    def _limits(self, key_id: int, org_id: int) -> tuple[int, int, int, int]:
-        key_rpm, key_tpm = self._config.for_key(key_id)
+    def _limits(self, key_id: int, org_id: int, key_rpm: int | None,
+                key_tpm: int | None) -> tuple[int, int, int, int]:
+        default_rpm, default_tpm = self._config.for_key(key_id)
         org_rpm, org_tpm = self._config.for_org(org_id)
-        return key_rpm, org_rpm, key_tpm, org_tpm
+        return (default_rpm if key_rpm is None else key_rpm, org_rpm,
+                default_tpm if key_tpm is None else key_tpm, org_tpm)
 
-    async def admit(self, key_id: int, org_id: int) -> None:
+    async def admit(self, key_id: int, org_id: int, *, key_rpm: int | None = None,
+                    key_tpm: int | None = None) -> None:
+        """`key_rpm`/`key_tpm`: the key policy's limits, which win over the operator's default
+        for the key (GATEWAY_LIMIT_OVERRIDES, then GATEWAY_KEY_RPM/TPM); None keeps it."""
         window = int(time.time()) // WINDOW_S
         names = _names(window, key_id, org_id)
-        limits = self._limits(key_id, org_id)
+        limits = self._limits(key_id, org_id, key_rpm, key_tpm)
         reset_epoch = (window + 1) * WINDOW_S
         keys = (names.key_rpm, names.org_rpm, names.key_tpm, names.org_tpm)
         reply = await self._eval(ADMIT_SHA, ADMIT_LUA, keys, (*limits, WINDOW_S + 5))

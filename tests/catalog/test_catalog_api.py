@@ -40,8 +40,9 @@ def test_member_reads_models_providers_endpoints_and_prices(member_client):
     assert {p["slug"] for p in providers["results"]} >= {"openai", "sandbox-openai"}
 
     endpoints = member_client.get(f"{BASE}/endpoints/?model=openai/gpt-4o-mini").json()
-    assert {e["provider"] for e in endpoints["results"]} == {"openai", "sandbox-openai",
-                                                             "sandbox-openai-b"}
+    assert {e["provider"] for e in endpoints["results"]} == {
+        "openai", "sandbox-openai", "sandbox-openai-b", "sandbox-eu", "sandbox-trains",
+        "sandbox-retains"}
     endpoint_id = endpoints["results"][0]["id"]
     prices = member_client.get(f"{BASE}/prices/?endpoint={endpoint_id}").json()
     assert [p["input_nanos_per_m"] for p in prices["results"]] == [150_000_000]

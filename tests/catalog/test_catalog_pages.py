@@ -88,7 +88,8 @@ def test_model_page_lists_endpoints_side_by_side(imported_catalog, client):
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.count('<tr data-provider="') == 6
+    # Four real providers, and five sandbox ones (two plus those that differ in policy terms).
+    assert html.count('<tr data-provider="') == 9
     row = re.search(r'<tr data-provider="sandbox-openai">(.*?)</tr>', html, re.S).group(1)
     assert "sandbox</span>" in row and "$0.23" in row and "$0.40" in row
     assert "321 ms" in row and "99.50%" in row and "available" in row

@@ -71,7 +71,8 @@ def test_endpoints_listing_validates_and_marks_availability(imported_catalog):
     assert errors(payload["data"], "ListEndpointsResponse") == []
     by_tag = {e["tag"]: e for e in payload["data"]["endpoints"]}
     assert set(by_tag) == {"deepinfra", "nebius", "novita", "sambanova", "sandbox-openai",
-                           "sandbox-openai-b"}
+                           "sandbox-openai-b", "sandbox-eu", "sandbox-trains",
+                           "sandbox-retains"}
     assert by_tag["sandbox-openai"]["status"] == 0 and by_tag["sandbox-openai"]["available"]
     assert by_tag["sambanova"]["status"] == -1 and by_tag["sambanova"]["available"] is False
     assert by_tag["nebius"]["pricing"]["prompt"] == "0.00000013"

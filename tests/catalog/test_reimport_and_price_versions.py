@@ -24,7 +24,7 @@ def test_second_run_of_the_command_changes_nothing(db, settings, tmp_path, catal
     settings.SANDBOX = True
     call_command("import_catalog", stdout=(tmp_path / "1.txt").open("w"))
     counts, version = _counts(), get_catalog_version()
-    assert counts["Provider"] == 19 and counts["Price"] == counts["Endpoint"] == 477
+    assert counts["Provider"] == 22 and counts["Price"] == counts["Endpoint"] == 483
     assert version == 1
     snapshot_before = build_routing_snapshot()
 
@@ -73,7 +73,7 @@ def test_changed_price_adds_a_version_and_old_usage_stays_billed_at_the_old_one(
     versions = list(Price.objects.filter(endpoint=endpoint).order_by("effective_from"))
     assert [p.input_nanos_per_m for p in versions] == [150_000_000, 200_000_000]
     assert versions[0].id == old.id and versions[0].output_nanos_per_m == 600_000_000
-    assert Price.objects.count() == 478  # one new row, nothing else touched
+    assert Price.objects.count() == 484  # one new row, nothing else touched
     assert get_catalog_version() == version + 1
     # The usage record still points at the price it ran under, and that price is unchanged.
     billed = Price.objects.get(pk=UsageRecord.objects.get(pk=usage.pk).price_id)
@@ -93,5 +93,5 @@ def test_changed_price_adds_a_version_and_old_usage_stays_billed_at_the_old_one(
 
     # Importing the changed file again is a no-op too.
     call_command("import_catalog", path=str(second), stdout=(tmp_path / "o3").open("w"))
-    assert Price.objects.count() == 478
+    assert Price.objects.count() == 484
     assert get_catalog_version() == version + 1

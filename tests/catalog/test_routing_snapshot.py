@@ -16,6 +16,9 @@ SANDBOX_MODELS = {
     "sandbox-openai-b": {"openai/gpt-4o-mini", "meta-llama/llama-3.3-70b-instruct"},
     "sandbox-anthropic": {"anthropic/claude-sonnet-4.5", "anthropic/claude-haiku-4.5"},
     "sandbox-gemini": {"google/gemini-2.5-flash"},
+    "sandbox-eu": {"openai/gpt-4o-mini", "meta-llama/llama-3.3-70b-instruct"},
+    "sandbox-trains": {"openai/gpt-4o-mini", "meta-llama/llama-3.3-70b-instruct"},
+    "sandbox-retains": {"openai/gpt-4o-mini", "meta-llama/llama-3.3-70b-instruct"},
 }
 
 
@@ -49,7 +52,10 @@ def test_sandbox_base_url_can_be_overridden_per_build(imported_catalog):
     assert urls == {"sandbox-openai": "http://127.0.0.1:39999/sandbox-openai/v1",
                     "sandbox-openai-b": "http://127.0.0.1:39999/sandbox-openai-b/v1",
                     "sandbox-anthropic": "http://127.0.0.1:39999/sandbox-anthropic",
-                    "sandbox-gemini": "http://127.0.0.1:39999/sandbox-gemini"}
+                    "sandbox-gemini": "http://127.0.0.1:39999/sandbox-gemini",
+                    "sandbox-eu": "http://127.0.0.1:39999/sandbox-eu/v1",
+                    "sandbox-trains": "http://127.0.0.1:39999/sandbox-trains/v1",
+                    "sandbox-retains": "http://127.0.0.1:39999/sandbox-retains/v1"}
 
 
 def test_without_sandbox_a_real_provider_needs_a_credential(imported_catalog, settings):

@@ -69,7 +69,8 @@ def test_filter_the_list_open_a_model_and_see_its_endpoints(catalog_server, brow
     table = page.locator("table#endpoints")
     providers = table.locator("tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.provider)")
-    assert set(providers) == {"sandbox-openai", "sandbox-openai-b", "deepinfra", "nebius",
+    assert set(providers) == {"sandbox-openai", "sandbox-openai-b", "sandbox-eu",
+                              "sandbox-trains", "sandbox-retains", "deepinfra", "nebius",
                               "novita", "sambanova"}
     sandbox_row = table.locator("tr[data-provider=sandbox-openai-b]")
     assert sandbox_row.locator(".badge", has_text="sandbox").count() == 1

@@ -121,16 +121,6 @@ def test_max_price_compares_the_callers_price_margin_included():
         {"provider.max_price.completion"}
 
 
-def test_org_policy_seam():
-    a = endpoint(MODEL, provider("a"))
-    b = endpoint(MODEL, provider("b", regions=("cn",)))
-    names, excluded = ranked_providers(
-        snapshot(a, b), chat(MODEL),
-        org_policy=lambda e: "region" if "cn" in e.provider.regions else None)
-    assert names == ["a"]
-    assert excluded == {endpoint_label(b): "org_policy.region"}
-
-
 def test_impossible_constraints_give_503_naming_each_exclusion():
     a = endpoint(MODEL, provider("a"), quantization="fp8")
     b = endpoint(MODEL, provider("b", trains_on_data=True, retention_days=1))
@@ -139,11 +129,20 @@ def test_impossible_constraints_give_503_naming_each_exclusion():
         select_candidates(snapshot(a, b), request, health=Health(), rng=random.Random(0))
     error = caught.value
     assert error.status == 503
-    assert error.metadata == {"excluded": [
-        {"endpoint": "acme/chat@a", "reason": "provider.ignore"},
-        {"endpoint": "acme/chat@b", "reason": "provider.data_collection"},
-    ]}
-    assert "provider.data_collection" in error.message and "provider.ignore" in error.message
+    # Every reason per endpoint (a is also unknown about retention), and each constraint with
+    # what it excluded.
+    assert error.metadata == {
+        "excluded": [
+            {"endpoint": "acme/chat@a", "provider": "a", "reason": "provider.ignore",
+             "reasons": ["provider.ignore", "provider.data_collection"]},
+            {"endpoint": "acme/chat@b", "provider": "b", "reason": "provider.data_collection",
+             "reasons": ["provider.data_collection"]},
+        ],
+        "excluded_by": {"provider.ignore": ["acme/chat@a"],
+                        "provider.data_collection": ["acme/chat@a", "acme/chat@b"]},
+    }
+    assert "provider.data_collection excluded acme/chat@a, acme/chat@b" in error.message
+    assert "provider.ignore excluded acme/chat@a" in error.message
 
 
 def test_fallback_models_follow_in_order_and_unknown_models():
