@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("marketplace.tenancy.api.urls")),
     path("catalog/", include("catalog.api.urls")),
     path("billing/", include("billing.api.urls")),
+    path("compliance/byok/", include("compliance.api.byok_urls")),
 ]
 
 urlpatterns = [
@@ -23,5 +24,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("models", include("catalog.urls")),
     path("billing/", include("billing.urls")),
+    path("compliance/byok/", include("compliance.urls_byok")),
     path("", include("marketplace.dashboard.urls")),
 ]

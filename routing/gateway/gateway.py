@@ -26,6 +26,7 @@ from routing.engine import Upstream
 from routing.gateway import pubsub, routes, seams
 from routing.gateway.abuse import AuthFailureGuard, parse_networks
 from routing.gateway.auth import Caller, KeyCache, LastUsedRecorder, bearer_token
+from routing.gateway.byok import ByokRejections
 from routing.gateway.config import GatewayConfig
 from routing.gateway.context import RequestContext
 from routing.gateway.dbthreads import UNAVAILABLE_ERRORS, DatabaseExecutor, database_unavailable
@@ -73,6 +74,8 @@ class Gateway:
                                  stream_idle_timeout_s=config.stream_idle_timeout_s,
                                  allowed_networks=config.upstream_allowed_networks)
         self.writer = create_writer()
+        # BYOK keys a provider refused (401): reported off the request path.
+        self.byok_rejections = ByokRejections(self.db_executor, seams.mark_byok_rejected)
         # The ranking's one generator for every request (the policy stays pure and takes it
         # as an argument): a new one per request costs an os.urandom call and 2.5 KB of state,
         # and a fair draw needs no more than one shared stream.
@@ -107,6 +110,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.last_used.flush()
+        await self.byok_rejections.close()
         await self.limiter.close()
         await self.upstream.close()
         await self.writer.close()

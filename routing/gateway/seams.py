@@ -20,6 +20,7 @@ from billing.selectors.spend import (
 from catalog.openrouter import endpoints_listing_payload, models_list_payload
 from catalog.selectors import build_routing_snapshot, get_catalog_stamp, get_endpoint_health
 from catalog.snapshot import EndpointView, ProviderView, RoutingSnapshot
+from compliance.byok import mark_byok_rejected
 from compliance.fanout import COMPLIANCE_CHANGED_CHANNEL
 from compliance.selectors import get_caller_rules
 from marketplace.tenancy.keys import hash_api_key, looks_like_api_key
@@ -30,8 +31,9 @@ __all__ = [
     # tenancy: org API keys
     "hash_api_key", "looks_like_api_key", "get_key_auth", "record_keys_used",
     "REVOKED_KEYS_CHANNEL",
-    # compliance: each caller's policies and BYOK keys, and the channel announcing changes
-    "get_caller_rules", "COMPLIANCE_CHANGED_CHANNEL",
+    # compliance: each caller's policies and BYOK keys, the channel announcing changes, and
+    # the report of a BYOK key its provider refused
+    "get_caller_rules", "COMPLIANCE_CHANGED_CHANNEL", "mark_byok_rejected",
     # catalog: the routing snapshot and the OpenRouter-shaped listings
     "build_routing_snapshot", "get_catalog_stamp", "get_endpoint_health", "EndpointView",
     "ProviderView", "RoutingSnapshot", "endpoints_listing_payload", "models_list_payload",
