@@ -187,6 +187,8 @@ def rotate_vault() -> tuple[int, int]:
     Idempotent: a row the newest key already opens is left alone. A row no vault key opens
     raises (the operator dropped a key too early), before anything is written.
     """
+    if not vault.is_configured():
+        raise vault.VaultNotConfigured()
     rotated = current = 0
     with transaction.atomic():
         for row in ByokKey.objects.select_for_update().order_by("pk").only(
