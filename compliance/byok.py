@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from catalog.models import Provider, Status
 from catalog.selectors import list_providers
@@ -73,6 +74,7 @@ def _provider(slug: object) -> Provider:
     return provider
 
 
+@sensitive_variables("api_key")
 def _clean_key(api_key: object) -> str:
     if not isinstance(api_key, str) or not api_key.strip():
         raise InvalidRequest("The API key is required.", param="api_key")
@@ -109,6 +111,7 @@ def _clean_base_url(base_url: object) -> str:
     return base_url.rstrip("/")
 
 
+@sensitive_variables("api_key", "plaintext")  # never in Django's error reports
 def add_byok_key(*, org: Organization, actor: Actor, provider: object, api_key: object,
                  base_url: object = "", always_use: object = False) -> tuple[ByokKey, bool]:
     """Store the org's key for a provider; replaces (rotates) the one it had. Returns the row

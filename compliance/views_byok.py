@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from catalog.models import Status
@@ -38,6 +39,7 @@ class ByokKeyForm(forms.Form):
             if p.status == Status.ACTIVE and p.is_sandbox == settings.SANDBOX]
 
 
+@sensitive_post_parameters("api_key")  # never in Django's error reports
 @org_member_required(roles=SETTINGS_EDITORS)
 def byok_keys(request: HttpRequest) -> HttpResponse:
     org = request.org

@@ -4,6 +4,8 @@ Write-only: a key goes in once and is never answered back; answers describe it b
 last four characters. Owners and admins (and management keys, which act as admins).
 """
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -42,6 +44,7 @@ class ByokKeyInputSerializer(serializers.Serializer):
         ref_name = "ByokKeyInput"
 
 
+@method_decorator(sensitive_post_parameters("api_key"), name="dispatch")
 class ByokKeyListApi(OrgScopedMixin, APIView):
     required_roles = SETTINGS_EDITORS
 
