@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -10,10 +11,14 @@ from typing import Any
 from django.db.models import QuerySet
 
 from catalog.selectors import list_endpoints, list_models, list_providers
-from compliance.models import KeyPolicy, OrgPolicy
+from compliance import vault
+from compliance.models import ByokKey, KeyPolicy, OrgPolicy
 from core.compliance_rules import ByokCredential, CallerRules, KeyRules, OrgRules
 from core.errors import NotFound
-from marketplace.tenancy.models import AuditEntry
+from core.redaction import register_secret
+from marketplace.tenancy.models import AuditEntry, Organization
+
+log = logging.getLogger(__name__)
 
 # The fields a policy version holds besides its version, author and time, in display order.
 ORG_POLICY_FIELDS = (
@@ -172,8 +177,47 @@ def key_rules(policy: KeyPolicy | None) -> KeyRules:
 
 
 def get_byok_credentials(org_id: int) -> dict[str, ByokCredential]:
-    """The org's BYOK keys, decrypted, by provider slug (the vault fills this in)."""
-    return {}
+    """The org's BYOK keys, decrypted, by provider slug (one indexed read).
+
+    Runs in the gateway's database thread with the key lookup, cached with the key (at most a
+    second). Each decrypted key is registered with the logging filter (core.redaction). A row
+    the vault cannot open (its master key was dropped, or the row was moved from another org)
+    is left out and logged by id, never by value.
+    """
+    rows = list(ByokKey.objects.filter(org_id=org_id).select_related("provider")
+                .only("id", "ciphertext", "base_url", "always_use", "provider__slug"))
+    credentials: dict[str, ByokCredential] = {}
+    for row in rows:
+        try:
+            api_key = vault.decrypt(org_id, row.ciphertext)
+        except (vault.VaultDecryptError, vault.VaultNotConfigured) as exc:
+            log.error("BYOK key %s of org %s is not usable: %s", row.pk, org_id,
+                      type(exc).__name__)
+            continue
+        credential = ByokCredential(byok_id=row.pk, provider_slug=row.provider.slug,
+                                    api_key=api_key, base_url=row.base_url,
+                                    always_use=row.always_use)
+        register_secret(credential)
+        credentials[row.provider.slug] = credential
+    return credentials
+
+
+def list_byok_keys(org: Organization) -> QuerySet[ByokKey]:
+    """The org's BYOK keys, newest first (no secret: the ciphertext is never shown)."""
+    return (ByokKey.objects.filter(org=org).select_related("provider")
+            .defer("ciphertext").order_by("provider__slug"))
+
+
+def access_byok_key(org: Organization, byok_id: object) -> ByokKey:
+    """One of the org's BYOK keys; another org's is NotFound exactly like a missing one."""
+    try:
+        pk = int(str(byok_id))
+    except ValueError:
+        raise NotFound("No such BYOK key.") from None
+    row = ByokKey.objects.filter(org=org, pk=pk).select_related("provider").first()
+    if row is None:
+        raise NotFound("No such BYOK key.")
+    return row
 
 
 def get_caller_rules(org_id: int, key_id: int) -> CallerRules:

@@ -42,9 +42,13 @@ class KeyRules:
     tpm: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class ByokCredential:
-    """An org's own key for one provider, decrypted; `api_key` never appears in a repr."""
+    """An org's own key for one provider, decrypted; `api_key` never appears in a repr.
+
+    Weakly referable: the vault registers each one with core.redaction, whose logging filter
+    scrubs the keys of the credentials still alive from every log record.
+    """
 
     byok_id: int
     provider_slug: str

@@ -6,6 +6,7 @@ and a real Celery broker.
 """
 
 import base64
+import binascii
 import ipaddress
 import os
 import tempfile
@@ -53,6 +54,9 @@ UPSTREAM_ALLOWED_NETWORKS = env.list(
 PROVIDER_API_KEYS = dict(
     item.split("=", 1) for item in env.list("PROVIDER_KEYS", default=[]) if "=" in item
 )
+# Under SANDBOX the platform calls each sandbox provider with a key of its own, this prefix plus
+# the provider's slug, as it would a real provider (the sandbox logs only its fingerprint).
+SANDBOX_PROVIDER_KEY_PREFIX = env("SANDBOX_PROVIDER_KEY_PREFIX", default="sk-sandbox-platform-")
 PUBLIC_URL = env("PUBLIC_URL", default=f"http://127.0.0.1:{PORT}")
 # Peers whose X-Forwarded-For and X-Forwarded-Proto are believed (IP addresses or CIDR networks;
 # default none, so the socket's peer is the client). One value feeds uvicorn's
@@ -287,8 +291,6 @@ SPECTACULAR_SETTINGS = {
 
 # Org API keys are stored as HMAC-SHA256 of the key under this secret (a keyed hash).
 API_KEY_HASH_SECRET = env("API_KEY_HASH_SECRET", default=SECRET_KEY)
-# BYOK vault keys, newest first (Fernet keys); compliance work uses them.
-VAULT_KEYS = env.list("VAULT_KEYS", default=[])
 # Signed receipts' Ed25519 keys, newest first (the first signs; all are published in the JWKS so
 # older receipts still verify): comma-separated base64url 32-byte seeds, made by
 # `python manage.py receipt_key`. An operator secret, never stored in the database. Empty
@@ -310,6 +312,49 @@ for _position, _seed in enumerate(RECEIPT_SIGNING_KEYS, start=1):
 RECEIPT_DEV_KEY_FILE = (
     Path(DATABASES["default"]["NAME"]).parent if not IS_POSTGRES else BASE_DIR / "var"
 ) / "receipt-signing-dev.key"
+# BYOK vault keys, newest first: Fernet keys (url-safe base64 of 32 bytes) that encrypt the
+# orgs' own provider keys (compliance/vault.py; `manage.py rotate_vault` moves every row to the
+# newest). Outside production, none set means a development key generated on first start and
+# kept beside the SQLite file (gitignored), so `make run` needs nothing; production without one
+# refuses to store BYOK keys, and refuses to start while BYOK rows exist (compliance/checks.py).
+VAULT_KEYS = [key.strip() for key in env.list("VAULT_KEYS", default=[]) if key.strip()]
+for _vault_key in VAULT_KEYS:
+    try:
+        _vault_raw = base64.urlsafe_b64decode(_vault_key.encode("ascii"))
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        _vault_raw = b""
+    if len(_vault_raw) != 32:
+        raise ImproperlyConfigured(
+            "VAULT_KEYS: each key must be a Fernet key (url-safe base64 of 32 bytes), e.g. from "
+            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())'`"
+        )
+
+
+def _development_vault_key() -> str:
+    """The development vault key, created once beside the SQLite file (or in var/)."""
+    database = DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3") and str(database.get("NAME", "")).strip() \
+            and str(database["NAME"]) != ":memory:":
+        path = Path(database["NAME"]).with_name(Path(database["NAME"]).name + "-vault.key")
+    else:
+        path = BASE_DIR / "var" / "development-vault.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(fresh + "\n")
+        temporary.chmod(0o600)
+        try:
+            os.link(temporary, path)  # atomic: concurrent first starts agree on one key
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()
+
+
+if not VAULT_KEYS and not IS_PRODUCTION:
+    VAULT_KEYS = [_development_vault_key()]
 
 # Margins and fees in basis points (550 = 5.5%); per provider/model/org overrides are
 # MarginRule rows.
@@ -394,7 +439,11 @@ WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Secrets never reach a log line, even by mistake: provider and org keys, Authorization
+    # values, credentials in URLs and every BYOK key this process decrypted are redacted
+    # (core/redaction.py).
+    "filters": {"redact_secrets": {"()": "core.redaction.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("marketplace.tenancy.api.urls")),
     path("catalog/", include("catalog.api.urls")),
     path("billing/", include("billing.api.urls")),
+    path("compliance/byok/", include("compliance.api.byok_urls")),
     path("compliance/content/", include("compliance.api.content")),
     path("routing/", include("routing.api.urls")),
 ]
@@ -30,6 +31,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("models", include("catalog.urls")),
     path("billing/", include("billing.urls")),
+    path("compliance/byok/", include("compliance.urls_byok")),
     path("compliance/", include("compliance.urls")),
     path("routing/", include("routing.urls")),
     path("", include("marketplace.dashboard.urls")),

@@ -70,6 +70,7 @@ class Attempt:
     status: int | str  # HTTP status, or "timeout" / "connect_error" / "reset" / "malformed"
     latency_ms: int
     error: str = ""
+    byok: bool = False  # made with the org's own key for this provider (BYOK)
 
 
 @dataclass(slots=True)

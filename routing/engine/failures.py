@@ -25,6 +25,11 @@ from routing.types import Attempt, UpstreamFailure
 
 log = logging.getLogger(__name__)
 
+# Answers to an org's own key (BYOK) that say "this key may not, now": the key is refused (401),
+# lacks access (403) or is over its own account's limits (429). They say nothing about the
+# endpoint for other orgs, so its breaker and health ignore them, and the platform's key may
+# still serve the request (unless the org always uses its own key).
+BYOK_KEY_FAULT_STATUSES = frozenset({401, 403, 429})
 # Upstream 4xx answers that say "this endpoint is misconfigured" (our key, our model id, our
 # account), not "this request is wrong": another endpoint may well serve the request.
 ENDPOINT_FAULT_STATUSES = frozenset({401, 402, 404})
@@ -81,8 +86,16 @@ def moves_on(failure: UpstreamFailure) -> bool:
 
 
 def attempts_metadata(attempts: list[Attempt]) -> list[dict[str, object]]:
-    return [{"endpoint_id": a.endpoint_id, "provider": a.provider, "status": a.status,
-             "latency_ms": a.latency_ms, "error": a.error} for a in attempts]
+    """Attempts as plain rows; `byok: true` marks those made with the org's own key."""
+    rows: list[dict[str, object]] = []
+    for a in attempts:
+        row: dict[str, object] = {"endpoint_id": a.endpoint_id, "provider": a.provider,
+                                  "status": a.status, "latency_ms": a.latency_ms,
+                                  "error": a.error}
+        if a.byok:
+            row["byok"] = True
+        rows.append(row)
+    return rows
 
 
 def terminal_error(failure: UpstreamFailure, provider: ProviderView,

@@ -7,14 +7,21 @@ order it makes an attempt bounded by `attempt_timeout_s` and the request's overa
 short Retry-After once on the same endpoint), a provider's rejection of the request itself
 (other 4xx) is raised at once. A stream is returned only once its first chunk is in hand, so
 every retry happens before the client sees a byte.
+
+Keys: an org's own key for a provider (BYOK, `byok`) is tried first on each of its endpoints,
+at its own base URL if it has one. When that key is refused (401, 403) or rate limited (429)
+the platform's key (`credentials`) tries the same endpoint, unless the org always uses its own
+key; such a refusal never counts against the endpoint's breaker or health, which every org
+shares, and a 401 is reported through `on_byok_rejected`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TypeVar
 
 import aiohttp
@@ -22,10 +29,12 @@ from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import DefaultResolver
 
 from catalog.snapshot import EndpointView, ProviderView
+from core.compliance_rules import ByokCredential
 from core.upstream_urls import Network
 from routing.adapters import adapter_for
 from routing.adapters.base import Adapter, SSEDecoder, UpstreamRequest, estimate_completion_usage
 from routing.engine.failures import (
+    BYOK_KEY_FAULT_STATUSES,
     IO_ERRORS,
     exhausted_error,
     failure_from_exception,
@@ -42,10 +51,28 @@ T = TypeVar("T")
 USER_AGENT = "switchyard-gateway/0.1"  # some providers' firewalls refuse requests without one
 MaxTokensFor = Callable[[EndpointView], int]
 Credentials = Callable[[ProviderView], str | None]
+ByokKeys = Mapping[str, ByokCredential]  # provider slug -> the org's own key
+OnByokRejected = Callable[[ByokCredential], None]
+_NO_BYOK: ByokKeys = {}
+# An attempt's attempt: the endpoint (at the key's base URL), the secret to send, whose key.
+AttemptFn = Callable[[EndpointView, float, str | None], Awaitable[T]]
 
 
 def _ms(seconds: float) -> int:
     return int(seconds * 1000)
+
+
+def _keys_for(own: ByokCredential | None) -> tuple[ByokCredential | None, ...]:
+    """The keys to try on one endpoint, in order; None is the platform's key."""
+    if own is None:
+        return (None,)
+    return (own,) if own.always_use else (own, None)
+
+
+def _at_base_url(endpoint: EndpointView, base_url: str) -> EndpointView:
+    """The endpoint as the org's key reaches it: the same endpoint at the org's base URL."""
+    provider = dataclasses.replace(endpoint.provider, base_url=base_url)
+    return dataclasses.replace(endpoint, provider=provider)
 
 
 class Upstream:
@@ -99,14 +126,17 @@ class Upstream:
 
     async def complete(self, request: ChatRequest, candidates: list[EndpointView], *,
                        max_tokens_for: MaxTokensFor, deadline_s: float,
-                       credentials: Credentials, request_id: str | None = None) -> Completion:
+                       credentials: Credentials, request_id: str | None = None,
+                       byok: ByokKeys = _NO_BYOK,
+                       on_byok_rejected: OnByokRejected | None = None) -> Completion:
         """A non-streamed answer from the first candidate that gives one."""
         started = time.monotonic()
         completion_id = request_id or f"gen-{uuid.uuid4().hex}"
 
-        async def attempt(endpoint: EndpointView, timeout_s: float) -> Completion:
+        async def attempt(endpoint: EndpointView, timeout_s: float,
+                          secret: str | None) -> Completion:
             adapter = adapter_for(endpoint.provider.wire_format)
-            upstream = self._build(adapter, endpoint, request, max_tokens_for, credentials,
+            upstream = self._build(adapter, endpoint, request, max_tokens_for, secret,
                                    stream=False)
             async with asyncio.timeout(timeout_s):
                 async with self.session.post(upstream.url, data=upstream.body,
@@ -124,22 +154,25 @@ class Upstream:
                               latency_ms)
 
         completion, attempts = await self._try_in_turn(candidates, deadline_s, started, attempt,
-                                                       credentials)
+                                                       credentials, byok, on_byok_rejected)
         completion.attempts = attempts
         return completion
 
     async def stream(self, request: ChatRequest, candidates: list[EndpointView], *,
                      max_tokens_for: MaxTokensFor, deadline_s: float,
-                     credentials: Credentials, request_id: str | None = None) -> Stream:
+                     credentials: Credentials, request_id: str | None = None,
+                     byok: ByokKeys = _NO_BYOK,
+                     on_byok_rejected: OnByokRejected | None = None) -> Stream:
         """A streamed answer, returned once its first chunk was read (see `Stream`)."""
         started = time.monotonic()
         deadline = started + deadline_s
         completion_id = request_id or f"gen-{uuid.uuid4().hex}"
         created = int(time.time())
 
-        async def attempt(endpoint: EndpointView, timeout_s: float) -> Stream:
+        async def attempt(endpoint: EndpointView, timeout_s: float,
+                          secret: str | None) -> Stream:
             adapter = adapter_for(endpoint.provider.wire_format)
-            upstream = self._build(adapter, endpoint, request, max_tokens_for, credentials,
+            upstream = self._build(adapter, endpoint, request, max_tokens_for, secret,
                                    stream=True)
             translator = adapter.stream_translator(endpoint, request, completion_id, created)
             decoder = SSEDecoder()
@@ -163,20 +196,21 @@ class Upstream:
             stream.chunks = relay(response, decoder, translator, first, stream,
                                   idle_timeout_s=self.stream_idle_timeout_s, deadline=deadline,
                                   verdict=self._stream_verdict(endpoint, stream, started),
-                                  secret=credentials(endpoint.provider))
+                                  secret=secret)
             return stream
 
         stream, attempts = await self._try_in_turn(candidates, deadline_s, started, attempt,
-                                                   credentials, verdict_later=True)
+                                                   credentials, byok, on_byok_rejected,
+                                                   verdict_later=True)
         stream.attempts = attempts
         return stream
 
     def _build(self, adapter: Adapter, endpoint: EndpointView, request: ChatRequest,
-               max_tokens_for: MaxTokensFor, credentials: Credentials, *,
+               max_tokens_for: MaxTokensFor, secret: str | None, *,
                stream: bool) -> UpstreamRequest:
         self._urls.check(endpoint.provider.base_url)
         return adapter.build_request(endpoint, request, max_tokens=max_tokens_for(endpoint),
-                                     api_key=credentials(endpoint.provider), stream=stream)
+                                     api_key=secret, stream=stream)
 
     def _stream_verdict(self, endpoint: EndpointView, stream: Stream,
                         started: float) -> Callable[[UpstreamFailure | str], None]:
@@ -195,11 +229,11 @@ class Upstream:
         return verdict
 
     async def _try_in_turn(self, candidates: list[EndpointView], deadline_s: float,
-                           started: float,
-                           attempt: Callable[[EndpointView, float], Awaitable[T]],
-                           credentials: Credentials, *,
+                           started: float, attempt: AttemptFn[T], credentials: Credentials,
+                           byok: ByokKeys, on_byok_rejected: OnByokRejected | None, *,
                            verdict_later: bool = False) -> tuple[T, list[Attempt]]:
-        """Run `attempt` on each candidate until one succeeds; raise the fitting error if not.
+        """Run `attempt` on each candidate (with each of its keys) until one succeeds; raise
+        the fitting error if none does.
 
         With `verdict_later`, success is recorded by the stream when it ends, not here.
         """
@@ -209,47 +243,68 @@ class Upstream:
         failures: list[UpstreamFailure] = []
         failed: ProviderView | None = None  # the provider of the last failure
         for endpoint in candidates:
-            slug = endpoint.provider.slug
-            waited = False
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise exhausted_error(attempts, failures, deadline_passed=True,
-                                          provider=failed)
-                if not health.breakers.acquire(endpoint.id):
-                    attempts.append(Attempt(endpoint.id, slug, "circuit_open", 0))
-                    break
-                began = time.monotonic()
-                try:
-                    result = await attempt(endpoint, min(self.attempt_timeout_s, remaining))
-                except IO_ERRORS as exc:
-                    failure = failure_from_exception(exc)
-                    report(failure, endpoint.provider, credentials(endpoint.provider))
-                except BaseException:
-                    health.breakers.release(endpoint.id)  # cancelled: no verdict
-                    raise
+            provider = endpoint.provider
+            slug = provider.slug
+            for own in _keys_for(byok.get(slug) if byok else None):
+                if own is None:
+                    target, secret = endpoint, credentials(provider)
                 else:
-                    latency_ms = _ms(time.monotonic() - began)
-                    attempts.append(Attempt(endpoint.id, slug, 200, latency_ms))
-                    if not verdict_later:
-                        completion_tokens = getattr(getattr(result, "usage", None),
-                                                    "completion_tokens", 0)
-                        health.record_success(endpoint.id, latency_ms=latency_ms,
-                                              completion_tokens=completion_tokens)
-                    return result, attempts
-                attempts.append(Attempt(endpoint.id, slug, failure.status,
-                                        _ms(time.monotonic() - began), failure.message[:300]))
-                if not moves_on(failure):
-                    health.breakers.record_success(endpoint.id)  # it answered; we were wrong
-                    raise terminal_error(failure, endpoint.provider, attempts)
-                health.record_failure(endpoint.id, trips_breaker=failure.status != 429)
-                failures.append(failure)
-                failed = endpoint.provider
-                wait = failure.retry_after_s
-                if waited or wait is None or wait > self.retry_after_cap_s \
-                        or time.monotonic() + wait >= deadline:
-                    break  # next candidate
-                waited = True
-                await asyncio.sleep(wait)
+                    target = _at_base_url(endpoint, own.base_url) if own.base_url else endpoint
+                    secret = own.api_key
+                is_byok = own is not None
+                waited = False
+                next_key = False  # the org's key was refused: the platform's may try
+                while True:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise exhausted_error(attempts, failures, deadline_passed=True,
+                                              provider=failed)
+                    if not health.breakers.acquire(endpoint.id):
+                        attempts.append(Attempt(endpoint.id, slug, "circuit_open", 0))
+                        break
+                    began = time.monotonic()
+                    try:
+                        result = await attempt(target, min(self.attempt_timeout_s, remaining),
+                                               secret)
+                    except IO_ERRORS as exc:
+                        failure = failure_from_exception(exc)
+                        report(failure, provider, secret)
+                    except BaseException:
+                        health.breakers.release(endpoint.id)  # cancelled: no verdict
+                        raise
+                    else:
+                        latency_ms = _ms(time.monotonic() - began)
+                        attempts.append(Attempt(endpoint.id, slug, 200, latency_ms,
+                                                byok=is_byok))
+                        if not verdict_later:
+                            completion_tokens = getattr(getattr(result, "usage", None),
+                                                        "completion_tokens", 0)
+                            health.record_success(endpoint.id, latency_ms=latency_ms,
+                                                  completion_tokens=completion_tokens)
+                        return result, attempts
+                    attempts.append(Attempt(endpoint.id, slug, failure.status,
+                                            _ms(time.monotonic() - began),
+                                            failure.message[:300], byok=is_byok))
+                    failures.append(failure)
+                    failed = provider
+                    if own is not None and failure.status in BYOK_KEY_FAULT_STATUSES:
+                        # The org's key, not the endpoint: no verdict for the breaker.
+                        health.breakers.release(endpoint.id)
+                        if failure.status == 401 and on_byok_rejected is not None:
+                            on_byok_rejected(own)
+                        next_key = True
+                        break
+                    if not moves_on(failure):
+                        health.breakers.record_success(endpoint.id)  # it answered; we were wrong
+                        raise terminal_error(failure, provider, attempts)
+                    health.record_failure(endpoint.id, trips_breaker=failure.status != 429)
+                    wait = failure.retry_after_s
+                    if waited or wait is None or wait > self.retry_after_cap_s \
+                            or time.monotonic() + wait >= deadline:
+                        break  # next candidate
+                    waited = True
+                    await asyncio.sleep(wait)
+                if not next_key:
+                    break  # the endpoint failed (or its breaker is open): next candidate
         raise exhausted_error(attempts, failures,
                               deadline_passed=time.monotonic() >= deadline, provider=failed)

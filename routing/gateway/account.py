@@ -49,8 +49,11 @@ async def key_info(gw: Gateway, ctx: RequestContext) -> None:
         "usage_daily": _json_usd(usage["usage_daily_nanos"]),
         "usage_weekly": _json_usd(usage["usage_weekly_nanos"]),
         "usage_monthly": _json_usd(usage["usage_monthly_nanos"]),
-        "byok_usage": 0, "byok_usage_daily": 0, "byok_usage_weekly": 0,
-        "byok_usage_monthly": 0,
+        # The list cost of the key's BYOK requests (the org's own provider accounts paid it).
+        "byok_usage": _json_usd(usage["byok_usage_nanos"]),
+        "byok_usage_daily": _json_usd(usage["byok_usage_daily_nanos"]),
+        "byok_usage_weekly": _json_usd(usage["byok_usage_weekly_nanos"]),
+        "byok_usage_monthly": _json_usd(usage["byok_usage_monthly_nanos"]),
         "is_free_tier": False,
         "is_management_key": False,
         "is_provisioning_key": False,

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from core.compliance_rules import ByokCredential
 from core.errors import InsufficientCredits, SwitchyardError
 from core.money import api_usd
 from routing.adapters.base import estimate_prompt_tokens
 from routing.engine.failures import attempts_metadata
+from routing.gateway.byok import byok_first, hold_fee_bps_for, served_by_byok
 from routing.gateway.costs import Charge, fit_allowances, plan_hold, settle_charge
 from routing.gateway.seams import (
     Admission,
@@ -39,7 +41,7 @@ _NOT_REACHED = frozenset({"circuit_open", "connect_error"})
 
 class Call:
     __slots__ = ("gw", "ctx", "caller", "request", "body", "candidates", "allowances",
-                 "hold_nanos", "_bps", "_margins", "referer", "title", "settled")
+                 "hold_nanos", "_bps", "_margins", "referer", "title", "settled", "hold_is_byok")
 
     def __init__(self, gw: Gateway, ctx: RequestContext, caller: Caller, request: ChatRequest,
                  body: bytes):
@@ -60,6 +62,7 @@ class Call:
         title = headers.get(b"x-openrouter-title") or headers.get(b"x-title") or b""
         self.title = title.decode("utf-8", "replace")[:200]
         self.settled = False
+        self.hold_is_byok = False
 
     def bps_for(self, endpoint: EndpointView) -> int:
         bps = self._bps.get(endpoint.id)
@@ -85,9 +88,13 @@ class Call:
         selection = select_candidates(gw.catalog.snapshot, request, health=gw.upstream.health,
                                       caller_prices=self._caller_prices, rng=gw.rng,
                                       rules=rules)
-        candidates = selection.ranked
-        plan = plan_hold(request, candidates, self.bps_for)
+        # The org's own keys first (a stable reorder of the policy's ranking).
+        byok = rules.byok
+        candidates = byok_first(selection.ranked, byok)
+        fee_bps_for = hold_fee_bps_for(byok, gw.config.byok_fee_bps)
+        plan = plan_hold(request, candidates, self.bps_for, fee_bps_for)
         first = candidates[0]
+        self.hold_is_byok = first.provider.slug in byok
         self.hold_nanos = await gw.writer.hold(Admission(
             request_id=self.ctx.request_id, org_id=caller.org_id, key_id=caller.key_id,
             want_nanos=plan.want_nanos, min_nanos=plan.min_nanos, model_slug=request.model,
@@ -96,17 +103,22 @@ class Call:
             prompt_upper_bytes=request.prompt_upper_bytes,
             output_allowance_tokens=plan.allowances[first.id],
             deadline_s=gw.config.request_deadline_s + gw.config.hold_grace_s,
+            is_byok=self.hold_is_byok,
         ))
         self.candidates, self.allowances = fit_allowances(
-            plan, request, candidates, self.hold_nanos, self.bps_for)
+            plan, request, candidates, self.hold_nanos, self.bps_for, fee_bps_for)
         if not self.candidates:  # the grant covers no endpoint's prompt plus one token
             await gw.writer.release(self.ctx.request_id)
             raise InsufficientCredits("Not enough credits for this prompt on any endpoint.",
                                       metadata={"granted_nanos": self.hold_nanos})
 
     def _credentials(self, provider: ProviderView) -> str | None:
-        # Real providers' keys from settings (sandbox providers need none). Never logged.
-        return self.gw.config.provider_keys.get(provider.slug)
+        # The platform's key: real providers' from settings, the sandbox providers' own under
+        # SANDBOX. The org's own keys (BYOK) go to the engine separately. Never logged.
+        return self.gw.config.platform_key(provider)
+
+    def _byok_rejected(self, credential: ByokCredential) -> None:
+        self.gw.byok_rejections.note(self.caller.org_id, credential.byok_id)
 
     def _max_tokens_for(self, endpoint: EndpointView) -> int:
         return self.allowances[endpoint.id]
@@ -117,7 +129,8 @@ class Call:
             return await self.gw.upstream.complete(
                 self.request, self.candidates, max_tokens_for=self._max_tokens_for,
                 deadline_s=self.gw.config.request_deadline_s, credentials=self._credentials,
-                request_id=self.ctx.request_id)
+                request_id=self.ctx.request_id, byok=self.caller.rules.byok,
+                on_byok_rejected=self._byok_rejected)
         finally:
             self.ctx.upstream_s += time.perf_counter() - started
 
@@ -127,7 +140,8 @@ class Call:
             return await self.gw.upstream.stream(
                 self.request, self.candidates, max_tokens_for=self._max_tokens_for,
                 deadline_s=self.gw.config.request_deadline_s, credentials=self._credentials,
-                request_id=self.ctx.request_id)
+                request_id=self.ctx.request_id, byok=self.caller.rules.byok,
+                on_byok_rejected=self._byok_rejected)
         finally:
             self.ctx.upstream_s += time.perf_counter() - started
 
@@ -135,9 +149,10 @@ class Call:
                      attempts: list[Attempt] | list[dict[str, Any]], *, ttft_ms: int | None,
                      streamed: bool, cancelled: bool) -> Charge:
         """Charge, release the rest of the hold and queue the usage record (batched)."""
+        is_byok = served_by_byok(attempts, self.hold_is_byok)
         charge = settle_charge(endpoint, usage, finish_reason, bps=self.bps_for(endpoint),
                                byok_fee_bps=self.gw.config.byok_fee_bps,
-                               hold_nanos=self.hold_nanos)
+                               hold_nanos=self.hold_nanos, is_byok=is_byok)
         caller = self.caller
         org_rules = caller.rules.org
         latency_ms = int((time.perf_counter() - self.ctx.started) * 1000)
@@ -155,7 +170,7 @@ class Call:
             byok_fee_nanos=charge.byok_fee_nanos, charge_nanos=charge.charge_nanos,
             write_off_nanos=charge.write_off_nanos, latency_ms=latency_ms, ttft_ms=ttft_ms,
             finish_reason=finish_reason or "", streamed=streamed, cancelled=cancelled,
-            is_byok=False, estimated=usage.estimated,
+            is_byok=is_byok, estimated=usage.estimated,
             # The engine's Attempts, or (from fail()) an error's metadata rows already.
             attempts=[*attempts_metadata([a for a in attempts if isinstance(a, Attempt)]),
                       *(a for a in attempts if not isinstance(a, Attempt))],
@@ -210,7 +225,7 @@ def usage_payload(usage: Usage, charge: Charge) -> dict[str, Any]:
                                   "cache_write_tokens": usage.cache_write_tokens},
         "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
         "cost": orjson.Fragment(api_usd(charge.charge_nanos)),
-        "is_byok": False,
+        "is_byok": charge.is_byok,
         "cost_details": {
             "upstream_inference_cost": orjson.Fragment(api_usd(charge.upstream_cost_nanos)),
             "upstream_inference_prompt_cost": orjson.Fragment(

@@ -7,10 +7,14 @@ this module only gathers them into frozen objects the hot path reads without a l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from core.upstream_urls import Network, parse_networks
+
+if TYPE_CHECKING:
+    from routing.gateway.seams import ProviderView
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,8 @@ class GatewayConfig:
     default_margin_bps: int
     byok_fee_bps: int
     provider_keys: dict[str, str]
+    # Under SANDBOX, the platform's own key for sandbox provider <slug> is this prefix + slug.
+    sandbox_key_prefix: str | None
     attempt_timeout_s: float
     stream_idle_timeout_s: float
     limits: LimitConfig
@@ -65,6 +71,14 @@ class GatewayConfig:
     redis_breaker_failures: int
     redis_breaker_reset_s: float
     db_timeout_s: float
+
+    def platform_key(self, provider: ProviderView) -> str | None:
+        """The platform's key for a provider: from PROVIDER_KEYS, or (under SANDBOX) the
+        sandbox provider's own, so the sandbox sees a credential exactly as a provider would."""
+        key = self.provider_keys.get(provider.slug)
+        if key is None and provider.is_sandbox and self.sandbox_key_prefix is not None:
+            key = self.sandbox_key_prefix + provider.slug
+        return key
 
     @classmethod
     def from_settings(cls) -> GatewayConfig:
@@ -85,6 +99,7 @@ class GatewayConfig:
             default_margin_bps=s.MARGIN_DEFAULT_BPS,
             byok_fee_bps=s.BYOK_FEE_BPS,
             provider_keys=dict(s.PROVIDER_API_KEYS),
+            sandbox_key_prefix=s.SANDBOX_PROVIDER_KEY_PREFIX if s.SANDBOX else None,
             attempt_timeout_s=s.GATEWAY_ATTEMPT_TIMEOUT_S,
             stream_idle_timeout_s=s.GATEWAY_STREAM_IDLE_TIMEOUT_S,
             limits=LimitConfig(

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import InvalidRequest
-from core.money import TOKENS_PER_PRICE_UNIT, usage_cost_nanos
+from core.money import TOKENS_PER_PRICE_UNIT, apply_bps, usage_cost_nanos
 from routing.gateway.seams import EndpointView, caller_price_nanos, cap_to_hold, compute_charge
 from routing.types import ChatRequest, Usage
 
@@ -30,11 +30,27 @@ class Plan:
     allowances: dict[int, int]  # endpoint id -> output tokens
 
 
-def _worst_prices(endpoint: EndpointView, bps: int) -> tuple[int, int, int]:
-    """(input, output per million, per request) at the caller's price, dearest variants."""
+# Endpoint -> the BYOK fee (basis points) when only the org's own key can serve it (it
+# always uses its key for that provider), else None: the caller then pays only that fee.
+FeeBpsFor = Callable[[EndpointView], int | None]
+
+
+def _no_fee(endpoint: EndpointView) -> int | None:
+    return None
+
+
+def _worst_prices(endpoint: EndpointView, bps: int,
+                  fee_bps: int | None = None) -> tuple[int, int, int]:
+    """(input, output per million, per request) at the caller's price, dearest variants.
+
+    With `fee_bps` (a BYOK-only endpoint) the caller's price is that fee of the list price.
+    """
     p = endpoint.price
     worst_in = max(p.input_nanos_per_m, p.cache_write_nanos_per_m, p.cache_read_nanos_per_m)
     worst_out = max(p.output_nanos_per_m, p.reasoning_nanos_per_m)
+    if fee_bps is not None:
+        return (apply_bps(worst_in, fee_bps), apply_bps(worst_out, fee_bps),
+                apply_bps(p.request_nanos, fee_bps))
     return (caller_price_nanos(worst_in, bps), caller_price_nanos(worst_out, bps),
             caller_price_nanos(p.request_nanos, bps))
 
@@ -59,13 +75,13 @@ def default_allowance(endpoint: EndpointView, request: ChatRequest) -> int:
 
 
 def plan_hold(request: ChatRequest, candidates: list[EndpointView],
-              bps_for: Callable[[EndpointView], int]) -> Plan:
+              bps_for: Callable[[EndpointView], int], fee_bps_for: FeeBpsFor = _no_fee) -> Plan:
     prompt = request.prompt_upper_bytes
     want = 0
     least = None
     allowances = {}
     for endpoint in candidates:
-        prices = _worst_prices(endpoint, bps_for(endpoint))
+        prices = _worst_prices(endpoint, bps_for(endpoint), fee_bps_for(endpoint))
         allowance = default_allowance(endpoint, request)
         allowances[endpoint.id] = allowance
         want = max(want, _cost(prompt, allowance, prices))
@@ -80,13 +96,14 @@ def plan_hold(request: ChatRequest, candidates: list[EndpointView],
 
 
 def fit_allowances(plan: Plan, request: ChatRequest, candidates: list[EndpointView],
-                   granted_nanos: int, bps_for: Callable[[EndpointView], int]
+                   granted_nanos: int, bps_for: Callable[[EndpointView], int],
+                   fee_bps_for: FeeBpsFor = _no_fee
                    ) -> tuple[list[EndpointView], dict[int, int]]:
     """Shrink each allowance to what the granted hold affords; drop endpoints it cannot."""
     kept, fitted = [], {}
     prompt = request.prompt_upper_bytes
     for endpoint in candidates:
-        prices = _worst_prices(endpoint, bps_for(endpoint))
+        prices = _worst_prices(endpoint, bps_for(endpoint), fee_bps_for(endpoint))
         allowance = plan.allowances[endpoint.id]
         if _cost(prompt, allowance, prices) > granted_nanos:
             spare = granted_nanos - _cost(prompt, 0, prices)
@@ -109,6 +126,7 @@ class Charge:
     # The upstream cost's input and output parts (each rounded once; for `cost_details`).
     upstream_prompt_nanos: int = 0
     upstream_completion_nanos: int = 0
+    is_byok: bool = False  # served with the org's own key: the charge is the BYOK fee
 
 
 def settle_charge(endpoint: EndpointView, usage: Usage, finish_reason: str | None, *,
@@ -143,4 +161,4 @@ def settle_charge(endpoint: EndpointView, usage: Usage, finish_reason: str | Non
     return Charge(breakdown.upstream_cost_nanos, breakdown.margin_nanos,
                   breakdown.byok_fee_nanos, charge, write_off,
                   usage_cost_nanos(**prompt, output_nanos_per_m=0),
-                  usage_cost_nanos(**completion, input_nanos_per_m=0))
+                  usage_cost_nanos(**completion, input_nanos_per_m=0), is_byok)

@@ -26,6 +26,7 @@ from routing.engine import Upstream
 from routing.gateway import pubsub, routes, seams
 from routing.gateway.abuse import AuthFailureGuard, parse_networks
 from routing.gateway.auth import Caller, KeyCache, LastUsedRecorder, bearer_token
+from routing.gateway.byok import ByokRejections
 from routing.gateway.config import GatewayConfig
 from routing.gateway.content import ContentRecorder
 from routing.gateway.context import RequestContext
@@ -78,6 +79,8 @@ class Gateway:
         # the first start without RECEIPT_SIGNING_KEYS; compliance/receipts.py).
         self.receipt_keys = seams.signing_keys()
         self.content = ContentRecorder(seams.store_contents, self.db_executor)
+        # BYOK keys a provider refused (401): reported off the request path.
+        self.byok_rejections = ByokRejections(self.db_executor, seams.mark_byok_rejected)
         # The ranking's one generator for every request (the policy stays pure and takes it
         # as an argument): a new one per request costs an os.urandom call and 2.5 KB of state,
         # and a fair draw needs no more than one shared stream.
@@ -114,6 +117,7 @@ class Gateway:
                 await task
         await self.last_used.flush()
         await self.content.flush()
+        await self.byok_rejections.close()
         await self.limiter.close()
         await self.upstream.close()
         await self.writer.close()

@@ -60,6 +60,7 @@ def anthropic_error(error: SwitchyardError) -> dict[str, Any]:
 
 def _with_cost(usage: dict[str, Any], charge: Charge) -> dict[str, Any]:
     usage["cost"] = orjson.Fragment(api_usd(charge.charge_nanos))
+    usage["is_byok"] = charge.is_byok
     return usage
 
 

@@ -20,6 +20,7 @@ from billing.selectors.spend import (
 from catalog.openrouter import endpoints_listing_payload, models_list_payload
 from catalog.selectors import build_routing_snapshot, get_catalog_stamp, get_endpoint_health
 from catalog.snapshot import EndpointView, ProviderView, RoutingSnapshot
+from compliance.byok import mark_byok_rejected
 from compliance.content_log import ContentRow, store_contents
 from compliance.fanout import COMPLIANCE_CHANGED_CHANNEL
 from compliance.receipts import SignedReceipt, SigningKey, issue_receipt, signing_keys
@@ -32,8 +33,9 @@ __all__ = [
     # tenancy: org API keys
     "hash_api_key", "looks_like_api_key", "get_key_auth", "record_keys_used",
     "REVOKED_KEYS_CHANNEL",
-    # compliance: each caller's policies and BYOK keys, and the channel announcing changes
-    "get_caller_rules", "COMPLIANCE_CHANGED_CHANNEL",
+    # compliance: each caller's policies and BYOK keys, the channel announcing changes, and
+    # the report of a BYOK key its provider refused
+    "get_caller_rules", "COMPLIANCE_CHANGED_CHANNEL", "mark_byok_rejected",
     # compliance: signed receipts (keys loaded at start-up) and content logging's batch insert
     "SigningKey", "SignedReceipt", "signing_keys", "issue_receipt", "ContentRow", "store_contents",
     # catalog: the routing snapshot and the OpenRouter-shaped listings

@@ -8,6 +8,7 @@ request, or only to the first ``fail_first_n`` requests after the profile was se
 Timing faults (``latency_ms``, ``ttft_ms``, ``inter_chunk_ms``) always apply.
 """
 
+import hashlib
 import math
 import time
 from collections import deque
@@ -23,6 +24,26 @@ _NUMBERS = ("latency_ms", "ttft_ms", "inter_chunk_ms", "retry_after_s", "error_r
 _INTEGERS = ("error_status", "reset_after_bytes", "stall_after_bytes", "fail_first_n")
 _FLAGS = ("rate_limit", "stall", "malformed_json")
 KNOWN = {*_NUMBERS, *_INTEGERS, *_FLAGS, "error_body"}
+
+
+def credential_fingerprint(headers: Mapping[str, str], query: Mapping[str, str]) -> str:
+    """The first 12 hex digits of the SHA-256 of the credential a request presented, or "none".
+
+    The credential is what each wire carries: `Authorization: Bearer`, `x-api-key`,
+    `x-goog-api-key` or Gemini's `key` query parameter. Tests compare it with the fingerprint
+    of the key they expect (the org's own or the platform's) without the log ever holding a key.
+    """
+    lowered = {str(k).lower(): v for k, v in headers.items()}
+    credential = None
+    authorization = lowered.get("authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        credential = authorization[7:].strip()
+    for name in ("x-api-key", "x-goog-api-key", "api-key"):
+        credential = credential or lowered.get(name, "").strip()
+    credential = credential or str(query.get("key", "")).strip()
+    if not credential:
+        return "none"
+    return hashlib.sha256(credential.encode("utf-8")).hexdigest()[:12]
 
 
 class ProfileError(ValueError):
@@ -116,6 +137,7 @@ class Provider:
             "query": {str(k): v for k, v in query.items() if k.lower() != "key"},
             "headers": {str(k): v for k, v in headers.items() if k.lower() not in _HIDDEN_HEADERS},
             "body": body,
+            "credential_fingerprint": credential_fingerprint(headers, query),
             "timestamp": time.time(),
         })
 
