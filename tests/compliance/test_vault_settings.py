@@ -16,19 +16,15 @@ from cryptography.fernet import Fernet
 from compliance.checks import vault_keys_for_stored_keys
 from compliance.models import ByokKey
 from tests.compliance.test_vault import OWNER, _key, _provider
+from tests.test_production_settings import CONTROLLED, PRODUCTION
 from tests.tenancy.factories import member
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "prod-" + "k7Qx2Lm9Vw4Rt8Zp3Hs6Jd1Nf5Gb0Yc" * 2
-PRODUCTION = {"ENVIRONMENT": "production", "SECRET_KEY": SECRET,
-              "API_KEY_HASH_SECRET": "hash-" + SECRET,
-              "EMAIL_URL": "smtp+tls://mailer:mail-password@smtp.example.com:587"}
 
 
 def _vault_keys(database: Path, **env: str) -> subprocess.CompletedProcess:
     child = {k: v for k, v in os.environ.items()
-             if k not in ("VAULT_KEYS", "ENVIRONMENT", "SECRET_KEY", "API_KEY_HASH_SECRET",
-                          "EMAIL_URL", "EMAIL_BACKEND", "DEBUG")}
+             if k != "VAULT_KEYS" and k not in CONTROLLED}
     child.update(DJANGO_SETTINGS_MODULE="marketplace.settings",
                  DATABASE_URL=f"sqlite:///{database}", **env)
     return subprocess.run(
