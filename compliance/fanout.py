@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 
-import redis
-from django.conf import settings
 from django.db import transaction
 
 from core.breaker import Breaker
+from marketplace.tenancy import broadcast
 
 logger = logging.getLogger(__name__)
 
@@ -28,17 +27,4 @@ def announce_change(org_id: int) -> None:
 
 
 def _publish(org_id: int) -> None:
-    if not settings.REDIS_URL or not _PUBLISH_BREAKER.allow():
-        return
-    try:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=0.25, socket_connect_timeout=0.25
-        )
-        try:
-            client.publish(COMPLIANCE_CHANGED_CHANNEL, str(org_id))
-        finally:
-            client.close()
-    except (redis.RedisError, OSError) as exc:
-        _PUBLISH_BREAKER.failure(exc)
-    else:
-        _PUBLISH_BREAKER.success()
+    broadcast.publish(COMPLIANCE_CHANGED_CHANNEL, [str(org_id)], _PUBLISH_BREAKER)

@@ -48,25 +48,25 @@ _RULES = _RULES + (
 )
 
 
-def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """`text` with the given secrets and anything shaped like a secret replaced."""
+def _replaced(text: str, secrets: Iterable[str | None],
+              rules: tuple[tuple[re.Pattern[str], str], ...]) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
-    for pattern, replacement in _RULES:
+    for pattern, replacement in rules:
         text = pattern.sub(replacement, text)
     return text
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """`text` with the given secrets and anything shaped like a secret replaced."""
+    return _replaced(text, secrets, _RULES)
 
 
 def redact_log(text: str, secrets: Iterable[str | None] = ()) -> str:
     """`text` with the given secrets and secret-shaped strings (keys, Authorization values,
     credentials in URLs, `api_key=...`) replaced; emails and long ids are kept."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    for pattern, replacement in _LOG_RULES:
-        text = pattern.sub(replacement, text)
-    return text
+    return _replaced(text, secrets, _LOG_RULES)
 
 
 def short_message(text: str, secrets: Iterable[str | None] = (),

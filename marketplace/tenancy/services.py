@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 import secrets
 
-import redis
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.mail import send_mail
@@ -23,7 +22,7 @@ from django.utils.text import slugify
 
 from core.breaker import Breaker
 from core.errors import Conflict, Forbidden, InvalidRequest
-from marketplace.tenancy import selectors
+from marketplace.tenancy import broadcast, selectors
 from marketplace.tenancy.audit import record_audit
 from marketplace.tenancy.keys import generate_api_key
 from marketplace.tenancy.models import (
@@ -393,27 +392,9 @@ def create_api_key(
 
 
 def publish_key_revoked(*key_hashes: str) -> None:
-    """Tell every gateway process to drop each of `key_hashes` from its cache (best effort).
-
-    Never blocks on a down or hung Redis: short socket timeouts, and after a few failures the
-    breaker skips Redis for a while. The revocation itself is already committed, and the
-    gateway's cache TTL (at most 1 s) bounds how long the key keeps working without the message.
-    """
-    if not settings.REDIS_URL or not key_hashes or not _REVOCATION_BREAKER.allow():
-        return
-    try:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=0.25, socket_connect_timeout=0.25
-        )
-        try:
-            for key_hash in key_hashes:
-                client.publish(REVOKED_KEYS_CHANNEL, key_hash)
-        finally:
-            client.close()
-    except (redis.RedisError, OSError) as exc:
-        _REVOCATION_BREAKER.failure(exc)
-    else:
-        _REVOCATION_BREAKER.success()
+    """Tell every gateway process to drop each of `key_hashes` from its cache (best effort;
+    see marketplace/tenancy/broadcast.py)."""
+    broadcast.publish(REVOKED_KEYS_CHANNEL, key_hashes, _REVOCATION_BREAKER)
 
 
 def _revoke_with_descendants(key: ApiKey) -> list[ApiKey]:

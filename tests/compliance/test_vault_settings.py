@@ -16,8 +16,8 @@ from cryptography.fernet import Fernet
 from compliance.checks import vault_keys_for_stored_keys
 from compliance.models import ByokKey
 from tests.compliance.test_vault import OWNER, _key, _provider
-from tests.test_production_settings import CONTROLLED, PRODUCTION
 from tests.tenancy.factories import member
+from tests.test_production_settings import CONTROLLED, PRODUCTION
 
 ROOT = Path(__file__).resolve().parents[2]
 
