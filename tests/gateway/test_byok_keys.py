@@ -98,18 +98,27 @@ def test_the_orgs_key_is_used_first_and_the_platforms_once_it_is_removed(
     assert not wait_usage_record(answer.id).is_byok
 
 
+@pytest.mark.parametrize("stream", [False, True])
 def test_a_rejected_key_falls_back_to_the_platforms_and_is_reported_once(
-        sdk, sandbox, funded_key):
+        stream, sdk, sandbox, funded_key):
     key = new_key()
     row = add_key(funded_key.org, key)
     sandbox.control.set_fault("sandbox-openai", error_status=401, fail_first_n=1)
 
-    answer = ask(sdk, order=["sandbox-openai"], allow_fallbacks=False)
+    if stream:
+        chunks = list(sdk.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "Hello from my own key"}],
+            max_tokens=30, stream=True,
+            extra_body={"provider": {"order": ["sandbox-openai"], "allow_fallbacks": False}}))
+        answer_id, usage = chunks[0].id, chunks[-1].model_dump()["usage"]
+    else:
+        answer = ask(sdk, order=["sandbox-openai"], allow_fallbacks=False)
+        answer_id, usage = answer.id, answer.model_dump()["usage"]
     # The same endpoint, first with the org's key (refused), then with the platform's.
     assert prints(sandbox, "sandbox-openai") == [fingerprint(key),
                                                  platform_fingerprint("sandbox-openai")]
-    assert answer.model_dump()["usage"]["is_byok"] is False
-    record = wait_usage_record(answer.id)
+    assert usage["is_byok"] is False
+    record = wait_usage_record(answer_id)
     assert not record.is_byok
     assert [(a["status"], a.get("byok", False)) for a in record.attempts] == [
         (401, True), (200, False)]
