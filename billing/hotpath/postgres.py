@@ -154,13 +154,25 @@ class PostgresWriter(BatchingWriter):
         return bool(row and row[0])
 
     async def _settle_batch(self, batch: Sequence[Settlement]) -> int:
-        params = {"batch": orjson.dumps(list(batch)).decode()}
-        row = await self._execute_one(statements.SETTLE_BATCH, params, tries=2, durable=True)
+        # One list per usage column, each named by its position (sql.USAGE_COLUMNS).
+        columns: list[list[object]] = [[] for _ in statements.USAGE_COLUMNS]
+        for s in batch:
+            for column, (name, _) in zip(columns, statements.USAGE_COLUMNS, strict=True):
+                if name == "created_ms":
+                    column.append(s.created_at_epoch_ms)
+                elif name == "attempts":
+                    column.append(orjson.dumps(list(s.attempts)).decode())
+                else:
+                    column.append(getattr(s, name))
+        arrays: dict[str, list[object]] = {f"c{i}": column for i, column in enumerate(columns)}
+        row = await self._execute_one(statements.SETTLE_BATCH, arrays, tries=2, durable=True)
         settled: int = row[0] if row else 0
         if settled < len(batch):
             # Some holds were not open: already settled (a replay), swept, or lost with a
             # database crash; only the last kind has no row at all, and is charged here.
-            row = await self._execute_one(statements.SETTLE_UNHELD, params, tries=2,
+            arrays["org_id"] = [s.org_id for s in batch]
+            arrays["key_id"] = [s.key_id for s in batch]
+            row = await self._execute_one(statements.SETTLE_UNHELD, arrays, tries=2,
                                           durable=True)
             if row and row[0]:
                 logger.warning("settle: %d settlements had lost their hold (a database crash); "

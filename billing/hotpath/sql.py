@@ -88,21 +88,16 @@ WITH h AS (
 SELECT count(*) FROM h WHERE (SELECT count(*) FROM lk) >= 0
 """  # noqa: S608 - only the constant fragments above are interpolated, never input
 
-# The settlement fields a batch carries, as `jsonb_to_recordset` reads them from one JSON array
-# of `Settlement`s (orjson serialises the dataclasses in C: per-element parameter adaptation of
-# thirty-odd arrays cost more gateway CPU than the rest of the settlement). Names are
-# Settlement's; fields not listed here are ignored.
-SETTLEMENT_FIELDS = (
+# The usage record's columns that come from the settlement, in the arrays' order.
+USAGE_COLUMNS = (
     ("request_id", "text"),
-    ("org_id", "bigint"),
-    ("key_id", "bigint"),
-    ("created_at_epoch_ms", "bigint"),  # 0 for now(); see SETTLE_BATCH
+    ("created_ms", "bigint"),  # epoch ms, 0 for now(); see SETTLE_BATCH
     ("requested_model", "text"),
     ("served_model", "text"),
     ("endpoint_id", "bigint"),
     ("provider_slug", "text"),
     ("price_id", "bigint"),
-    ("attempts", "jsonb"),
+    ("attempts", "text"),
     ("prompt_tokens", "integer"),
     ("completion_tokens", "integer"),
     ("cache_read_tokens", "integer"),
@@ -128,22 +123,20 @@ SETTLEMENT_FIELDS = (
     ("request_sha256", "text"),
 )
 
-_RECORDSET = ("jsonb_to_recordset(%(batch)s::jsonb) AS s("
-              + ", ".join(f"{name} {kind}" for name, kind in SETTLEMENT_FIELDS) + ")")
-# Columns copied as they are; org, key, charge, write-off and time are computed below.
+# Parameters are named by position (`%(c0)s`, ...): the statement must stay short, see _compact.
+_UNNEST_ARGS = ", ".join(f"%(c{i})s::{kind}[]" for i, (_, kind) in enumerate(USAGE_COLUMNS))
+_UNNEST_NAMES = ", ".join(name for name, _ in USAGE_COLUMNS)
+# Columns copied as they are; org, key, charge, write-off and attempts are computed below.
 _COPIED = [
-    name for name, _ in SETTLEMENT_FIELDS
-    if name not in ("request_id", "org_id", "key_id", "charge_nanos", "write_off_nanos",
-                    "created_at_epoch_ms")
+    name for name, _ in USAGE_COLUMNS
+    if name not in ("request_id", "charge_nanos", "write_off_nanos", "attempts", "created_ms")
 ]
-_CREATED_AT = """CASE WHEN {s}.created_at_epoch_ms = 0 THEN now()
-            ELSE timestamptz 'epoch' + {s}.created_at_epoch_ms * interval '1 millisecond' END"""
 
 # Settle a batch: close the open holds among them, cap each charge at its hold (overshoot to
 # the write-off), debit each wallet and key limit once with the batch's sums, insert usage.
 SETTLE_BATCH = f"""
 WITH s AS (
-    SELECT * FROM {_RECORDSET}
+    SELECT * FROM unnest({_UNNEST_ARGS}) AS s({_UNNEST_NAMES})
 ), h AS (
     UPDATE billing_hold SET status = 'settled', closed_at = now()
     FROM s WHERE billing_hold.request_id = s.request_id AND billing_hold.status = 'open'
@@ -177,10 +170,12 @@ WITH s AS (
     WHERE l.api_key_id = a.api_key_id RETURNING 1
 ), ins AS (
     INSERT INTO billing_usagerecord (request_id, org_id, api_key_id, charge_nanos,
-        write_off_nanos, created_at, {", ".join(_COPIED)})
-    SELECT s.request_id, c.org_id, c.api_key_id, c.charged, c.written_off,
-        {_CREATED_AT.format(s="s")}, {", ".join("s." + name for name in _COPIED)}
-    FROM c JOIN s ON s.request_id = c.request_id
+        write_off_nanos, attempts, created_at, {", ".join(_COPIED)})
+    SELECT s.request_id, c.org_id, c.api_key_id, c.charged, c.written_off, s.attempts::jsonb,
+        CASE WHEN s.created_ms = 0 THEN now()
+            ELSE timestamptz 'epoch' + s.created_ms * interval '1 millisecond' END,
+        {", ".join(_COPIED)}
+    FROM c JOIN s USING (request_id)
     ON CONFLICT (request_id) DO NOTHING RETURNING 1
 )
 SELECT count(*) FROM h WHERE (SELECT count(*) FROM lk) >= 0
@@ -194,16 +189,20 @@ SELECT count(*) FROM h WHERE (SELECT count(*) FROM lk) >= 0
 # it is harmless: the usage record's unique request id lets each request be charged once.
 SETTLE_UNHELD = f"""
 WITH s AS (
-    SELECT * FROM {_RECORDSET}
+    SELECT * FROM unnest({_UNNEST_ARGS}, %(org_id)s::bigint[], %(key_id)s::bigint[])
+        AS s({_UNNEST_NAMES}, org_id, key_id)
 ), lost AS (
     SELECT s.* FROM s
     WHERE NOT EXISTS (SELECT 1 FROM billing_hold h WHERE h.request_id = s.request_id)
       AND NOT EXISTS (SELECT 1 FROM billing_usagerecord u WHERE u.request_id = s.request_id)
 ), ins AS (
     INSERT INTO billing_usagerecord (request_id, org_id, api_key_id, charge_nanos,
-        write_off_nanos, created_at, {", ".join(_COPIED)})
+        write_off_nanos, attempts, created_at, {", ".join(_COPIED)})
     SELECT lost.request_id, lost.org_id, lost.key_id, lost.charge_nanos, lost.write_off_nanos,
-        {_CREATED_AT.format(s="lost")}, {", ".join("lost." + name for name in _COPIED)}
+        lost.attempts::jsonb,
+        CASE WHEN lost.created_ms = 0 THEN now()
+            ELSE timestamptz 'epoch' + lost.created_ms * interval '1 millisecond' END,
+        {", ".join("lost." + name for name in _COPIED)}
     FROM lost
     ON CONFLICT (request_id) DO NOTHING
     RETURNING org_id, api_key_id, charge_nanos
