@@ -40,24 +40,39 @@ def gateway(request, shared_gateway):
         key = (request.getfixturevalue("funded_key") if "funded_key" in request.fixturenames
                else request.getfixturevalue("make_org_key")())
         wait_for_models(shared_gateway, key.plaintext,
-                        {slug: model.description for slug, model in catalog.models.items()})
+                        {slug: model.description for slug, model in catalog.models.items()},
+                        endpoints=catalog.endpoint_counts())
     return shared_gateway
 
 
-def wait_for_models(server, plaintext: str, expected: dict[str, str], timeout_s: float = 30):
-    """Wait until `GET /v1/models` lists every slug of `expected` with its description."""
+def wait_for_models(server, plaintext: str, expected: dict[str, str], timeout_s: float = 30,
+                    endpoints: dict[str, int] | None = None):
+    """Wait until `GET /v1/models` lists every slug of `expected` with its description and, for
+    each slug of `endpoints`, `/v1/models/{slug}/endpoints` lists that many endpoints. A snapshot
+    rebuilt while a fixture was still writing can hold a model without all of its endpoints."""
     deadline = time.monotonic() + timeout_s
     headers = {"Authorization": f"Bearer {plaintext}"}
     while True:
         response = httpx.get(f"{server.url}/v1/models", headers=headers, timeout=10)
         listed = ({m["id"]: m["description"] for m in response.json()["data"]}
                   if response.status_code == 200 else {})
-        if all(listed.get(slug) == text for slug, text in expected.items()):
+        if (all(listed.get(slug) == text for slug, text in expected.items())
+                and _endpoint_counts(server, headers, endpoints or {}) == (endpoints or {})):
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"the gateway did not pick up the catalog in {timeout_s}s: "
                                  f"{response.status_code} {listed}\n{server.log_text()[-4000:]}")
         time.sleep(0.05)
+
+
+def _endpoint_counts(server, headers: dict, slugs) -> dict[str, int]:
+    counts = {}
+    for slug in slugs:
+        response = httpx.get(f"{server.url}/v1/models/{slug}/endpoints", headers=headers,
+                             timeout=10)
+        counts[slug] = (len(response.json()["data"]["endpoints"])
+                        if response.status_code == 200 else -1)
+    return counts
 
 
 @dataclass
@@ -108,6 +123,10 @@ class SandboxCatalog:
     providers: dict
     models: dict
     endpoints: dict  # (model slug, provider slug) -> Endpoint
+
+    def endpoint_counts(self) -> dict[str, int]:
+        return {slug: sum(1 for model_slug, _ in self.endpoints if model_slug == slug)
+                for slug in self.models}
 
 
 @pytest.fixture

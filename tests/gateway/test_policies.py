@@ -29,6 +29,7 @@ LLAMA = "meta-llama/llama-3.3-70b-instruct"
 SERVING = {MINI: ["sandbox-openai", "sandbox-eu", "sandbox-trains", "sandbox-retains"],
            LLAMA: ["sandbox-openai", "sandbox-eu"]}
 SLUGS = SERVING[MINI]
+ENDPOINTS = {slug: len(serving) for slug, serving in SERVING.items()}
 
 
 def label(slug: str) -> str:
@@ -62,7 +63,8 @@ def policy_catalog(transactional_db):
 def policy_gateway(policy_catalog, shared_gateway, make_org_key, sandbox):
     """The shared gateway once it routes on this test's catalog."""
     probe = make_org_key()
-    wait_for_models(shared_gateway, probe.plaintext, dict.fromkeys(SERVING, policy_catalog))
+    wait_for_models(shared_gateway, probe.plaintext, dict.fromkeys(SERVING, policy_catalog),
+                    endpoints=ENDPOINTS)
     return shared_gateway
 
 
@@ -243,7 +245,8 @@ def test_a_policy_change_is_pushed_through_redis(policy_gateway, org_with):
 def test_a_policy_change_lands_within_a_second_without_redis(policy_catalog, start_gateway,
                                                              make_org_key, org_with):
     gateway = start_gateway(REDIS_URL="")
-    wait_for_models(gateway, make_org_key().plaintext, dict.fromkeys(SERVING, policy_catalog))
+    wait_for_models(gateway, make_org_key().plaintext, dict.fromkeys(SERVING, policy_catalog),
+                    endpoints=ENDPOINTS)
     assert _time_until_denied(gateway, org_with()) <= 1.2
 
 
@@ -260,7 +263,8 @@ def test_a_key_policy_rate_limit_wins_over_the_operator_default(policy_catalog, 
     # The operator's override for this key says 2; the key's own policy says 4.
     gateway = start_gateway(GATEWAY_LIMIT_OVERRIDES=json.dumps(
         {f"key:{org_key.key.pk}": {"rpm": 2}}))
-    wait_for_models(gateway, make_org_key().plaintext, dict.fromkeys(SERVING, policy_catalog))
+    wait_for_models(gateway, make_org_key().plaintext, dict.fromkeys(SERVING, policy_catalog),
+                    endpoints=ENDPOINTS)
     _wait_for_window_start()
 
     statuses = [chat(gateway, org_key.plaintext).status_code for _ in range(5)]
