@@ -18,6 +18,8 @@ class Wallet(models.Model):
     # Sum of open holds; available = balance - held. Never below -credit_limit.
     held_nanos = models.BigIntegerField(default=0)
     credit_limit_nanos = models.BigIntegerField(default=0)
+    # Below this available balance the overview warns (and the observability alerts fire).
+    low_balance_threshold_nanos = models.BigIntegerField(default=500_000_000)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -27,6 +29,10 @@ class Wallet(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(credit_limit_nanos__gte=0), name="wallet_credit_limit_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(low_balance_threshold_nanos__gte=0),
+                name="wallet_low_balance_threshold_nonnegative",
             ),
         ]
 
