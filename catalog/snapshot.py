@@ -75,9 +75,62 @@ class RoutingSnapshot:
     version: str
     models: dict[str, ModelView] = field(default_factory=dict)
     endpoints: dict[int, EndpointView] = field(default_factory=dict)
+    # Each model no endpoint of which is routable here -> a routable alternative (None: none).
+    # Computed once with the snapshot so a request for such a model costs a dict lookup.
+    unroutable: dict[str, str | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unroutable", unroutable_alternatives(self.models))
 
     def model(self, slug: str) -> ModelView | None:
         return self.models.get(slug)
+
+
+def is_routable(endpoint: EndpointView) -> bool:
+    """Enabled, and its provider is available here (catalog.selectors.provider_available)."""
+    return endpoint.enabled and endpoint.provider.available
+
+
+def _author(model: ModelView) -> str:
+    return model.slug.partition("/")[0]
+
+
+def _covers(candidate: ModelView, model: ModelView) -> bool:
+    """The candidate takes every input the model takes and produces one of its outputs."""
+    return (model.input_modalities <= candidate.input_modalities
+            and bool(model.output_modalities & candidate.output_modalities))
+
+
+def unroutable_alternatives(models: dict[str, ModelView]) -> dict[str, str | None]:
+    """Each model with no routable endpoint -> the cheapest routable model that replaces it.
+
+    Preferred, in order: the same author's and covering its modalities; the same author's; any
+    covering its modalities (one with a context window at least as large first). Cheapest is
+    the lowest blended list price (input + output per million tokens) of a routable endpoint.
+    """
+    cheapest: dict[str, int] = {}
+    for slug, model in models.items():
+        prices = [e.price.input_nanos_per_m + e.price.output_nanos_per_m
+                  for e in model.endpoints if is_routable(e)]
+        if prices:
+            cheapest[slug] = min(prices)
+    routable = [models[slug] for slug in sorted(cheapest)]
+    by_author: dict[str, list[ModelView]] = {}
+    for model in routable:
+        by_author.setdefault(_author(model), []).append(model)
+    out: dict[str, str | None] = {}
+    for slug, model in models.items():
+        if slug in cheapest:
+            continue
+        same = by_author.get(_author(model), [])
+        pool = [m for m in same if _covers(m, model)] or same
+        if pool:
+            out[slug] = min(pool, key=lambda m: (cheapest[m.slug], m.slug)).slug
+            continue
+        pool = [m for m in routable if _covers(m, model)]
+        out[slug] = min(pool, key=lambda m: (m.context_length < model.context_length,
+                                             cheapest[m.slug], m.slug)).slug if pool else None
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -392,7 +392,8 @@ def select_candidates(snapshot: RoutingSnapshot, request: ChatRequest, *, health
         raise _denied(snapshot, request, rules)
     if not selection.ranked:
         raise _no_endpoint(every_exclusion(snapshot, request, rules=rules, health=health,
-                                           caller_prices=caller_prices))
+                                           caller_prices=caller_prices),
+                           _no_route_note(snapshot, request))
     return selection
 
 
@@ -436,15 +437,36 @@ def _summary(by: dict[str, list[str]]) -> str:
     return "; ".join(f"{reason} excluded {', '.join(what)}" for reason, what in by.items())
 
 
-def _no_endpoint(rows: list[Excluded]) -> NoEndpointAvailable:
+def _no_route_note(snapshot: RoutingSnapshot, request: ChatRequest
+                   ) -> tuple[str, dict[str, str | None]] | None:
+    """When the requested model has no routable endpoint here: the sentence that says so and
+    names the snapshot's precomputed alternative, and the metadata that carries it."""
+    slug = request.model
+    if slug not in snapshot.unroutable:
+        return None
+    alternative = snapshot.unroutable[slug]
+    advice = (f"a routable alternative is {alternative!r}" if alternative
+              else "no routable model replaces it")
+    return (f"Model {slug!r} has no routable endpoint here (none of its providers is available "
+            f"on this server); {advice}.",
+            {"routable_alternative": alternative})
+
+
+def _no_endpoint(rows: list[Excluded],
+                 note: tuple[str, dict[str, str | None]] | None = None) -> NoEndpointAvailable:
     by = excluded_by(rows)
+    message = f"No endpoint satisfies the request's constraints: {_summary(by)}."
+    extra: dict[str, str | None] = {}
+    if note is not None:
+        message, extra = f"{note[0]} {message}", note[1]
     return NoEndpointAvailable(
-        f"No endpoint satisfies the request's constraints: {_summary(by)}.",
+        message,
         metadata={
             "excluded": [{"endpoint": row.endpoint, "provider": row.provider,
                           "reason": row.reasons[0], "reasons": list(row.reasons)}
                          for row in rows],
             "excluded_by": by,
+            **extra,
         },
     )
 
