@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -128,14 +129,38 @@ def update_organization(*, org: Organization, actor: Actor, **fields) -> Organiz
 # --- members and invitations -------------------------------------------------------------
 
 
-def _send_invitation_email(*, org_name: str, email: str, token: str, role: str) -> None:
+# What each role may do, in the invitation email's words (roles.py holds the rules).
+_ROLE_SUMMARIES = {
+    Role.OWNER: "everything: members and owners, API keys, settings, billing and policies.",
+    Role.ADMIN: "manage members, API keys, settings, billing and policies.",
+    Role.DEVELOPER: "create and use API keys, and see the organization's keys and members.",
+    Role.FINANCE: "see the wallet, usage and invoices, and top up the wallet.",
+    Role.VIEWER: "see the organization's keys and members (read only).",
+}
+
+
+def _inviter_label(user) -> str:
+    name = (user.get_full_name() or "").strip() if user is not None else ""
+    email = (user.email or "").strip() if user is not None else ""
+    if name and email:
+        return f"{name} ({email})"
+    return name or email or "A member"
+
+
+def _send_invitation_email(*, org_name: str, email: str, token: str, role: str,
+                           inviter: str) -> None:
     url = settings.PUBLIC_URL.rstrip("/") + INVITATION_PATH.format(token=token)
+    label = Role(role).label
+    context = {
+        "inviter": inviter, "org_name": org_name, "email": email, "url": url,
+        "role_label": label, "role_article": "an" if label[0] in "AEIOU" else "a",
+        "role_summary": _ROLE_SUMMARIES[Role(role)], "ttl_days": INVITATION_TTL.days,
+    }
     send_mail(
-        subject=f"You are invited to {org_name} on Switchyard",
-        message=(
-            f"You have been invited to join {org_name} on Switchyard as {role}.\n\n"
-            f"Accept the invitation: {url}\n\nThe link expires in {INVITATION_TTL.days} days."
-        ),
+        # One line: a header cannot hold a newline (an org name is the user's text).
+        subject=" ".join(render_to_string("tenancy/invitation_email_subject.txt",
+                                          context).split()),
+        message=render_to_string("tenancy/invitation_email.txt", context),
         from_email=None,
         recipient_list=[email],
     )
@@ -171,9 +196,10 @@ def invite_member(
     )
     record_audit(org=org, action="member.invited", actor=actor, target=invitation,
                  target_label=email, after={"email": email, "role": role})
-    org_name = org.name
+    org_name, inviter = org.name, _inviter_label(actor.user)
     transaction.on_commit(
-        lambda: _send_invitation_email(org_name=org_name, email=email, token=token, role=role)
+        lambda: _send_invitation_email(org_name=org_name, email=email, token=token, role=role,
+                                       inviter=inviter)
     )
     return invitation, token
 
