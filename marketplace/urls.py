@@ -34,5 +34,6 @@ urlpatterns = [
     path("compliance/byok/", include("compliance.urls_byok")),
     path("compliance/", include("compliance.urls")),
     path("routing/", include("routing.urls")),
+    path("docs/", include("marketplace.dashboard.docs_urls")),
     path("", include("marketplace.dashboard.urls")),
 ]
