@@ -285,6 +285,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No online validator badge: it is an image from validator.swagger.io (offline, CSP).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Input and output modalities share one choice set: one enum in the schema.
     "ENUM_NAME_OVERRIDES": {"ModalityEnum": "catalog.api.serializers.MODALITIES"},
 }

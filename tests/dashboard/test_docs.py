@@ -138,3 +138,12 @@ def test_markdown_cannot_pass_html_or_script_links(settings, tmp_path):
     html = get_page("").html
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     assert "&lt;script&gt;" in html and 'href="javascript' not in html
+
+
+def test_api_docs_load_swagger_ui_from_this_server_without_the_online_validator(client):
+    html = client.get("/api/docs/").content.decode()
+    assert '<script src="/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js">' \
+        in html and "https://" not in html
+    # The validator badge would be an image from validator.swagger.io on a public host.
+    script = client.get("/api/docs/", {"script": ""}).content.decode()
+    assert '"validatorUrl": null' in script
