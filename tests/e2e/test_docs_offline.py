@@ -53,6 +53,15 @@ def test_docs_and_api_docs_load_with_no_request_leaving_the_server(
     # Styled by our stylesheets (docs.css loaded: the article is a panel beside the nav).
     assert article.evaluate("e => getComputedStyle(e).borderTopStyle") == "solid"
 
+    # At a phone's width no page scrolls sideways (wide tables and code scroll in place).
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/docs/", "/docs/quickstart/", "/docs/api/", "/docs/routing/", "/docs/errors/",
+                 "/docs/billing/"):
+        page.goto(f"{server.url}{path}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (path, overflow)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     page.goto(f"{server.url}/docs/no-such-page/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
 
