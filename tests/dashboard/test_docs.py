@@ -59,7 +59,8 @@ def test_the_docs_cover_what_the_issue_asks_for():
                    "A model's endpoints", "Generation", "Key", "Credits", "Provider preferences",
                    "Fallback models", "Shortcuts: :floor and :nitro", "The error shape",
                    "Status codes", "Rate limits", "The wallet", "Holds", "What a request costs",
-                   "Your own provider keys (BYOK)", "Invoices", "1. Create an organization and a key"):
+                   "Your own provider keys (BYOK)", "Invoices",
+                   "1. Create an organization and a key"):
         assert needed in titles, needed
 
 
