@@ -58,3 +58,12 @@ def test_inviter_without_a_name_is_named_by_email_and_html_is_not_escaped(
     [mail] = mailoutbox
     assert mail.subject == "ops@example.com invited you to R&D <Labs> on Switchyard"
     assert '"R&D <Labs>"' in mail.body and "&amp;" not in mail.body
+
+
+def test_the_invitation_page_names_the_inviter_too(owner, client):
+    org = create_organization(name="Analytical Engines", owner=owner)
+    _, token = invite_member(org=org, email="grace@example.com", role=Role.DEVELOPER,
+                             actor=Actor(role=Role.OWNER, user=owner))
+    html = client.get(f"/invitations/{token}/").content.decode()
+    assert ("Ada Lovelace invited you to join <strong>Analytical Engines</strong> as "
+            "<strong>Developer</strong>.") in html
