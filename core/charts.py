@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from core.money import api_usd, request_cost_usd
 
+Chart = dict[str, Any]
+Row = Mapping[str, Any]
 OTHER = "Other models"
 
 
-def _usd_series(label: str, nanos: Sequence[int], kind: str = "bar") -> dict:
+def _usd_series(label: str, nanos: Sequence[int], kind: str = "bar") -> Chart:
     return {
         "label": label,
         "axis": "usd",
@@ -30,7 +33,7 @@ def _usd_series(label: str, nanos: Sequence[int], kind: str = "bar") -> dict:
     }
 
 
-def _count_series(label: str, counts: Sequence[int], kind: str = "line") -> dict:
+def _count_series(label: str, counts: Sequence[int], kind: str = "line") -> Chart:
     return {
         "label": label,
         "axis": "count",
@@ -41,8 +44,8 @@ def _count_series(label: str, counts: Sequence[int], kind: str = "line") -> dict
 
 
 def spend_by_group(
-    days: Sequence[dt.date], rows: Iterable[Mapping], *, group: str = "model", top: int = 6
-) -> dict:
+    days: Sequence[dt.date], rows: Iterable[Row], *, group: str = "model", top: int = 6
+) -> Chart:
     """Stacked daily spend, one series per `group` value; past the `top` spenders, one
     "Other models" series. `rows` carry `day`, `group` and `spend_nanos`."""
     index = {day: i for i, day in enumerate(days)}
@@ -61,7 +64,7 @@ def spend_by_group(
     return {"labels": [d.isoformat() for d in days], "stacked": True, "series": series}
 
 
-def spend_and_requests(days: Sequence[dt.date], rows: Iterable[Mapping]) -> dict:
+def spend_and_requests(days: Sequence[dt.date], rows: Iterable[Row]) -> Chart:
     """Daily spend (bars) and requests (a line on its own axis); `rows` carry `day`,
     `spend_nanos` and `requests` (several rows for one day add up)."""
     index = {day: i for i, day in enumerate(days)}

