@@ -208,3 +208,18 @@ def test_another_orgs_key_is_404(client, method, path):
     assert getattr(_signed_in(client, m), method)(path.format(999_999)).status_code == 404
     key.refresh_from_db()
     assert key.name == "theirs" and key.revoked_at is None
+
+
+def test_the_detail_page_costs_the_same_queries_whatever_the_usage(client):
+    m = member(Role.OWNER)
+    key, _ = api_key(m.org, name="busy")
+    _signed_in(client, m).get(f"/dashboard/keys/{key.pk}/")
+    add_demo_usage(m.org, 5, seed=5)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(f"/dashboard/keys/{key.pk}/").status_code == 200
+    set_key_spend_limit(org=m.org, key_id=key.pk, limit_nanos=USD, period="month",
+                        actor=Actor(role=Role.OWNER))
+    add_demo_usage(m.org, 300, seed=6)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(f"/dashboard/keys/{key.pk}/").status_code == 200
+    assert len(few) == len(many) <= KEY_DETAIL_MAX_QUERIES
