@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench page-speed
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -35,3 +35,8 @@ lint: install
 
 bench: install
 	$(PY) scripts/bench.py
+
+# Median response time and query count of each dashboard page and the catalog on the demo data
+# with 10,000 usage records (scripts/page_speed.py; on the configured database, as `make run`).
+page-speed: install
+	$(PY) scripts/page_speed.py $(PAGE_SPEED_ARGS)

@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from marketplace.dashboard.views import keys, members, onboarding, org_settings, overview
+from marketplace.dashboard.views import (
+    keys,
+    low_balance,
+    members,
+    onboarding,
+    org_settings,
+    overview,
+)
 
 app_name = "dashboard"
 
@@ -17,6 +24,8 @@ urlpatterns = [
     path("dashboard/switch/", onboarding.switch_organization, name="switch-organization"),
     path("dashboard/keys/", keys.keys, name="keys"),
     path("dashboard/keys/<int:key_id>/revoke/", keys.revoke_key, name="revoke-key"),
+    path("dashboard/keys/<int:key_id>/", keys.key_detail, name="key-detail"),
+    path("dashboard/quickstart/key/", overview.create_first_key, name="quickstart-key"),
     path("dashboard/members/", members.members, name="members"),
     path("dashboard/members/invite/", members.invite, name="invite"),
     path("dashboard/members/<int:membership_id>/role/", members.change_role, name="change-role"),
@@ -27,5 +36,6 @@ urlpatterns = [
         name="revoke-invitation",
     ),
     path("dashboard/settings/", org_settings.org_settings, name="settings"),
+    path("dashboard/settings/low-balance/", low_balance.low_balance, name="low-balance"),
     path("invitations/<str:token>/", onboarding.invitation, name="invitation"),
 ]

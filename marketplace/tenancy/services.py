@@ -471,6 +471,31 @@ def revoke_api_key(*, org: Organization, key: ApiKey, actor: Actor) -> ApiKey:
 
 
 @transaction.atomic
+def rename_api_key(*, org: Organization, key: ApiKey, name: str, actor: Actor) -> ApiKey:
+    """Rename a key (who may revoke it may rename it); a revoked key keeps its name."""
+    _require(actor, KEY_CREATORS, "Your role cannot rename API keys.")
+    if key.org_id != org.pk:  # defence in depth: callers fetch through access_api_key
+        raise Forbidden()
+    if key.scope == KeyScope.MANAGEMENT and actor.role not in MANAGEMENT_KEY_CREATORS:
+        raise Forbidden("Only owners and admins can rename management keys.")
+    if key.revoked_at is not None:
+        raise InvalidRequest("A revoked key cannot be renamed.", param="name")
+    name = (name or "").strip()
+    if not name:
+        raise InvalidRequest("A key needs a name.", param="name")
+    if len(name) > 100:
+        raise InvalidRequest("A key's name has at most 100 characters.", param="name")
+    before = key.name
+    if name != before:
+        ApiKey.objects.filter(pk=key.pk).update(name=name)
+        key.name = name
+        record_audit(org=org, action="api_key.renamed", actor=actor, target=key,
+                     target_label=f"{key.name} ({key.prefix})",
+                     before={"name": before}, after={"name": name})
+    return key
+
+
+@transaction.atomic
 def record_keys_used(last_used: dict[int, dt.datetime]) -> None:
     """Batch-update `last_used_at`; only ever moves a key's time forward."""
     for key_id, used_at in last_used.items():

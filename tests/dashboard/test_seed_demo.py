@@ -56,3 +56,19 @@ def test_demo_user_can_sign_in(client):
     page = client.get("/dashboard/")
     assert page.status_code == 200
     assert facts["org"].encode() in page.content
+
+
+def test_seed_demo_usage_adds_history_that_moves_no_balance():
+    from billing.models import UsageRecord, Wallet
+
+    call_command("seed_demo", stdout=io.StringIO())
+    org = Organization.objects.get(slug="demo")
+    balance = Wallet.objects.get(org=org).balance_nanos
+    out = io.StringIO()
+    call_command("seed_demo", "--usage", "120", stdout=out)
+    assert "Usage records added: 120" in out.getvalue()
+    records = UsageRecord.objects.filter(org=org)
+    assert records.count() == 120
+    assert not records.filter(posted_at__isnull=True).exists()  # the poster leaves them alone
+    assert records.filter(charge_nanos__gt=0).count() > 100
+    assert Wallet.objects.get(org=org).balance_nanos == balance

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from billing.services.ledger import grant_promotional_credit
 from core.money import usd_to_nanos
+from marketplace.dashboard.demo_usage import add_demo_usage
 from marketplace.tenancy import selectors, services
 from marketplace.tenancy.models import Membership, Organization, Role
 from marketplace.tenancy.roles import Actor
@@ -83,9 +84,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+        parser.add_argument(
+            "--usage", type=int, default=0, metavar="N",
+            help="Also add N synthetic usage records over the last 30 days (charts, "
+                 "scripts/page_speed.py); they are history and move no balance.")
 
     def handle(self, *args, **options):
         facts = seed_demo()
+        if options["usage"] > 0:
+            org = Organization.objects.get(slug=DEMO_ORG_SLUG)
+            facts["usage_added"] = str(add_demo_usage(org, options["usage"]))
         if options["json"]:
             self.stdout.write(json.dumps(facts))
             return
@@ -95,3 +103,5 @@ class Command(BaseCommand):
             f"Login: {facts['email']} / {facts['password']}\n"
             f"API key (shown once): {facts['api_key']}\n"
         )
+        if "usage_added" in facts:
+            self.stdout.write(f"Usage records added: {facts['usage_added']}\n")

@@ -1,0 +1,83 @@
+"""Chart data for `static/js/charts.js`, built from per-day rows: one shape for every chart.
+
+A page puts `daily_chart(...)` in its context and renders it with Django's `json_script`; the
+script draws every `<canvas data-chart="ID">` from the JSON element `ID`. Amounts travel as
+exact decimal text (`api_usd`), never floats, and each point carries its dashboard label
+(`request_cost_usd`), so tooltips show our formatting, not JavaScript's.
+
+Shape: {"labels": ["2026-11-01", ...], "stacked": bool,
+        "series": [{"label", "axis": "usd" | "count", "kind": "bar" | "line",
+                    "values": [...], "display": [...]}]}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from core.money import api_usd, request_cost_usd
+
+Chart = dict[str, Any]
+Row = Mapping[str, Any]
+OTHER = "Other models"
+
+
+def _usd_series(label: str, nanos: Sequence[int], kind: str = "bar") -> Chart:
+    return {
+        "label": label,
+        "axis": "usd",
+        "kind": kind,
+        "values": [api_usd(n) for n in nanos],
+        "display": [request_cost_usd(n) for n in nanos],
+    }
+
+
+def _count_series(label: str, counts: Sequence[int], kind: str = "line") -> Chart:
+    return {
+        "label": label,
+        "axis": "count",
+        "kind": kind,
+        "values": list(counts),
+        "display": [f"{n:,}" for n in counts],
+    }
+
+
+def spend_by_group(
+    days: Sequence[dt.date], rows: Iterable[Row], *, group: str = "model", top: int = 6
+) -> Chart:
+    """Stacked daily spend, one series per `group` value; past the `top` spenders, one
+    "Other models" series. `rows` carry `day`, `group` and `spend_nanos`."""
+    index = {day: i for i, day in enumerate(days)}
+    per_group: dict[str, list[int]] = {}
+    for row in rows:
+        i = index.get(row["day"])
+        if i is None:
+            continue
+        values = per_group.setdefault(row[group], [0] * len(days))
+        values[i] += row["spend_nanos"] or 0
+    ranked = sorted(per_group.items(), key=lambda item: (-sum(item[1]), item[0]))
+    series = [_usd_series(name, values) for name, values in ranked[:top]]
+    if len(ranked) > top:
+        rest = [sum(values[i] for _, values in ranked[top:]) for i in range(len(days))]
+        series.append(_usd_series(OTHER, rest))
+    return {"labels": [d.isoformat() for d in days], "stacked": True, "series": series}
+
+
+def spend_and_requests(days: Sequence[dt.date], rows: Iterable[Row]) -> Chart:
+    """Daily spend (bars) and requests (a line on its own axis); `rows` carry `day`,
+    `spend_nanos` and `requests` (several rows for one day add up)."""
+    index = {day: i for i, day in enumerate(days)}
+    spend = [0] * len(days)
+    requests = [0] * len(days)
+    for row in rows:
+        i = index.get(row["day"])
+        if i is None:
+            continue
+        spend[i] += row["spend_nanos"] or 0
+        requests[i] += row["requests"] or 0
+    return {
+        "labels": [d.isoformat() for d in days],
+        "stacked": False,
+        "series": [_usd_series("Spend", spend), _count_series("Requests", requests)],
+    }
