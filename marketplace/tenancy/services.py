@@ -22,7 +22,7 @@ from django.utils.text import slugify
 
 from core.breaker import Breaker
 from core.errors import Conflict, Forbidden, InvalidRequest
-from marketplace.tenancy import broadcast, selectors
+from marketplace.tenancy import broadcast, selectors, signals
 from marketplace.tenancy.audit import record_audit
 from marketplace.tenancy.keys import generate_api_key
 from marketplace.tenancy.models import (
@@ -100,6 +100,7 @@ def create_organization(*, name: str, owner) -> Organization:
     Membership.objects.create(org=org, user=owner, role=Role.OWNER)
     record_audit(org=org, action="organization.created", actor=owner, target=org,
                  after={"name": org.name, "slug": org.slug})
+    signals.organization_created.send(sender=Organization, org=org, owner=owner)
     logger.info("organization %s created by user %s", org.pk, owner.pk)
     return org
 
