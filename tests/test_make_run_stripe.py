@@ -38,15 +38,19 @@ def test_localstripe_is_wanted_only_without_a_secret_key():
 
 
 def _free_base_port() -> int:
-    """A PORT whose PORT + 2 is free (the launcher's own port is what is under test)."""
+    """A PORT whose ports for make run (app, sandbox, localstripe) are all free."""
     for _ in range(50):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             base = sock.getsockname()[1] - 2
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", devstripe.localstripe_port(base))) != 0:
-                return base
+        if base > 1024 and all(_free(port) for port in _ports_of_make_run(base)):
+            return base
     raise RuntimeError("no free port")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 class _Hooks(http.server.ThreadingHTTPServer):
@@ -121,3 +125,23 @@ def test_two_launchers_side_by_side_each_deliver_signed_webhooks_and_stop():
         hooks.shutdown()
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, "localstripe still listening"
+
+
+def test_make_run_refuses_to_start_when_its_localstripe_port_is_taken():
+    """A second `make run` whose PORT + 2 is taken says so and starts nothing."""
+    import os
+    import subprocess
+    import sys
+
+    base = _free_base_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", devstripe.localstripe_port(base)))
+        busy.listen()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")}
+        env.pop("SANDBOX_PORT", None)
+        result = subprocess.run(
+            [sys.executable, str(SCRIPTS / "devserver.py"), "--port", str(base)],
+            env=env, capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"port {devstripe.localstripe_port(base)} is already in use" in result.stdout
