@@ -2,8 +2,11 @@
 
 Ledger rows are append-only, so their admins refuse add/change/delete. Staff grant promotional
 credit from a wallet's page; the grant is a ledger transaction recording the staff user as its
-actor, and a per-form idempotency key makes a double submit credit once. Margin rules are
-edited here too, through billing/services/margins.py, so each change is in the audit log.
+actor, and a per-form idempotency key makes a double submit credit once. Staff set a wallet's
+credit limit there too (billing/services/wallets.py). Margin rules, the platform default
+among them, are edited here through billing/services/margins.py, so each change is in the
+audit log. The wallet pages tell operators how to turn card top-ups on while they are off:
+customers are only told to contact support.
 """
 
 import uuid
@@ -27,6 +30,8 @@ from billing.models import (
 )
 from billing.services.ledger import grant_promotional_credit
 from billing.services.margins import delete_margin_rule, save_margin_rule
+from billing.services.wallets import set_credit_limit
+from billing.stripe_client import missing_settings
 from core.errors import SwitchyardError
 from core.money import dashboard_usd
 from marketplace.fields import UsdFormField
@@ -50,6 +55,11 @@ class GrantCreditForm(forms.Form):
     memo = forms.CharField(max_length=300)
     # Generated when the form is shown: a resubmitted form posts the same grant only once.
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
+
+
+class CreditLimitForm(forms.Form):
+    credit_limit_usd = UsdFormField(label="Credit limit (USD)", max_usd=1_000_000, places=2,
+                                    noun="credit limit")
 
 
 @admin.register(Wallet)
@@ -77,9 +87,51 @@ class WalletAdmin(ReadOnlyAdmin):
                 "<int:wallet_id>/grant-credit/",
                 self.admin_site.admin_view(self.grant_credit_view),
                 name="billing_wallet_grant_credit",
-            )
+            ),
+            path(
+                "<int:wallet_id>/credit-limit/",
+                self.admin_site.admin_view(self.credit_limit_view),
+                name="billing_wallet_credit_limit",
+            ),
         ]
         return own + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {**(extra_context or {}), "stripe_missing": missing_settings()})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(
+            request, object_id, form_url,
+            {**(extra_context or {}), "stripe_missing": missing_settings()})
+
+    def credit_limit_view(self, request, wallet_id: int):
+        if not request.user.has_perm("billing.change_wallet"):
+            raise PermissionDenied
+        wallet = get_object_or_404(Wallet.objects.select_related("org"), pk=wallet_id)
+        if request.method == "POST":
+            form = CreditLimitForm(request.POST)
+            if form.is_valid():
+                try:
+                    set_credit_limit(wallet, form.cleaned_data["credit_limit_usd"],
+                                     actor=request.user)
+                except SwitchyardError as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    limit = dashboard_usd(form.cleaned_data["credit_limit_usd"])
+                    messages.success(request, f"Credit limit of {wallet.org} set to {limit}.")
+                    return redirect(reverse("admin:billing_wallet_change", args=[wallet.pk]))
+        else:
+            form = CreditLimitForm(
+                initial={"credit_limit_usd": dashboard_usd(wallet.credit_limit_nanos)})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Credit limit of {wallet.org}",
+            "wallet": wallet,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/billing/wallet/credit_limit.html", context)
 
     def grant_credit_view(self, request, wallet_id: int):
         if not request.user.has_perm("billing.add_ledgertransaction"):
@@ -171,6 +223,20 @@ class MarginRuleAdmin(admin.ModelAdmin):
     search_fields = ("model_slug", "provider_slug", "org__name")
     raw_id_fields = ("org",)
 
+    def get_list_display(self, request):
+        return ("scope",) + self.list_display[1:]
+
+    @admin.display(description="Scope")
+    def scope(self, obj):
+        if obj.is_platform_default:
+            return "Platform default (every org without a more specific rule)"
+        return f"Org {obj.org}" if obj.org_id else "Platform"
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_platform_default:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         save_margin_rule(obj, actor=request.user)
 
@@ -180,4 +246,6 @@ class MarginRuleAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for rule in queryset:
+                if rule.is_platform_default:
+                    continue  # refused one by one too; a bulk delete skips it
                 delete_margin_rule(rule, actor=request.user)

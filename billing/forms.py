@@ -60,3 +60,15 @@ class SpendLimitForm(forms.Form):
                          error_messages={"required": "Enter a limit in dollars, like 25.00."})
     period = forms.ChoiceField(choices=LimitPeriod.choices, error_messages={
         "invalid_choice": PERIOD_CHOICE, "required": PERIOD_CHOICE})
+
+
+class BillingDetailsForm(forms.Form):
+    """What invoices print; finance members edit it (tenancy's update_billing_details)."""
+
+    legal_name = forms.CharField(max_length=200, required=False, label="Legal name",
+                                 help_text="Printed on invoices instead of the org's name.")
+    billing_address = forms.CharField(required=False, max_length=1000, label="Billing address",
+                                      widget=forms.Textarea(attrs={"rows": 4}))
+    tax_id = forms.CharField(max_length=64, required=False, label="Tax ID",
+                             help_text="VAT, GST or EIN number, e.g. DE123456789.")
+    billing_email = forms.EmailField(required=False, label="Billing email")

@@ -22,6 +22,12 @@ TIMEOUT_S = 15
 WEBHOOK_TOLERANCE_S = 300
 
 
+def missing_settings() -> list[str]:
+    """The Stripe settings still unset: top-ups are on only when none is (the admin lists them)."""
+    names = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
+    return [name for name in names if not getattr(settings, name)]
+
+
 class StripeNotConfigured(Exception):
     """No STRIPE_SECRET_KEY: top-ups are off."""
 

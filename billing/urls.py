@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing.views import invoices, spend_limits, usage, wallet, webhook
+from billing.views import details, invoices, spend_limits, usage, wallet, webhook
 
 app_name = "billing"
 
@@ -20,5 +20,6 @@ urlpatterns = [
     path("invoices/<int:invoice_id>/lines.csv", invoices.invoice_lines_csv, name="invoice-csv"),
     path("invoices/<int:invoice_id>/usage.csv", invoices.invoice_usage_csv, name="invoice-usage"),
     path("usage/", usage.usage, name="usage"),
+    path("details/", details.billing_details, name="details"),
     path("keys/<int:key_id>/spend-limit/", spend_limits.key_spend_limit, name="key-spend-limit"),
 ]

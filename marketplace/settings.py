@@ -420,6 +420,16 @@ INVOICE_ISSUER_DETAILS = env(
     "INVOICE_ISSUER_DETAILS",
     default="Switchyard Marketplace Inc.\n1 Rail Yard Way\nSan Francisco, CA",
 )
+# Promotional credit for each new organization (once per org, at most once per verified user),
+# in dollars through the one money parser; $1 under SANDBOX so a new sign-up can call at once.
+SIGNUP_CREDIT_USD = env("SIGNUP_CREDIT_USD", default="1" if SANDBOX else "0")
+try:
+    from core.money_input import InputError, parse_usd_nanos
+
+    SIGNUP_CREDIT_NANOS = parse_usd_nanos(SIGNUP_CREDIT_USD, max_usd=1_000, typed=False,
+                                          noun="amount")
+except InputError as _error:
+    raise ImproperlyConfigured(f"SIGNUP_CREDIT_USD: {_error.message}") from None
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,8 +1,9 @@
 """`make run`: prepare the embedded database, start the sandbox and the server, print how to log in.
 
-Steps (ARCHITECTURE.md, "Running it"): migrate, import the catalog, seed the demo org (both
-idempotent), start the sandbox providers on SANDBOX_PORT (default PORT + 1) and uvicorn on
-127.0.0.1:PORT, start the in-process periodic timer when there is no broker, print the
+Steps (ARCHITECTURE.md, "Running it"): without STRIPE_SECRET_KEY start a local Stripe on
+PORT + 2 (scripts/devstripe.py) and point the app at it, migrate, import the catalog, seed the
+demo org (both idempotent), start the sandbox providers on SANDBOX_PORT (default PORT + 1) and
+uvicorn on 127.0.0.1:PORT, start the in-process periodic timer when there is no broker, print the
 dashboard URL, demo login and demo API key, then wait. Ctrl-C or SIGTERM stops every child; if
 a child dies the rest are stopped too and the exit status is non-zero. Children die with this
 process even if it is killed.
@@ -25,6 +26,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+import devstripe  # scripts/, beside this file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 90
@@ -135,6 +138,7 @@ def print_banner(port: int, demo: dict) -> None:
         f"  API key:    {demo['api_key']}",
         f"  Try it:     curl -H 'Authorization: Bearer {demo['api_key']}' "
         f"http://127.0.0.1:{port}/v1/models",
+        f"  Payments:   {demo['payments']}",
         "Press Ctrl-C to stop.",
         "",
     ]
@@ -155,13 +159,32 @@ def main() -> int:
     sys.path.insert(0, str(REPO_ROOT))
     os.chdir(REPO_ROOT)
 
-    for busy in (port, sandbox_port):
-        if _port_in_use(busy):
+    # Settings read .env too; read it first so Stripe keys kept there count as configured.
+    import environ
+
+    environ.Env.read_env(REPO_ROOT / ".env", overwrite=False)
+    stripe_port = devstripe.localstripe_port(port) if devstripe.wanted(os.environ) else None
+
+    for busy in (port, sandbox_port, stripe_port):
+        if busy is not None and _port_in_use(busy):
             log(f"port {busy} is already in use on 127.0.0.1; set PORT (and SANDBOX_PORT)")
             return 2
 
-    demo = prepare_database()
-    children = start_children(port, sandbox_port, dict(os.environ))
+    children: list[tuple[str, subprocess.Popen]] = []
+    if stripe_port is not None:
+        log(f"no STRIPE_SECRET_KEY: starting a local Stripe (localstripe) on "
+            f"127.0.0.1:{stripe_port}")
+        stripe, stripe_settings = devstripe.start(
+            stripe_port, f"http://127.0.0.1:{port}", cwd=REPO_ROOT, preexec_fn=_die_with_parent)
+        children.append(("localstripe", stripe))
+        # Before Django loads, so this process (the periodic timer) and every child agree.
+        os.environ.update(stripe_settings)
+    try:
+        demo = prepare_database()
+        children += start_children(port, sandbox_port, dict(os.environ))
+    except BaseException:
+        stop_children(children)
+        raise
     # From here a signal only asks the loop below to stop, so the cleanup always runs.
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -173,6 +196,9 @@ def main() -> int:
         timer = start_embedded_timer()
         if timer is not None:
             log(f"periodic tasks run in-process: {', '.join(timer.runs()) or 'none scheduled'}")
+        demo["payments"] = (
+            "local Stripe (localstripe); top up with card 4242 4242 4242 4242"
+            if stripe_port is not None else "Stripe (STRIPE_SECRET_KEY is set)")
         print_banner(port, demo)
         while not stop.wait(0.5):
             dead = [(name, p.returncode) for name, p in children if p.poll() is not None]

@@ -11,6 +11,7 @@ from .invoices import (
 from .ledger import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind
 from .limits import KeySpendLimit, LimitPeriod
 from .margins import MarginRule
+from .promotions import SignupCredit
 from .stripe import AutoTopUp, DisputeStatus, StripeCustomer, TopUp, TopUpDispute, TopUpStatus
 from .usage import Hold, HoldStatus, UsageRecord, Wallet
 
@@ -32,6 +33,7 @@ __all__ = [
     "LimitPeriod",
     "LineKind",
     "MarginRule",
+    "SignupCredit",
     "StripeCustomer",
     "TopUp",
     "TopUpDispute",

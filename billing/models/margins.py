@@ -2,13 +2,17 @@
 
 Precedence (most specific wins): an org's contract beats any platform-wide rule; within each,
 model + provider > model > provider > the org-wide (or platform) figure. The platform default
-lives in settings (`MARGIN_DEFAULT_BPS`); see billing/pricing.py for the lookup.
+is the platform-wide rule with neither slug (seeded from `MARGIN_DEFAULT_BPS` by migration 0011,
+edited by staff in the admin like the others); see billing/pricing.py for the lookup.
 """
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from marketplace.tenancy.models import Organization
+
+MAX_BPS = 10_000
 
 
 class MarginRule(models.Model):
@@ -18,7 +22,8 @@ class MarginRule(models.Model):
     )
     model_slug = models.CharField(max_length=200, blank=True)
     provider_slug = models.CharField(max_length=100, blank=True)
-    bps = models.IntegerField()
+    # Basis points of the upstream cost: 0 to 10,000 (a margin of at most 100%).
+    bps = models.IntegerField(validators=[MinValueValidator(0), MaxValueValidator(MAX_BPS)])
     note = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -36,15 +41,17 @@ class MarginRule(models.Model):
                 condition=Q(org__isnull=True),
                 name="margin_rule_unique_platform_scope",
             ),
-            # A platform-wide rule with neither slug would shadow MARGIN_DEFAULT_BPS: say so there.
-            models.CheckConstraint(
-                condition=~Q(org__isnull=True, model_slug="", provider_slug=""),
-                name="margin_rule_not_platform_default",
-            ),
+            models.CheckConstraint(condition=Q(bps__lte=MAX_BPS), name="margin_bps_at_most_100pct"),
         ]
 
     def __str__(self) -> str:
+        if self.is_platform_default:
+            return f"{self.bps} bps platform default"
         scope = "/".join(
             part for part in (self.model_slug, self.provider_slug) if part
         ) or "all models"
         return f"{self.bps} bps on {scope}" + (f" for org {self.org_id}" if self.org_id else "")
+
+    @property
+    def is_platform_default(self) -> bool:
+        return self.org_id is None and not self.model_slug and not self.provider_slug

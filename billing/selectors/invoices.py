@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from billing.models import Invoice, InvoiceLine, UsageRecord
+from billing.models import Invoice, InvoiceLine, InvoiceStatus, UsageRecord
+from billing.services.invoices import period_bounds
 from core.errors import InvalidRequest, NotFound
 from marketplace.fields import query_int
 from marketplace.tenancy.models import Organization
@@ -16,6 +18,55 @@ from marketplace.tenancy.models import Organization
 
 def list_invoices(org: Organization) -> QuerySet[Invoice]:
     return Invoice.objects.filter(org=org).order_by("-period_start", "-id")
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    """One row of the invoice list. `invoice` is None for this month's draft before usage was
+    first rolled into it; an open invoice's figures include usage not rolled in yet."""
+
+    invoice: Invoice | None
+    period_start: datetime
+    period_end: datetime  # exclusive
+    requests: int
+    charge_nanos: int
+    running: bool  # the current month's draft: figures computed on read
+
+
+@dataclass(frozen=True, slots=True)
+class Unrolled:
+    requests: int
+    charge_nanos: int
+
+
+def unrolled_usage(org: Organization, start: datetime, end: datetime) -> Unrolled:
+    """Usage of [start, end) not yet rolled into an invoice (the hourly roll has not run)."""
+    row = UsageRecord.objects.filter(
+        org=org, created_at__gte=start, created_at__lt=end, invoiced__isnull=True
+    ).aggregate(requests=Count("id"), charge=Sum("charge_nanos"))
+    return Unrolled(requests=row["requests"], charge_nanos=row["charge"] or 0)
+
+
+def list_invoice_rows(org: Organization, *, now: datetime | None = None) -> list[InvoiceRow]:
+    """The org's invoices, newest first, with this month's draft always present and its
+    running total computed on read (rolled lines plus usage not rolled yet): two queries."""
+    start, end = period_bounds(now or timezone.now())
+    invoices = list(list_invoices(org))
+    pending = unrolled_usage(org, start, end)
+    rows = []
+    current = next((i for i in invoices if i.period_start == start
+                    and i.status == InvoiceStatus.OPEN), None)
+    if current is None:
+        rows.append(InvoiceRow(None, start, end, pending.requests, pending.charge_nanos, True))
+    for invoice in invoices:
+        running = invoice is current
+        rows.append(InvoiceRow(
+            invoice, invoice.period_start, invoice.period_end,
+            invoice.requests + (pending.requests if running else 0),
+            invoice.charge_nanos + (pending.charge_nanos if running else 0),
+            running,
+        ))
+    return rows
 
 
 def access_invoice(org: Organization, invoice_id: int) -> Invoice:

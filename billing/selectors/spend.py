@@ -20,6 +20,8 @@ from billing.pricing import MarginTable
 def get_margin_table() -> MarginTable:
     """Every margin rule in one query, frozen for the gateway's hot path.
 
+    The catalog pages, `/v1/models` and the gateway's charges all price from this table.
+
     `version` changes whenever a rule or the platform default does, so a holder can tell
     whether to rebuild.
     """
@@ -28,9 +30,12 @@ def get_margin_table() -> MarginTable:
         key=lambda r: (r[0] or 0, r[1], r[2]),
     )
     rules = {(org_id, model, provider): bps for org_id, model, provider, bps in rows}
-    digest = hashlib.sha256(repr((settings.MARGIN_DEFAULT_BPS, rows)).encode()).hexdigest()
+    # The platform default is the rule with no scope; MARGIN_DEFAULT_BPS only seeds it (and
+    # stands in for a database emptied without migrating, as the test suite's flushes do).
+    default_bps = rules.pop((None, "", ""), settings.MARGIN_DEFAULT_BPS)
+    digest = hashlib.sha256(repr((default_bps, rows)).encode()).hexdigest()
     return MarginTable(
-        default_bps=settings.MARGIN_DEFAULT_BPS,
+        default_bps=default_bps,
         rules=rules,
         version=digest[:16],
         orgs_with_rules=frozenset(r[0] for r in rows if r[0] is not None),

@@ -50,6 +50,9 @@ def save_margin_rule(rule: MarginRule, *, actor) -> MarginRule:
 
 @transaction.atomic
 def delete_margin_rule(rule: MarginRule, *, actor) -> None:
+    if rule.is_platform_default:
+        # Every price is computed from it; staff change its figure instead.
+        raise InvalidRequest("The platform default margin cannot be deleted; edit its figure.")
     before = _snapshot(rule)
     pk, org_id, label = rule.pk, rule.org_id, str(rule)
     rule.delete()

@@ -32,7 +32,8 @@ TOP_UP_PURPOSE = "wallet_top_up"
 class TopUpsDisabled(SwitchyardError):
     status = 409
     code = "top_ups_disabled"
-    message = "Top-ups are off: set STRIPE_SECRET_KEY (and STRIPE_WEBHOOK_SECRET) to turn them on."
+    # Customers never see configuration; operators find the setup hint in the admin.
+    message = "Top-ups are not available yet; contact support"
 
 
 class PaymentFailed(SwitchyardError):

@@ -13,11 +13,13 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
+from billing.models import InvoiceStatus
 from billing.selectors.invoices import (
     access_invoice,
     list_invoice_lines,
+    list_invoice_rows,
     list_invoice_usage,
-    list_invoices,
+    unrolled_usage,
 )
 from billing.services.invoices import record_invoice_download
 from core.money import api_usd, nanos_to_cents
@@ -28,7 +30,12 @@ from marketplace.tenancy.roles import BILLING_ROLES
 def _context(request: HttpRequest, invoice_id: int) -> dict:
     invoice = access_invoice(request.org, invoice_id)
     org = request.org
+    # An open invoice also counts usage the hourly roll has not itemized yet.
+    pending = (unrolled_usage(org, invoice.period_start, invoice.period_end)
+               if invoice.status == InvoiceStatus.OPEN else None)
     return {
+        "pending": pending,
+        "running_total_nanos": invoice.charge_nanos + (pending.charge_nanos if pending else 0),
         "invoice": invoice,
         "lines": list(list_invoice_lines(invoice)),
         "billed_to": {
@@ -44,7 +51,7 @@ def _context(request: HttpRequest, invoice_id: int) -> dict:
 @require_GET
 @org_member_required(roles=BILLING_ROLES)
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "billing/invoice_list.html", {"invoices": list_invoices(request.org)})
+    return render(request, "billing/invoice_list.html", {"rows": list_invoice_rows(request.org)})
 
 
 @require_GET

@@ -21,23 +21,19 @@ from billing.selectors.ledger import (
     list_wallet_transactions,
 )
 from billing.services import topups
-from billing.stripe_client import StripeUnreachable
+from billing.stripe_client import StripeUnreachable, missing_settings
 from core.errors import InvalidRequest, SwitchyardError
 from core.money import cents_to_nanos, dashboard_usd
 from marketplace.tenancy.current_org import org_member_required
 from marketplace.tenancy.roles import BILLING_ROLES
 
 
-def _stripe_settings_missing() -> list[str]:
-    names = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
-    return [name for name in names if not getattr(settings, name)]
-
-
 @require_GET
 @org_member_required(roles=BILLING_ROLES)
 def wallet(request: HttpRequest) -> HttpResponse:
     org = request.org
-    missing = _stripe_settings_missing()
+    # Customers never see configuration: only whether top-ups are on (operators: the admin).
+    top_ups_on = not missing_settings()
     return render(
         request,
         "billing/wallet.html",
@@ -46,8 +42,7 @@ def wallet(request: HttpRequest) -> HttpResponse:
             "transactions": list_wallet_transactions(org)[:25],
             "top_ups": list_top_ups(org)[:10],
             "auto": get_auto_top_up(org),
-            "stripe_missing": missing,
-            "top_ups_on": not missing,
+            "top_ups_on": top_ups_on,
             "STRIPE_JS_URL": settings.STRIPE_JS_URL,
             "STRIPE_PUBLISHABLE_KEY": settings.STRIPE_PUBLISHABLE_KEY,
             "min_usd": dashboard_usd(cents_to_nanos(settings.TOPUP_MIN_CENTS)),

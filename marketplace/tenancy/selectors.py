@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -63,6 +64,11 @@ def get_key_auth(key_hash: str) -> KeyAuth | None:
 
 def list_user_memberships(user) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("org").order_by("org__name", "id")
+
+
+def user_has_verified_email(user) -> bool:
+    """Whether `user` has confirmed an email address (allauth's confirmation link)."""
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
 
 
 def get_membership(*, user, org_id: int) -> Membership | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
+import re
 import secrets
 
 from allauth.account.models import EmailAddress
@@ -23,7 +24,7 @@ from django.utils.text import slugify
 
 from core.breaker import Breaker
 from core.errors import Conflict, Forbidden, InvalidRequest
-from marketplace.tenancy import broadcast, selectors
+from marketplace.tenancy import broadcast, selectors, signals
 from marketplace.tenancy.audit import record_audit
 from marketplace.tenancy.keys import generate_api_key
 from marketplace.tenancy.models import (
@@ -35,6 +36,7 @@ from marketplace.tenancy.models import (
     Role,
 )
 from marketplace.tenancy.roles import (
+    BILLING_ROLES,
     KEY_CREATORS,
     MANAGEMENT_KEY_CREATORS,
     MEMBER_MANAGERS,
@@ -53,6 +55,11 @@ INVITATION_TTL = dt.timedelta(days=7)
 # The dashboard serves this path (marketplace/dashboard/urls.py); literal so tenancy imports no app.
 INVITATION_PATH = "/invitations/{token}/"
 _BILLING_FIELDS = ("name", "legal_name", "billing_address", "tax_id", "billing_email")
+_BILLING_ONLY_FIELDS = _BILLING_FIELDS[1:]
+# VAT, EIN, GST, ABN... numbers as people write them: a letter or digit first, then those and
+# spaces, dots, dashes or slashes.
+_TAX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ./-]{0,63}")
+MAX_BILLING_ADDRESS_CHARS = 1000
 
 
 class InvitationError(InvalidRequest):
@@ -101,6 +108,7 @@ def create_organization(*, name: str, owner) -> Organization:
     Membership.objects.create(org=org, user=owner, role=Role.OWNER)
     record_audit(org=org, action="organization.created", actor=owner, target=org,
                  after={"name": org.name, "slug": org.slug})
+    signals.organization_created.send(sender=Organization, org=org, owner=owner)
     logger.info("organization %s created by user %s", org.pk, owner.pk)
     return org
 
@@ -114,6 +122,39 @@ def update_organization(*, org: Organization, actor: Actor, **fields) -> Organiz
         raise InvalidRequest(f"Unknown fields: {', '.join(sorted(unknown))}.")
     if "name" in fields and not (fields["name"] or "").strip():
         raise InvalidRequest("An organization needs a name.", param="name")
+    return _save_org_fields(org, actor, fields)
+
+
+@transaction.atomic
+def update_billing_details(*, org: Organization, actor: Actor, **fields) -> Organization:
+    """Change only what invoices print (legal name, address, tax ID, billing email).
+
+    Finance members may, as owners and admins may: it is their paperwork; the org's name and
+    everything else stay with owners and admins (update_organization).
+    """
+    _require(actor, BILLING_ROLES, "Only owners, admins and finance can change billing details.")
+    unknown = set(fields) - set(_BILLING_ONLY_FIELDS)
+    if unknown:
+        raise InvalidRequest(f"Only billing details can be changed here, not "
+                             f"{', '.join(sorted(unknown))}.")
+    return _save_org_fields(org, actor, fields)
+
+
+def _check_billing_values(fields: dict) -> None:
+    for field, value in fields.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidRequest("Text cannot contain NUL characters.", param=field)
+    tax_id = (fields.get("tax_id") or "").strip()
+    if tax_id and not _TAX_ID.fullmatch(tax_id):
+        raise InvalidRequest("A tax ID is letters and digits (spaces, dots, dashes and slashes "
+                             "allowed), like DE123456789.", param="tax_id")
+    if len(fields.get("billing_address") or "") > MAX_BILLING_ADDRESS_CHARS:
+        raise InvalidRequest(f"The billing address is at most {MAX_BILLING_ADDRESS_CHARS} "
+                             "characters.", param="billing_address")
+
+
+def _save_org_fields(org: Organization, actor: Actor, fields: dict) -> Organization:
+    _check_billing_values(fields)
     before = {field: getattr(org, field) for field in fields}
     for field, value in fields.items():
         setattr(org, field, value.strip() if isinstance(value, str) else value)

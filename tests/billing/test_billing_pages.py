@@ -62,17 +62,19 @@ def test_invoice_downloads(make_org, member_client, finalized_invoice):
         UsageRecord.objects.filter(org=org).values_list("request_id", flat=True))
 
 
-def test_wallet_page_explains_how_to_turn_top_ups_on(org, member_client, settings):
+def test_wallet_page_without_stripe_says_contact_support_and_names_no_setting(
+        org, member_client, settings):
     settings.STRIPE_SECRET_KEY = ""
     page = member_client(org, "owner").get("/billing/wallet/").content.decode()
-    assert "Top-ups are off" in page and "STRIPE_SECRET_KEY" in page
+    assert "Top-ups are not available yet; contact support" in page
+    assert "STRIPE_" not in page and "localstripe" not in page and "webhook" not in page
     assert 'id="topup-form"' not in page
 
 
 def test_wallet_page_with_stripe_loads_the_configured_stripe_js(org, member_client, stripe_on):
     page = member_client(org, "admin").get("/billing/wallet/").content.decode()
     assert f'<script src="{stripe_on.url}/js.stripe.com/v3/"></script>' in page
-    assert 'id="topup-form"' in page and "Top-ups are off" not in page
+    assert 'id="topup-form"' in page and "Top-ups are not available" not in page
 
 
 def test_top_up_creation_is_refused_without_stripe(org, member_client, settings):

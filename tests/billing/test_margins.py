@@ -49,8 +49,12 @@ def test_margin_table_version_changes_with_rules_and_default(settings):
     MarginRule.objects.create(provider_slug="groq", bps=300)
     with_rule = get_margin_table()
     assert with_rule.version != empty.version
-    settings.MARGIN_DEFAULT_BPS = 600
+    # The default is the database's rule with no scope (seeded by migration 0011), not the setting.
+    MarginRule.objects.update_or_create(org=None, model_slug="", provider_slug="",
+                                        defaults={"bps": 600})
     assert get_margin_table().version != with_rule.version
+    assert get_margin_table().bps(1, "m", "p") == 600
+    settings.MARGIN_DEFAULT_BPS = 700
     assert get_margin_table().bps(1, "m", "p") == 600
 
 

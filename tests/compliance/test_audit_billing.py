@@ -210,7 +210,7 @@ def test_margin_rules_in_the_admin_platform_wide_and_per_org(org, staff_client):
     assert staff_client.post("/admin/billing/marginrule/add/", {
         "org": "", "model_slug": "openai/gpt-4o", "provider_slug": "", "bps": 700, "note": "",
     }).status_code == 302
-    platform = MarginRule.objects.get(org__isnull=True)
+    platform = MarginRule.objects.get(org__isnull=True, model_slug="openai/gpt-4o")
     created = only(action="margin_rule.created", platform=True)
     assert (created.org_id, created.actor_user_id, created.target_id) == (
         None, staff.pk, str(platform.pk))
@@ -243,7 +243,10 @@ def test_a_refused_margin_rule_writes_nothing(org):
     count = AuditEntry.objects.count()
     with pytest.raises((InvalidRequest, Conflict)):  # the same scope twice
         save_margin_rule(MarginRule(org=org, bps=200), actor=None)
-    with pytest.raises(InvalidRequest):  # a platform-wide rule must name a model or provider
+    assert AuditEntry.objects.count() == count
+    MarginRule.objects.get_or_create(org=None, model_slug="", provider_slug="",
+                                     defaults={"bps": 550})  # migration 0011's seed
+    with pytest.raises(InvalidRequest):  # a second platform default
         save_margin_rule(MarginRule(org=None, bps=200), actor=None)
     assert AuditEntry.objects.count() == count
     assert MarginRule.objects.get(org=org).bps == 100
