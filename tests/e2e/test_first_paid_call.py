@@ -1,7 +1,8 @@
 """Browser, from a fresh database: a new developer signs up, confirms, creates an org (which
-receives the sign-up credit), creates a key, makes a paid call with the openai SDK through the
-gateway, then tops up $10 through localstripe with 4242 4242 4242 4242 and sees the balance and
-this month's draft invoice move (issue 12, "Getting started" and "Money on screen").
+receives the sign-up credit), takes the first key the overview offers, makes a paid call with
+the openai SDK through the gateway, then tops up $10 through localstripe with 4242 4242 4242
+4242 and sees the balance, the overview's chart and this month's draft invoice move (issue 12,
+"Getting started", "Overview" and "Money on screen").
 """
 
 import re
@@ -46,6 +47,17 @@ def _draft_amount(page, url: str) -> tuple[str, str]:
     return cell.get_attribute("title"), cell.inner_text()
 
 
+def _charted(page, url: str) -> dict[str, int]:
+    """The overview chart's series -> nanos over the 30 days, as Chart.js holds them."""
+    page.goto(f"{url}/dashboard/")
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart(document.getElementById('spend-chart'))")
+    series = page.evaluate("""() => Chart.getChart(document.getElementById('spend-chart'))
+        .data.datasets.map((d) => [d.label, d.data.reduce((a, b) => a + b, 0)])""")
+    # Chart.js plots dollars as numbers; nine places recover the nanos exactly at these sizes.
+    return {label: round(total * DOLLAR) for label, total in series}
+
+
 def test_sign_up_to_a_paid_call_then_top_up(localstripe, start_gateway_server, sandbox_server,
                                             browser_page):
     build_sandbox_catalog()
@@ -83,10 +95,10 @@ def test_sign_up_to_a_paid_call_then_top_up(localstripe, start_gateway_server, s
     expect(page.locator("#wallet-balance")).to_have_text("$1.00")
     assert _draft_amount(page, url) == ("$0.000000000", "$0.00")
 
-    # The first key (on the keys page), copied from where it is shown once.
-    page.goto(f"{url}/dashboard/keys/")
-    page.get_by_label("Name").fill("first key")
-    page.get_by_role("button", name="Create key").click()
+    # The first key, offered by the overview's quick start and shown there once.
+    page.goto(f"{url}/dashboard/")
+    expect(page.locator("#chart-empty")).to_be_visible()
+    page.get_by_role("button", name="Create my first key").click()
     shown = page.get_by_test_id("new-api-key")
     shown.wait_for()
     key = shown.inner_text().strip()
@@ -102,8 +114,10 @@ def test_sign_up_to_a_paid_call_then_top_up(localstripe, start_gateway_server, s
     assert 0 < charge < DOLLAR
     assert Wallet.objects.get(org=org).balance_nanos == DOLLAR - charge
 
-    # The draft invoice's running total moved at once (no hourly roll), exact on hover.
+    # The draft invoice's running total moved at once (no hourly roll), exact on hover, and
+    # the overview charts the spend under the model.
     assert _draft_amount(page, url) == (dashboard_usd_exact(charge), dashboard_usd(charge))
+    assert _charted(page, url) == {"openai/gpt-4o-mini": charge}
 
     # Top up $10 with the test card; the verified webhook credits it and the page shows it.
     page.goto(f"{url}/billing/wallet/")
@@ -123,3 +137,4 @@ def test_sign_up_to_a_paid_call_then_top_up(localstripe, start_gateway_server, s
     more = wait_usage_record(second.id, timeout_s=15).charge_nanos
     assert _draft_amount(page, url) == (dashboard_usd_exact(charge + more),
                                         dashboard_usd(charge + more))
+    assert _charted(page, url) == {"openai/gpt-4o-mini": charge + more}
