@@ -68,6 +68,16 @@ def test_type_ahead_search_answers_with_the_results_only(imported_catalog, clien
     assert all("gpt-4o-mini" in s for s in _slugs(response))
 
 
+def test_a_bad_type_ahead_query_answers_the_error_in_place(imported_catalog, client):
+    response = client.get("/models?q=" + "x" * 201, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 400  # the page's htmx-config swaps a 400 in
+    assert html.lstrip().startswith('<div id="catalog-results"')
+    assert 'role="alert">Invalid filter: q is at most 200 characters.' in html
+    assert '"code": "400", "swap": true' in client.get("/models").content.decode()
+
+
 def test_fifty_models_a_page_with_links_that_keep_the_filters(imported_catalog, client):
     first = client.get("/models?sort=name")
     total = len(client.get("/models?sort=name&page=1").context["page"].paginator.object_list)

@@ -32,8 +32,8 @@ def _viewer(request):
 
 
 def _fee_note(viewer, varies: bool) -> str:
-    who = f"Prices are what {viewer.org_name} pays" if viewer.org_id else "Prices"
-    note = f"{who} in US dollars per million tokens and include Switchyard's " \
+    who = f"Prices are what {viewer.org_name} pays," if viewer.org_id else "Prices are"
+    note = f"{who} in US dollars per million tokens, and include Switchyard's " \
            f"{fee_percent(viewer.fee_bps)} platform fee."
     if varies:
         note += " Some models and providers carry a different fee; each price includes its own."
