@@ -91,6 +91,9 @@ def test_filter_the_list_open_a_model_and_see_its_endpoints(catalog_server, brow
 
 
 _NO_OVERFLOW = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+# No sideways scrolling inside the list or the providers' table either.
+_TABLE_FITS = ("(() => { const w = document.querySelector('.table-wrap');"
+               " return w.scrollWidth <= w.clientWidth; })()")
 _ROWS = "Array.from(document.querySelectorAll('#model-table tbody tr'), r => r.dataset.slug)"
 
 
@@ -102,7 +105,7 @@ def test_the_catalog_fits_the_screen_paginates_filters_and_states_the_fee(catalo
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{catalog_server.url}/models")
 
-    assert page.evaluate(_NO_OVERFLOW)
+    assert page.evaluate(_NO_OVERFLOW) and page.evaluate(_TABLE_FITS)
     assert "platform fee" in page.locator("#fee-note").inner_text()
     first_page = page.evaluate(_ROWS)
     assert len(first_page) == 50
@@ -132,9 +135,33 @@ def test_the_catalog_fits_the_screen_paginates_filters_and_states_the_fee(catalo
     page.screenshot(path=str(SCREENSHOTS / f"catalog-{width}.png"), full_page=True)
 
     page.goto(f"{catalog_server.url}/models/meta-llama/llama-3.3-70b-instruct")
-    assert page.evaluate(_NO_OVERFLOW)
+    assert page.evaluate(_NO_OVERFLOW) and page.evaluate(_TABLE_FITS)
     assert "platform fee" in page.locator("#fee-note").inner_text()
     page.screenshot(path=str(SCREENSHOTS / f"catalog-model-{width}.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_a_member_sees_the_catalog_beside_the_dashboard_nav_without_overflow(catalog_server,
+                                                                             browser_page,
+                                                                             client):
+    membership = member()
+    save_margin_rule(MarginRule(org=membership.org, bps=1_000), actor=None)
+    client.force_login(membership.user)  # a real session row the server reads
+    browser_page.context.add_cookies([{"name": "sessionid", "url": catalog_server.url,
+                                       "value": client.cookies["sessionid"].value}])
+    browser_page.goto(f"{catalog_server.url}/models")
+
+    assert browser_page.locator("nav.sidenav").is_visible()
+    note = browser_page.locator("#fee-note").inner_text()
+    assert f"what {membership.org.name} pays" in note and "10% platform fee" in note
+    assert browser_page.evaluate(_NO_OVERFLOW)
+    assert browser_page.evaluate(_TABLE_FITS)
+    browser_page.screenshot(path=str(SCREENSHOTS / "catalog-member-1280.png"), full_page=True)
+    browser_page.goto(f"{catalog_server.url}/models/meta-llama/llama-3.3-70b-instruct")
+    assert browser_page.evaluate(_NO_OVERFLOW) and browser_page.evaluate(_TABLE_FITS)
+    assert "10% platform fee" in browser_page.locator("#fee-note").inner_text()
+    browser_page.screenshot(path=str(SCREENSHOTS / "catalog-member-model-1280.png"),
+                            full_page=True)
 
 
 @pytest.mark.browser
