@@ -1,13 +1,16 @@
 """The public model list: one query builds an index of every model, cached per catalog version.
 
 Search, filters and sorting run over that index in Python: ~300 rows, so this is cheaper than a
-query per filter combination, and the page costs one query (the version) when the cache is warm
-and two when it is cold.
+query per filter combination. The index holds list prices only; what a viewer pays is applied
+per request by a `price_of` function the page passes in (billing's margin: the catalog imports
+no billing), and measured health and popularity, which change without a catalog write, are
+read per request and joined here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -19,6 +22,7 @@ from core.errors import InvalidRequest
 from core.money_input import InputError, parse_bounded_int, parse_usd_nanos
 
 CACHE_SECONDS = 300
+PAGE_SIZE = 50
 MODALITIES = ("text", "image", "file", "audio", "video")
 CAPABILITIES = {
     "tools": "supports_tools",
@@ -27,8 +31,32 @@ CAPABILITIES = {
     "reasoning": "supports_reasoning",
     "prompt_caching": "supports_prompt_caching",
 }
-SORTS = ("name", "price", "-price", "context", "newest")
+SORTS = ("name", "price", "-price", "context", "latency", "throughput", "popularity",
+         "newest")
 MAX_CONTEXT = 1_000_000_000
+
+# (list price in nanos, model slug, provider slug) -> what the viewer pays, in nanos.
+PriceOf = Callable[[int, str, str], int]
+# (provider slug, provider status, provider is_sandbox) -> routable here now.
+RoutableOf = Callable[[str, str, bool], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """One endpoint of a model with a price in force (the routing snapshot holds the same set)."""
+
+    endpoint_id: int
+    provider_slug: str
+    provider_name: str
+    provider_status: str
+    provider_is_sandbox: bool
+    endpoint_active: bool
+    input_nanos_per_m: int
+    output_nanos_per_m: int
+
+    @property
+    def live(self) -> bool:
+        return self.endpoint_active and self.provider_status == Status.ACTIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +72,39 @@ class ModelRow:
     tags: tuple[str, ...]
     released_on: dt.date | None
     created_at: dt.datetime
-    providers: tuple[tuple[str, str], ...]  # (slug, name) of active endpoints' providers
-    min_input_nanos_per_m: int | None
-    min_output_nanos_per_m: int | None
-    has_sandbox: bool
+    providers: tuple[tuple[str, str], ...]  # (slug, name) of live endpoints' providers
+    offers: tuple[Offer, ...]
 
     @property
     def capability_list(self) -> list[str]:
         return sorted(self.capabilities)
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Measured speed of one endpoint: the 1-hour window, else the day's (None: unmeasured)."""
+
+    p50_latency_ms: int | None
+    p50_tokens_per_s: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """A model as one viewer sees it: their prices, whether it is routable here, its speed."""
+
+    row: ModelRow
+    input_nanos_per_m: int | None
+    output_nanos_per_m: int | None
+    margin_bps: int | None
+    routable: bool
+    latency_ms: int | None
+    tokens_per_s: int | None
+    requests_7d: int
+
+    def __getattr__(self, name):  # templates read the row's fields through the entry
+        if name == "row":
+            raise AttributeError(name)
+        return getattr(self.row, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +117,7 @@ class CatalogFilters:
     min_context: int = 0
     min_price_nanos_per_m: int | None = None
     max_price_nanos_per_m: int | None = None
+    routable: bool = False
     sort: str = "name"
 
 
@@ -80,27 +134,28 @@ def _build_rows(now: dt.datetime) -> list[ModelRow]:
         .values(
             "slug", "author", "name", "description", "context_length", "input_modalities",
             "output_modalities", "tags", "released_on", "created_at", *CAPABILITIES.values(),
-            "endpoints__status", "endpoints__provider__slug", "endpoints__provider__name",
-            "endpoints__provider__status", "endpoints__provider__is_sandbox",
-            "in_nanos", "out_nanos",
+            "endpoints__id", "endpoints__status", "endpoints__provider__slug",
+            "endpoints__provider__name", "endpoints__provider__status",
+            "endpoints__provider__is_sandbox", "in_nanos", "out_nanos",
         )
-        .order_by("slug")
+        .order_by("slug", "endpoints__id")
     )
-    grouped: dict[str, dict] = {}
+    grouped: dict[str, tuple[dict, list[Offer]]] = {}
     for v in values:
-        entry = grouped.setdefault(v["slug"], {"v": v, "prov": {}, "ins": [], "outs": [],
-                                               "sandbox": False})
-        live = (v["endpoints__status"] == Status.ACTIVE
-                and v["endpoints__provider__status"] == Status.ACTIVE
-                and v["in_nanos"] is not None)
-        if live:
-            entry["prov"][v["endpoints__provider__slug"]] = v["endpoints__provider__name"]
-            entry["ins"].append(v["in_nanos"])
-            entry["outs"].append(v["out_nanos"])
-            entry["sandbox"] |= bool(v["endpoints__provider__is_sandbox"])
+        _, offers = grouped.setdefault(v["slug"], (v, []))
+        if v["in_nanos"] is None:  # no endpoint, or none priced: the gateway cannot bill it
+            continue
+        offers.append(Offer(
+            endpoint_id=v["endpoints__id"], provider_slug=v["endpoints__provider__slug"],
+            provider_name=v["endpoints__provider__name"],
+            provider_status=v["endpoints__provider__status"],
+            provider_is_sandbox=bool(v["endpoints__provider__is_sandbox"]),
+            endpoint_active=v["endpoints__status"] == Status.ACTIVE,
+            input_nanos_per_m=v["in_nanos"], output_nanos_per_m=v["out_nanos"],
+        ))
     rows = []
-    for slug, entry in grouped.items():
-        v = entry["v"]
+    for slug, (v, offers) in grouped.items():
+        live = {o.provider_slug: o.provider_name for o in offers if o.live}
         rows.append(ModelRow(
             slug=slug, author=v["author"], name=v["name"], description=v["description"],
             context_length=v["context_length"],
@@ -108,25 +163,64 @@ def _build_rows(now: dt.datetime) -> list[ModelRow]:
             output_modalities=tuple(v["output_modalities"] or ()),
             capabilities=frozenset(c for c, f in CAPABILITIES.items() if v[f]),
             tags=tuple(v["tags"] or ()), released_on=v["released_on"],
-            created_at=v["created_at"], providers=tuple(sorted(entry["prov"].items())),
-            min_input_nanos_per_m=min(entry["ins"], default=None),
-            min_output_nanos_per_m=min(entry["outs"], default=None),
-            has_sandbox=entry["sandbox"],
+            created_at=v["created_at"], providers=tuple(sorted(live.items())),
+            offers=tuple(offers),
         ))
     return rows
 
 
 def list_model_rows(stamp: str | int) -> list[ModelRow]:
-    """Every active model with its providers and cheapest prices; cached per catalog stamp.
+    """Every active model with its providers and priced endpoints; cached per catalog stamp.
 
     `stamp` is `get_catalog_stamp()` (or the bare version): any catalog write changes it.
     """
-    key = f"catalog:model-rows:{stamp}"
+    key = f"catalog:model-index:{stamp}"
     rows = cache.get(key)
     if rows is None:
         rows = _build_rows(timezone.now())
         cache.set(key, rows, CACHE_SECONDS)
     return rows
+
+
+def top_offer(offers: tuple[Offer, ...], routable: Callable[[Offer], bool]) -> Offer | None:
+    """The endpoint whose price `/v1/models` lists: `catalog.openrouter.top_endpoint`'s rule.
+
+    The cheapest routable endpoint (input + output list price, then id), else the cheapest.
+    """
+    if not offers:
+        return None
+    pool = [o for o in offers if routable(o)] or list(offers)
+    return min(pool, key=lambda o: (o.input_nanos_per_m + o.output_nanos_per_m, o.endpoint_id))
+
+
+def build_entries(rows: list[ModelRow], *, price_of: PriceOf, routable_of: RoutableOf,
+                  margin_of: Callable[[str, str], int],
+                  health: Mapping[int, Health], popularity: Mapping[str, int]
+                  ) -> list[CatalogEntry]:
+    """The index as one viewer sees it (prices through `price_of`, live health, popularity)."""
+    entries = []
+    for row in rows:
+        def routable(o: Offer) -> bool:
+            return o.live and routable_of(o.provider_slug, o.provider_status,
+                                          o.provider_is_sandbox)
+
+        top = top_offer(row.offers, routable)
+        measured = [health[o.endpoint_id] for o in row.offers
+                    if o.live and o.endpoint_id in health]
+        latencies = [h.p50_latency_ms for h in measured if h.p50_latency_ms is not None]
+        speeds = [h.p50_tokens_per_s for h in measured if h.p50_tokens_per_s is not None]
+        entries.append(CatalogEntry(
+            row=row,
+            input_nanos_per_m=price_of(top.input_nanos_per_m, row.slug, top.provider_slug)
+            if top else None,
+            output_nanos_per_m=price_of(top.output_nanos_per_m, row.slug, top.provider_slug)
+            if top else None,
+            margin_bps=margin_of(row.slug, top.provider_slug) if top else None,
+            routable=any(routable(o) for o in row.offers),
+            latency_ms=min(latencies, default=None), tokens_per_s=max(speeds, default=None),
+            requests_7d=popularity.get(row.slug, 0),
+        ))
+    return entries
 
 
 def _price_filter(raw: str, param: str) -> int | None:
@@ -164,35 +258,44 @@ def parse_catalog_filters(params) -> CatalogFilters:
     q = get("q")
     if len(q) > 200:
         raise InvalidRequest("q is at most 200 characters.", param="q")
+    routable = get("routable")
+    if routable not in ("", "1"):
+        raise InvalidRequest("routable is 1 or absent.", param="routable")
     return CatalogFilters(
         q=q, provider=get("provider")[:60], author=get("author")[:80], modality=modality,
         capability=capability, min_context=min_context,
         min_price_nanos_per_m=_price_filter(get("min_price"), "min_price"),
         max_price_nanos_per_m=_price_filter(get("max_price"), "max_price"),
-        sort=sort,
+        routable=routable == "1", sort=sort,
     )
 
 
 def _sort_key(sort: str):
-    far = 10**30
+    """Missing figures (no price, not measured) sort last whatever the direction."""
     if sort == "price":
-        return lambda r: (r.min_input_nanos_per_m is None, r.min_input_nanos_per_m or 0, r.slug)
+        return lambda e: (e.input_nanos_per_m is None, e.input_nanos_per_m or 0, e.slug)
     if sort == "-price":
-        return lambda r: (r.min_input_nanos_per_m is None, -(r.min_input_nanos_per_m or 0),
-                          r.slug)
+        return lambda e: (e.input_nanos_per_m is None, -(e.input_nanos_per_m or 0), e.slug)
     if sort == "context":
-        return lambda r: (-r.context_length, r.slug)
+        return lambda e: (-e.context_length, e.slug)
+    if sort == "latency":
+        return lambda e: (e.latency_ms is None, e.latency_ms or 0, e.slug)
+    if sort == "throughput":
+        return lambda e: (e.tokens_per_s is None, -(e.tokens_per_s or 0), e.slug)
+    if sort == "popularity":
+        return lambda e: (-e.requests_7d, e.name.lower(), e.slug)
     if sort == "newest":
-        return lambda r: (-(r.released_on.toordinal() if r.released_on else 0),
-                          -r.created_at.timestamp(), r.slug)
-    return lambda r: (r.name.lower() if r.name else far, r.slug)
+        return lambda e: (-(e.released_on.toordinal() if e.released_on else 0),
+                          -e.created_at.timestamp(), e.slug)
+    return lambda e: (e.name.lower() if e.name else "\U0010ffff", e.slug)
 
 
-def filter_model_rows(rows: list[ModelRow], filters: CatalogFilters) -> list[ModelRow]:
-    """Search, filter and sort the index; unknown provider or author give an empty list."""
+def filter_entries(entries: list[CatalogEntry], filters: CatalogFilters) -> list[CatalogEntry]:
+    """Search, filter and sort; prices compare with what the viewer pays (the shown price)."""
     q = filters.q.lower()
     out = []
-    for row in rows:
+    for entry in entries:
+        row = entry.row
         if q and q not in row.slug.lower() and q not in row.name.lower() \
                 and q not in row.description.lower():
             continue
@@ -206,13 +309,15 @@ def filter_model_rows(rows: list[ModelRow], filters: CatalogFilters) -> list[Mod
             continue
         if row.context_length < filters.min_context:
             continue
-        price = row.min_input_nanos_per_m
+        if filters.routable and not entry.routable:
+            continue
+        price = entry.input_nanos_per_m
         if filters.min_price_nanos_per_m is not None and (
                 price is None or price < filters.min_price_nanos_per_m):
             continue
         if filters.max_price_nanos_per_m is not None and (
                 price is None or price > filters.max_price_nanos_per_m):
             continue
-        out.append(row)
+        out.append(entry)
     out.sort(key=_sort_key(filters.sort))
     return out

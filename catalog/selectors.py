@@ -14,9 +14,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from catalog.listing import (  # noqa: F401  (re-exported: the page and API list selectors)
+    CatalogEntry,
     CatalogFilters,
+    Health,
     ModelRow,
-    filter_model_rows,
+    build_entries,
+    filter_entries,
     list_model_rows,
     parse_catalog_filters,
 )
@@ -83,11 +86,16 @@ def get_price(price_id: int) -> Price:
 
 def provider_available(provider: Provider) -> bool:
     """Routable now: SANDBOX routes only sandbox providers; else those with a credential."""
-    if provider.status != Status.ACTIVE:
+    return provider_routable(provider.slug, provider.status, provider.is_sandbox)
+
+
+def provider_routable(slug: str, status: str, is_sandbox: bool) -> bool:
+    """`provider_available` on a provider's fields (the model list's index holds no rows)."""
+    if status != Status.ACTIVE:
         return False
     if settings.SANDBOX:
-        return provider.is_sandbox
-    return not provider.is_sandbox and provider.slug in settings.PROVIDER_API_KEYS
+        return is_sandbox
+    return not is_sandbox and slug in settings.PROVIDER_API_KEYS
 
 
 def resolve_base_url(provider: Provider, sandbox_base_url: str | None = None) -> str:
@@ -187,6 +195,19 @@ def get_endpoint_health(endpoint_ids: Iterable[int]) -> dict[int, dict[str, Heal
             error_rate_bps=row.error_rate_bps,
         )
     return result
+
+
+def get_measured_speeds() -> dict[int, Health]:
+    """Every endpoint's measured p50 latency and throughput (1-hour window, else the day's).
+
+    One query over the health rollups; endpoints with no samples in either window are absent.
+    """
+    by_endpoint: dict[int, dict[str, Health]] = {}
+    rows = EndpointHealth.objects.filter(window__in=("1h", "1d"), sample_count__gt=0) \
+        .values_list("endpoint_id", "window", "p50_latency_ms", "p50_tokens_per_s")
+    for endpoint_id, window, latency, speed in rows:
+        by_endpoint.setdefault(endpoint_id, {})[window] = Health(latency, speed)
+    return {eid: windows.get("1h") or windows["1d"] for eid, windows in by_endpoint.items()}
 
 
 def _storable(text: str | None) -> bool:

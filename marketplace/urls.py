@@ -29,7 +29,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file (?script): no inline script for the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("models", include("catalog.urls")),
+    path("models", include("marketplace.dashboard.catalog_urls")),
     path("billing/", include("billing.urls")),
     path("compliance/byok/", include("compliance.urls_byok")),
     path("compliance/", include("compliance.urls")),

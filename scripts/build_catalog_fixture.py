@@ -277,11 +277,9 @@ def build(data: dict, as_of: dt.date) -> dict:
         expiries = [e for e in expiries if e]
         models.append({
             "slug": slug, "author": author, "name": pretty(author, name),
-            "description": (
-                f"{pretty(author, name)}, offered by {len(served)} provider"
-                f"{'s' if len(served) != 1 else ''} in this catalog; up to {context:,} tokens "
-                "of context."
-            ),
+            # No provider count: the sandbox adds endpoints at import and operators add or
+            # disable them later, so a count written here goes stale. Pages count live rows.
+            "description": f"{pretty(author, name)}, with up to {context:,} tokens of context.",
             "context_length": context,
             "input_modalities": inputs, "output_modalities": outputs,
             "supports_tools": flags("supports_function_calling"),
