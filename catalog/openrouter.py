@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from catalog.snapshot import EndpointView, HealthView, ModelView, RoutingSnapshot
+from catalog.snapshot import EndpointView, HealthView, ModelView, RoutingSnapshot, is_routable
 from core.money import api_usd, api_usd_per_token
 
 # (list price in nanos, its endpoint) -> the caller's price in nanos.
@@ -97,15 +97,11 @@ def pricing(endpoint: EndpointView, caller_price_of: CallerPriceOf = list_price_
     return out
 
 
-def _routable(endpoint: EndpointView) -> bool:
-    return endpoint.enabled and endpoint.provider.available
-
-
 def top_endpoint(model: ModelView) -> EndpointView | None:
     """The endpoint a default request would prefer: the cheapest routable one, else cheapest."""
     if not model.endpoints:
         return None
-    pool = [e for e in model.endpoints if _routable(e)] or list(model.endpoints)
+    pool = [e for e in model.endpoints if is_routable(e)] or list(model.endpoints)
     return min(pool, key=lambda e: (e.price.input_nanos_per_m + e.price.output_nanos_per_m,
                                     e.id))
 
@@ -183,7 +179,7 @@ def endpoint_payload(model: ModelView, endpoint: EndpointView,
         "quantization": endpoint.quantization if endpoint.quantization in QUANTIZATIONS
         else None,
         "supported_parameters": _parameters(endpoint.supported_parameters),
-        "status": 0 if _routable(endpoint) else -1,
+        "status": 0 if is_routable(endpoint) else -1,
         "uptime_last_5m": _uptime(health, "5m"),
         "uptime_last_30m": _uptime(health, "1h"),
         "uptime_last_1d": _uptime(health, "1d"),
