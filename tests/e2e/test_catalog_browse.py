@@ -85,7 +85,8 @@ def test_filter_the_list_open_a_model_and_see_its_endpoints(catalog_server, brow
         None, "meta-llama/llama-3.3-70b-instruct", "sandbox-openai-b"))
     assert dashboard_usd_per_m(paid) in sandbox_row.inner_text()
     assert "available" in sandbox_row.inner_text()
-    assert table.locator("th").all_inner_texts()[:3] == ["Provider", "Input $/M", "Output $/M"]
+    headings = [t.strip() for t in table.locator("th").all_text_contents()]
+    assert headings[:3] == ["Provider", "Input $/M", "Output $/M"]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "catalog-model.png"), full_page=True)
 
