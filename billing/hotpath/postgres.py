@@ -1,11 +1,14 @@
 """The PostgreSQL writer: psycopg's async pool and the three statements of billing/hotpath/sql.py.
 
-One round trip per hold and per release, one transaction per settlement batch. Connections
-run in autocommit (each statement is its own transaction) with `synchronous_commit = off`: a
-crashed gateway loses nothing the stale-hold sweep cannot rebuild from what the server did
-persist, and a hold no longer waits for the WAL flush. Settlement batches (off the answer's
-path) do wait for it, so a written settlement survives a database crash; a hold the crash lost
-is charged without it (SETTLE_UNHELD). Connection errors are retried on a fresh connection.
+One round trip per hold, per release and per settlement batch: connections run in autocommit
+(each statement is its own transaction). Holds go through a pool whose sessions set
+`synchronous_commit = off`: a crashed gateway loses nothing the stale-hold sweep cannot rebuild
+from what the server did persist, and a hold does not wait for the WAL flush. Settlement
+batches and releases (off the answer's path) go through a second, small pool left at the
+`synchronous_commit = on`, so they wait for the flush and a written settlement survives a database
+crash; a hold the crash lost is charged without it (SETTLE_UNHELD). A separate pool rather than
+`SET LOCAL` in a transaction: that costs three more round trips per batch. Connection errors
+are retried on a fresh connection.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Unpack
 
 import orjson
@@ -81,6 +84,8 @@ class PostgresWriter(BatchingWriter):
         self._pool_max = settings.HOTPATH_POOL_MAX if pool_max is None else pool_max
         self._pool_timeout_s = pool_timeout_s
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] | None = None
+        # Settlement batches and releases: durable commits (see the module's docstring).
+        self._durable_pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] | None = None
         self._suspect_until = 0.0  # monotonic; see _SUSPECT_S
 
     @classmethod
@@ -90,13 +95,26 @@ class PostgresWriter(BatchingWriter):
         return cls(django_conninfo(), **options)
 
     async def _open(self) -> None:
-        async def configure(conn: psycopg.AsyncConnection[Row]) -> None:
+        async def asynchronous_commits(conn: psycopg.AsyncConnection[Row]) -> None:
             await conn.execute("SET synchronous_commit = off")
 
-        self._pool = AsyncConnectionPool(
+        async def flushed_commits(conn: psycopg.AsyncConnection[Row]) -> None:
+            # Whatever the server's or the database's default is.
+            await conn.execute("SET synchronous_commit = on")
+
+        self._pool = self._new_pool(self._pool_max, configure=asynchronous_commits)
+        # One batch is written at a time; a release may run beside it.
+        self._durable_pool = self._new_pool(2, configure=flushed_commits)
+        await self._pool.open(wait=True)
+        await self._durable_pool.open(wait=True)
+
+    def _new_pool(self, max_size: int,
+                  configure: Callable[[psycopg.AsyncConnection[Row]], Awaitable[None]]
+                  ) -> AsyncConnectionPool[psycopg.AsyncConnection[Row]]:
+        return AsyncConnectionPool(
             self._conninfo,
             min_size=1,
-            max_size=self._pool_max,
+            max_size=max_size,
             kwargs={"autocommit": True},
             configure=configure,
             check=self._check,
@@ -107,16 +125,16 @@ class PostgresWriter(BatchingWriter):
             timeout=self._pool_timeout_s,
             reconnect_timeout=2.0,
         )
-        await self._pool.open(wait=True)
 
     async def _check(self, conn: psycopg.AsyncConnection[Row]) -> None:
         if time.monotonic() < self._suspect_until:
             await AsyncConnectionPool.check_connection(conn)
 
     async def _shutdown(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        for pool in (self._pool, self._durable_pool):
+            if pool is not None:
+                await pool.close()
+        self._pool = self._durable_pool = None
 
     async def _hold(self, admission: Admission) -> int:
         params = {
@@ -182,22 +200,15 @@ class PostgresWriter(BatchingWriter):
 
     async def _execute_one(self, query: str, params: dict[str, Any], *, tries: int,
                            request_id: str | None = None, durable: bool = False) -> Row | None:
-        if self._pool is None:
+        pool = self._durable_pool if durable else self._pool
+        if pool is None:
             raise RuntimeError("the hot-path writer is used before start()")
         lost = False
         for attempt in range(1, tries + 1):
             try:
-                async with self._pool.connection() as conn:
-                    if not durable:
-                        cursor = await conn.execute(query, params)
-                        return await cursor.fetchone()
-                    # A settlement is off the answer's path, so it can wait for the WAL flush:
-                    # once written it survives a database crash (unlike the holds' async
-                    # commits, whose loss SETTLE_UNHELD makes good).
-                    async with conn.transaction():
-                        await conn.execute("SET LOCAL synchronous_commit = on")
-                        cursor = await conn.execute(query, params)
-                        return await cursor.fetchone()
+                async with pool.connection() as conn:
+                    cursor = await conn.execute(query, params)
+                    return await cursor.fetchone()
             except errors.UniqueViolation as exc:
                 if lost and request_id is not None:
                     # The hold sent on the connection that died did commit: nobody will use
