@@ -24,9 +24,10 @@ from catalog import services as catalog_services  # noqa: E402
 from catalog.models import Model, Provider  # noqa: E402
 from compliance.models import OrgPolicy  # noqa: E402
 from core.money import usd_to_nanos  # noqa: E402
+from marketplace.tenancy.key_services import create_api_key  # noqa: E402
 from marketplace.tenancy.models import Organization, Role  # noqa: E402
 from marketplace.tenancy.roles import Actor  # noqa: E402
-from marketplace.tenancy.services import create_api_key, create_organization  # noqa: E402
+from marketplace.tenancy.services import create_organization  # noqa: E402
 
 MOCKS = {"json": 18080, "sse": 18081, "delay": 18090}
 # gpt-4o-mini's list price: the mock answers as gpt-4o-mini does.

@@ -68,4 +68,4 @@ def test_the_revocation_channel_is_named_once():
     literal = '"switchyard:keys:revoked"'
     defined = [path.relative_to(ROOT).as_posix() for path in _app_source_files()
                if literal in path.read_text()]
-    assert defined == ["marketplace/tenancy/services.py"]
+    assert defined == ["marketplace/tenancy/key_services.py"]

@@ -4,7 +4,7 @@ One table of role sets so the dashboard, the management API and the services agr
 billing-only; viewers read. Management-scope keys act with admin rights (only owners and admins
 can mint them, so a key never holds more than its creator could), except what would outlive
 their revocation: they mint only inference keys, bound to themselves, and cannot invite members
-or change roles (services.create_api_key, services.invite_member, services.change_role).
+or change roles (key_services.create_api_key, services.invite_member, services.change_role).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.errors import Forbidden
 from marketplace.tenancy.models import Role
 
 ALL_ROLES = frozenset(Role.values)
@@ -38,3 +39,15 @@ class Actor:
     @property
     def user_id(self) -> int | None:
         return self.user.pk if self.user is not None else None
+
+
+def require_role(actor: Actor, roles: frozenset, message: str) -> None:
+    if actor.role not in roles:
+        raise Forbidden(message)
+
+
+def require_user(actor: Actor, message: str) -> None:
+    # Who joins an org and with which role is decided by a person: a management key that could
+    # invite or promote would leave a way back in after it is revoked.
+    if actor.user is None:
+        raise Forbidden(message)

@@ -25,9 +25,9 @@ from compliance.content_log import ContentRow, store_contents
 from compliance.fanout import COMPLIANCE_CHANGED_CHANNEL
 from compliance.receipts import SignedReceipt, SigningKey, issue_receipt, signing_keys
 from compliance.selectors import get_caller_rules
+from marketplace.tenancy.key_services import REVOKED_KEYS_CHANNEL, record_keys_used
 from marketplace.tenancy.keys import hash_api_key, looks_like_api_key
 from marketplace.tenancy.selectors import get_key_auth
-from marketplace.tenancy.services import REVOKED_KEYS_CHANNEL, record_keys_used
 
 __all__ = [
     # tenancy: org API keys

@@ -3,8 +3,8 @@
 import pytest
 
 from billing.services.ledger import grant_promotional_credit
+from marketplace.tenancy.key_services import create_api_key
 from marketplace.tenancy.roles import Actor
-from marketplace.tenancy.services import create_api_key
 
 pytestmark = pytest.mark.django_db
 

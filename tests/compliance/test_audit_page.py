@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 
-from marketplace.tenancy import services
+from marketplace.tenancy import key_services, services
 from marketplace.tenancy.models import AuditEntry, Role
 from marketplace.tenancy.roles import Actor
 from tests.compliance.audit_support import backdated
@@ -29,7 +29,7 @@ def signed_in(m) -> Client:
 def team():
     owner = member(Role.OWNER)
     admin = member(Role.ADMIN, org=owner.org)
-    key, _ = services.create_api_key(org=owner.org, name="build <b>bot</b>",
+    key, _ = key_services.create_api_key(org=owner.org, name="build <b>bot</b>",
                                      actor=Actor(role=Role.ADMIN, user=admin.user))
     services.change_role(org=owner.org, membership=admin, role=Role.DEVELOPER,
                          actor=Actor(role=Role.OWNER, user=owner.user))
@@ -41,7 +41,7 @@ def test_an_admin_sees_the_log_with_its_changes(team):
     owner, developer, key = team
     admin = member(Role.ADMIN, org=owner.org)
     other = member(Role.OWNER)
-    services.create_api_key(org=other.org, name="their secret project",
+    key_services.create_api_key(org=other.org, name="their secret project",
                             actor=Actor(role=Role.OWNER, user=other.user))
 
     response = signed_in(admin).get(PAGE)

@@ -8,7 +8,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from core.errors import Forbidden, InvalidRequest
-from marketplace.tenancy import services
+from marketplace.tenancy import key_services, services
 from marketplace.tenancy.models import ApiKey, AuditEntry, Invitation, Role
 from marketplace.tenancy.roles import Actor
 from tests.compliance.audit_support import entries, only
@@ -92,11 +92,11 @@ def test_a_refused_key_action_writes_nothing():
     count = AuditEntry.objects.count()
 
     with pytest.raises(Forbidden):
-        services.create_api_key(org=owner.org, name="x", actor=as_user(viewer))
+        key_services.create_api_key(org=owner.org, name="x", actor=as_user(viewer))
     with pytest.raises(Forbidden):
-        services.revoke_api_key(org=owner.org, key=manager, actor=as_user(developer))
+        key_services.revoke_api_key(org=owner.org, key=manager, actor=as_user(developer))
     with pytest.raises(InvalidRequest):
-        services.create_api_key(org=owner.org, name="  ", actor=as_user(owner))
+        key_services.create_api_key(org=owner.org, name="  ", actor=as_user(owner))
     assert session_client(viewer).post("/api/v1/keys/create/", {"name": "x"},
                                        format="json").status_code == 403
     assert session_client(owner).post("/api/v1/keys/create/", {"name": "x", "scope": "nope"},
@@ -115,7 +115,7 @@ def test_an_action_whose_transaction_rolls_back_leaves_no_entry():
 
     # The revocation and its entry are one transaction: a failure later in it undoes both.
     with pytest.raises(Boom), transaction.atomic():
-        services.revoke_api_key(org=owner.org, key=key, actor=as_user(owner))
+        key_services.revoke_api_key(org=owner.org, key=key, actor=as_user(owner))
         assert AuditEntry.objects.count() == count + 1  # written, inside the transaction
         raise Boom()
 
@@ -211,7 +211,7 @@ def test_role_change_records_before_and_after_and_a_refused_one_nothing():
 def test_removing_a_member_and_their_keys_is_one_entry():
     owner = member(Role.OWNER)
     dev = member(Role.DEVELOPER, org=owner.org)
-    key, _ = services.create_api_key(org=owner.org, name="dev key", actor=as_user(dev))
+    key, _ = key_services.create_api_key(org=owner.org, name="dev key", actor=as_user(dev))
 
     response = session_client(owner).post(f"/api/v1/members/{dev.pk}/remove/",
                                           {"revoke_keys": True}, format="json")

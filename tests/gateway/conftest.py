@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from marketplace.tenancy.key_services import create_api_key
 from marketplace.tenancy.models import KeyScope, Role
 from marketplace.tenancy.roles import Actor
-from marketplace.tenancy.services import create_api_key, create_organization
+from marketplace.tenancy.services import create_organization
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from marketplace.tenancy.key_services import create_api_key, revoke_api_key
 from marketplace.tenancy.models import ApiKey, KeyScope, Role
 from marketplace.tenancy.roles import Actor
-from marketplace.tenancy.services import create_api_key, revoke_api_key
 
 
 def _get(gateway, path, **headers):

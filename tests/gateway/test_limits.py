@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from marketplace.tenancy.key_services import create_api_key
 from marketplace.tenancy.models import Role
 from marketplace.tenancy.roles import Actor
-from marketplace.tenancy.services import create_api_key
 
 BODY = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 

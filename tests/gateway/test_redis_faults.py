@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from billing.models import UsageRecord, Wallet
+from marketplace.tenancy.key_services import revoke_api_key
 from marketplace.tenancy.models import Role
 from marketplace.tenancy.roles import Actor
-from marketplace.tenancy.services import revoke_api_key
 from tests.gateway.helpers import wait_usage_record
 
 BODY = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}

@@ -11,7 +11,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from marketplace.tenancy import services
+from marketplace.tenancy import key_services
 from marketplace.tenancy.models import Membership, Organization, Role
 from marketplace.tenancy.roles import Actor
 
@@ -59,7 +59,7 @@ def member(role: str = Role.OWNER, org: Organization | None = None) -> Membershi
 
 def api_key(org: Organization, *, scope: str = "inference", name: str = "test", **kwargs):
     """Mint a key through the service as an owner; return (ApiKey, plaintext)."""
-    return services.create_api_key(
+    return key_services.create_api_key(
         org=org, name=name, scope=scope, actor=Actor(role=Role.OWNER), **kwargs
     )
 

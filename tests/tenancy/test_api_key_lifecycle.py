@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from core.errors import Forbidden, InvalidRequest
-from marketplace.tenancy import services
+from marketplace.tenancy import key_services
 from marketplace.tenancy.keys import generate_api_key, hash_api_key
 from marketplace.tenancy.models import ApiKey, KeyScope, Role
 from marketplace.tenancy.roles import Actor
@@ -54,7 +54,8 @@ def test_unknown_key_gives_none():
 def test_revoked_key_is_refused():
     owner = member(Role.OWNER)
     key, plaintext = api_key(owner.org)
-    services.revoke_api_key(org=owner.org, key=key, actor=Actor(role=Role.OWNER, user=owner.user))
+    key_services.revoke_api_key(org=owner.org, key=key,
+                                actor=Actor(role=Role.OWNER, user=owner.user))
     auth = get_key_auth(hash_api_key(plaintext))
     assert auth.revoked is True
     assert not auth.is_usable()
@@ -82,7 +83,7 @@ def test_expiry_in_the_past_is_rejected():
 def test_only_owners_and_admins_mint_management_keys(role):
     m = member(role)
     with pytest.raises(Forbidden):
-        services.create_api_key(
+        key_services.create_api_key(
             org=m.org, name="x", scope=KeyScope.MANAGEMENT, actor=Actor(role=role, user=m.user)
         )
     assert ApiKey.objects.count() == 0
@@ -92,14 +93,14 @@ def test_only_owners_and_admins_mint_management_keys(role):
 def test_finance_and_viewers_mint_no_key_at_all(role):
     m = member(role)
     with pytest.raises(Forbidden):
-        services.create_api_key(org=m.org, name="x", actor=Actor(role=role, user=m.user))
+        key_services.create_api_key(org=m.org, name="x", actor=Actor(role=role, user=m.user))
     assert ApiKey.objects.count() == 0
 
 
 @pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN])
 def test_owners_and_admins_mint_management_keys(role):
     m = member(role)
-    key, _ = services.create_api_key(
+    key, _ = key_services.create_api_key(
         org=m.org, name="ops", scope=KeyScope.MANAGEMENT, actor=Actor(role=role, user=m.user)
     )
     assert key.scope == "management" and key.created_by == m.user
@@ -111,8 +112,8 @@ def test_record_keys_used_only_moves_forward():
     b, _ = api_key(org, name="b")
     t1 = timezone.now().replace(microsecond=0)
     t0 = t1 - dt.timedelta(minutes=5)
-    services.record_keys_used({a.pk: t1, b.pk: t0})
-    services.record_keys_used({a.pk: t0})
+    key_services.record_keys_used({a.pk: t1, b.pk: t0})
+    key_services.record_keys_used({a.pk: t0})
     a.refresh_from_db()
     b.refresh_from_db()
     assert a.last_used_at == t1

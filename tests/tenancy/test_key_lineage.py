@@ -11,7 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from core.errors import Forbidden
-from marketplace.tenancy import services
+from marketplace.tenancy import key_services
 from marketplace.tenancy.models import ApiKey, Invitation, Membership, Role
 from marketplace.tenancy.roles import Actor
 from tests.tenancy.factories import api_key, key_client, member, session_client
@@ -112,7 +112,7 @@ def test_a_revoked_key_cannot_mint():
     parent, _ = api_key(owner.org, scope="management")
     ApiKey.objects.filter(pk=parent.pk).update(revoked_at=timezone.now())
     with pytest.raises(Forbidden):
-        services.create_api_key(
+        key_services.create_api_key(
             org=owner.org, name="late", actor=Actor(role=Role.ADMIN, api_key_id=parent.pk)
         )
     assert ApiKey.objects.count() == 1

@@ -7,10 +7,10 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
-from marketplace.tenancy import services
+from marketplace.tenancy import key_services
+from marketplace.tenancy.key_services import REVOKED_KEYS_CHANNEL
 from marketplace.tenancy.models import Role
 from marketplace.tenancy.roles import Actor
-from marketplace.tenancy.services import REVOKED_KEYS_CHANNEL
 from tests.tenancy.factories import api_key, member
 
 
@@ -36,11 +36,11 @@ def test_revocation_is_published_on_commit_only_once():
     try:
         pubsub.get_message(timeout=1)  # the subscribe confirmation
         actor = Actor(role=Role.OWNER, user=owner.user)
-        services.revoke_api_key(org=owner.org, key=key, actor=actor)
+        key_services.revoke_api_key(org=owner.org, key=key, actor=actor)
         message = _next_message(pubsub, about={key.key_hash})
         assert message is not None and message["data"].decode() == key.key_hash
         # Revoking again changes nothing and announces nothing.
-        services.revoke_api_key(org=owner.org, key=key, actor=actor)
+        key_services.revoke_api_key(org=owner.org, key=key, actor=actor)
         assert _next_message(pubsub, timeout_s=1.0, about={key.key_hash}) is None
     finally:
         pubsub.close()
@@ -58,7 +58,7 @@ def test_rolled_back_revocation_publishes_nothing():
     try:
         pubsub.get_message(timeout=1)
         with pytest.raises(RuntimeError), transaction.atomic():
-            services.revoke_api_key(
+            key_services.revoke_api_key(
                 org=owner.org, key=key, actor=Actor(role=Role.OWNER, user=owner.user)
             )
             raise RuntimeError("abort")
@@ -76,7 +76,7 @@ def test_revoking_a_parent_publishes_each_minted_key():
     owner = member(Role.OWNER)
     parent, _ = api_key(owner.org, scope="management")
     children = [
-        services.create_api_key(
+        key_services.create_api_key(
             org=owner.org, name=f"child {i}", actor=Actor(role=Role.ADMIN, api_key_id=parent.pk)
         )[0]
         for i in range(2)
@@ -86,7 +86,7 @@ def test_revoking_a_parent_publishes_each_minted_key():
     pubsub.subscribe(REVOKED_KEYS_CHANNEL)
     try:
         pubsub.get_message(timeout=1)
-        services.revoke_api_key(
+        key_services.revoke_api_key(
             org=owner.org, key=parent, actor=Actor(role=Role.OWNER, user=owner.user)
         )
         expected = {parent.key_hash, *(child.key_hash for child in children)}

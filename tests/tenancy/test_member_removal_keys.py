@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from marketplace.tenancy import services
+from marketplace.tenancy import key_services
 from marketplace.tenancy.models import ApiKey, Membership, Role
 from marketplace.tenancy.roles import Actor
 from tests.tenancy.factories import api_key, member
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def _keys_of(m, *names, scope="inference"):
     """Keys minted by member `m` through the service, as that member."""
     return [
-        services.create_api_key(
+        key_services.create_api_key(
             org=m.org, name=name, scope=scope, actor=Actor(role=m.role, user=m.user)
         )[0]
         for name in names
@@ -32,10 +32,10 @@ def team():
     admin = member(Role.ADMIN, org=owner.org)
     inference, old = _keys_of(admin, "laptop", "old")
     management, = _keys_of(admin, "ops", scope="management")
-    services.revoke_api_key(
+    key_services.revoke_api_key(
         org=owner.org, key=old, actor=Actor(role=Role.OWNER, user=owner.user)
     )
-    child, _ = services.create_api_key(
+    child, _ = key_services.create_api_key(
         org=owner.org, name="ci", actor=Actor(role=Role.ADMIN, api_key_id=management.pk)
     )
     owners_key, = _keys_of(owner, "owner's")

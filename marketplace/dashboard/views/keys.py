@@ -13,7 +13,7 @@ from core import charts
 from core.errors import Conflict, InvalidRequest
 from marketplace.dashboard.forms import ApiKeyForm, add_service_error
 from marketplace.dashboard.overview_forms import RenameKeyForm
-from marketplace.tenancy import selectors, services
+from marketplace.tenancy import key_services, selectors
 from marketplace.tenancy.current_org import forbidden, org_member_required
 from marketplace.tenancy.models import ApiKey, KeyScope
 from marketplace.tenancy.roles import KEY_CREATORS, KEY_VIEWERS, MANAGEMENT_KEY_CREATORS
@@ -31,7 +31,7 @@ def keys(request):
             return forbidden(request, "Your role cannot create API keys.")
         if form.is_valid():
             try:
-                key, plaintext = services.create_api_key(
+                key, plaintext = key_services.create_api_key(
                     org=request.org,
                     name=form.cleaned_data["name"],
                     scope=form.cleaned_data["scope"],
@@ -79,7 +79,7 @@ def key_detail(request, key_id: int):
             return forbidden(request, "Your role cannot rename this key.")
         if form.is_valid():
             try:
-                services.rename_api_key(org=request.org, key=key,
+                key_services.rename_api_key(org=request.org, key=key,
                                         name=form.cleaned_data["name"], actor=request.actor)
             except InvalidRequest as error:
                 add_service_error(form, error)
@@ -115,7 +115,7 @@ def revoke_key(request, key_id: int):
     if key.revoked_at is not None:
         messages.info(request, f"The key “{key.name}” ({key.prefix}…) was already revoked.")
         return redirect("/dashboard/keys/")
-    services.revoke_api_key(org=request.org, key=key, actor=request.actor)
+    key_services.revoke_api_key(org=request.org, key=key, actor=request.actor)
     also = (f" The {len(children)} key{'s' if len(children) != 1 else ''} it created "
             f"{'were' if len(children) != 1 else 'was'} revoked with it." if children else "")
     messages.success(request, f"Revoked the key “{key.name}” ({key.prefix}…): requests using "

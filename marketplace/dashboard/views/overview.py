@@ -19,7 +19,7 @@ from core.errors import Conflict, InvalidRequest
 from marketplace.dashboard import quickstart
 from marketplace.dashboard.forms import add_service_error
 from marketplace.dashboard.overview_forms import FirstKeyForm
-from marketplace.tenancy import selectors, services
+from marketplace.tenancy import key_services, selectors
 from marketplace.tenancy.current_org import forbidden, org_member_required
 from marketplace.tenancy.models import KeyScope
 from marketplace.tenancy.roles import BILLING_ROLES, KEY_CREATORS, KEY_VIEWERS
@@ -74,7 +74,7 @@ def create_first_key(request):
     new_key = None
     if form.is_valid():
         try:
-            key, plaintext = services.create_api_key(
+            key, plaintext = key_services.create_api_key(
                 org=request.org, name=form.cleaned_data["name"], scope=KeyScope.INFERENCE,
                 actor=request.actor)
         except (InvalidRequest, Conflict) as error:

@@ -21,7 +21,7 @@ from rest_framework.permissions import IsAuthenticated
 
 from core.errors import Forbidden, InvalidRequest, NotFound
 from marketplace.fields import reject_nul
-from marketplace.tenancy import selectors, services
+from marketplace.tenancy import key_services, selectors
 from marketplace.tenancy.current_org import current_membership
 from marketplace.tenancy.keys import hash_api_key, looks_like_api_key
 from marketplace.tenancy.models import KeyScope, Organization
@@ -65,7 +65,7 @@ class OrgApiKeyAuthentication(BaseAuthentication):
         now = timezone.now()
         if key_auth is None or not key_auth.is_usable(now):
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.")
-        services.record_keys_used({key_auth.key_id: now})
+        key_services.record_keys_used({key_auth.key_id: now})
         return ApiKeyPrincipal(key_auth), key_auth
 
     def authenticate_header(self, request):

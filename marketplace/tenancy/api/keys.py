@@ -5,7 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from marketplace.tenancy import selectors, services
+from marketplace.tenancy import key_services, selectors
 from marketplace.tenancy.api.base import ORG_HEADER_PARAMETER, OrgScopedMixin
 from marketplace.tenancy.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 from marketplace.tenancy.models import KeyScope
@@ -76,7 +76,7 @@ class ApiKeyCreateApi(OrgScopedMixin, APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        key, plaintext = services.create_api_key(
+        key, plaintext = key_services.create_api_key(
             org=self.org, actor=self.actor, **data.validated_data
         )
         # The one response that carries the plaintext; it is never stored or logged.
@@ -95,5 +95,5 @@ class ApiKeyRevokeApi(OrgScopedMixin, APIView):
     )
     def post(self, request, key_id: int):
         key = selectors.access_api_key(self.org, key_id)
-        key = services.revoke_api_key(org=self.org, key=key, actor=self.actor)
+        key = key_services.revoke_api_key(org=self.org, key=key, actor=self.actor)
         return Response(ApiKeyOutputSerializer(key).data)

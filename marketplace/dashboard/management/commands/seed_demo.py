@@ -18,7 +18,7 @@ from django.db import transaction
 from billing.services.ledger import grant_promotional_credit
 from core.money import usd_to_nanos
 from marketplace.dashboard.demo_usage import add_demo_usage
-from marketplace.tenancy import selectors, services
+from marketplace.tenancy import key_services, selectors
 from marketplace.tenancy.models import Membership, Organization, Role
 from marketplace.tenancy.roles import Actor
 
@@ -62,8 +62,8 @@ def seed_demo() -> dict[str, str]:
     org = _demo_org(user)
     actor = Actor(role=Role.OWNER, user=user)
     for key in selectors.list_api_keys(org, include_revoked=False).filter(name=DEMO_KEY_NAME):
-        services.revoke_api_key(org=org, key=key, actor=actor)
-    _, plaintext = services.create_api_key(org=org, name=DEMO_KEY_NAME, actor=actor)
+        key_services.revoke_api_key(org=org, key=key, actor=actor)
+    _, plaintext = key_services.create_api_key(org=org, name=DEMO_KEY_NAME, actor=actor)
     grant_promotional_credit(
         org,
         DEMO_CREDIT_NANOS,
