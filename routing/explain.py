@@ -22,20 +22,15 @@ from routing.policy import (
     CallerPrices,
     Excluded,
     Filters,
-    HealthView,
-    draw_weight,
     endpoint_label,
     exclusion_reasons,
-    is_slow,
     list_prices,
     model_reasons,
     model_slugs,
     select_candidates,
-    sort_key,
-    sorted_by,
     split_order,
-    split_outages,
 )
+from routing.ranking import HealthView, draw_weight, is_slow, sort_key, sorted_by, split_outages
 from routing.types import ChatRequest, ProviderPrefs
 
 WEIGHTED = "weighted"
