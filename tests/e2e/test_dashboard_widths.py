@@ -1,0 +1,44 @@
+"""Browser: every dashboard page fits a 390 px phone and a 1280 px laptop without the page
+scrolling sideways (wide tables scroll inside their own box), with usage on the pages."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from marketplace.tenancy.models import Role
+from tests.dashboard.usage_rows import usage
+from tests.e2e.test_billing_flow import signed_in
+from tests.tenancy.factories import api_key, member
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    "/dashboard/", "/dashboard/keys/", "/dashboard/keys/{key}/", "/dashboard/members/",
+    "/dashboard/settings/", "/dashboard/settings/low-balance/", "/billing/wallet/",
+    "/billing/invoices/", "/billing/usage/", "/billing/details/", "/compliance/policy/",
+    "/compliance/byok/", "/compliance/audit/", "/routing/explain/", "/models", "/docs/",
+]
+OVERFLOW = "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_dashboard_page_scrolls_sideways(start_gateway_server, browser_page, width):
+    owner = member(Role.OWNER)
+    key, _ = api_key(owner.org, name="a key with a rather long name for a narrow screen")
+    now = timezone.now()
+    for days_ago in (0, 1, 5):
+        usage(owner.org, key=key, at=now - dt.timedelta(days=days_ago),
+              model="anthropic/claude-sonnet-4", charge=123_456_789)
+    server = start_gateway_server()
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    signed_in(page, server.url, owner.user)
+
+    too_wide = []
+    for path in PAGES:
+        response = page.goto(server.url + path.format(key=key.pk))
+        assert response is not None and response.status == 200, path
+        if page.evaluate(OVERFLOW):
+            too_wide.append((path, page.evaluate("document.documentElement.scrollWidth")))
+    assert too_wide == []
