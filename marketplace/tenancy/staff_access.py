@@ -11,6 +11,7 @@ answers: `StaffMfaMiddleware` guards the admin; staff-only API permissions call
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import wraps
 from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
@@ -97,3 +98,28 @@ class StaffMfaMiddleware:
         query = urlencode({"next": request.get_full_path()})
         return redirect(f"{reverse(problem.url_name)}?{query}")
 
+
+
+def staff_page(view):
+    """Guard a staff page outside the admin exactly as the admin is guarded.
+
+    Anonymous users go to the login, signed-in non-staff get 403, and staff without a second
+    factor (enrolled, and passed this session) go to the allauth page that fixes it.
+    """
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('account_login')}?{query}")
+        if not (user.is_active and user.is_staff):
+            raise PermissionDenied("This page is for staff.")
+        problem = mfa_problem(request, user)
+        if problem is not None:
+            messages.warning(request, problem.message)
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse(problem.url_name)}?{query}")
+        return view(request, *args, **kwargs)
+
+    return guarded
