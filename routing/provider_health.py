@@ -17,6 +17,7 @@ from catalog.snapshot import HealthView
 from routing.breaker_states import read_open_breakers
 
 WINDOWS = ("5m", "1h", "1d")
+WINDOW_LABELS = {"5m": "Last 5 minutes", "1h": "Last hour", "1d": "Last day"}
 DEFAULT_WINDOW = "1h"
 # sort name -> (label, figure read from a window, True when a higher figure is worse)
 SORTS: dict[str, tuple[str, Callable[[HealthView], int | None], bool]] = {

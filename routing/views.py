@@ -19,7 +19,7 @@ from routing.forms import ExplainForm, ProviderHealthForm
 from routing.provider_health import (
     DEFAULT_WINDOW,
     SORTS,
-    WINDOWS,
+    WINDOW_LABELS,
     WORST,
     build_report,
     provider_choices,
@@ -52,7 +52,8 @@ def explain(request: HttpRequest) -> HttpResponse:
 def provider_health(request: HttpRequest) -> HttpResponse:
     """Staff: every endpoint's latency, throughput, uptime and errors, and open breakers."""
     sorts = [(WORST, "Worst first"), *((k, v[0]) for k, v in SORTS.items())]
-    form = ProviderHealthForm(request.GET or None, providers=provider_choices(), sorts=sorts)
+    form = ProviderHealthForm(request.GET or None, providers=provider_choices(), sorts=sorts,
+                              initial={"window": DEFAULT_WINDOW})
     report = None
     if not request.GET or form.is_valid():
         data = form.cleaned_data if request.GET else {}
@@ -60,5 +61,5 @@ def provider_health(request: HttpRequest) -> HttpResponse:
                               sort=data.get("sort") or WORST,
                               window=data.get("window") or DEFAULT_WINDOW)
     return render(request, "routing/provider_health.html",
-                  {"form": form, "report": report, "windows": WINDOWS},
+                  {"form": form, "report": report, "windows": WINDOW_LABELS.items()},
                   status=400 if form.errors else 200)

@@ -4,8 +4,9 @@ Django admin's own login form takes a password alone and is not throttled, so `/
 only forwards to allauth's login (password, then TOTP, with allauth's rate limits). A staff
 user must have an authenticator enrolled, and the session must have passed it (allauth
 records each authentication step in the session), before the admin or a staff-only API
-answers: `StaffMfaMiddleware` guards the admin; staff-only API permissions call
-`mfa_problem` and answer 403 with its message.
+answers: `StaffMfaMiddleware` guards the admin; staff pages outside it (the provider-health
+page) use the `staff_page` decorator, which answers the same way; staff-only API permissions
+call `mfa_problem` and answer 403 with its message.
 """
 
 from __future__ import annotations
