@@ -176,6 +176,7 @@ class Price(models.Model):
 
 class HealthWindow(models.TextChoices):
     FIVE_MINUTES = "5m", "5 minutes"
+    THIRTY_MINUTES = "30m", "30 minutes"
     ONE_HOUR = "1h", "1 hour"
     ONE_DAY = "1d", "1 day"
 
@@ -192,6 +193,10 @@ class EndpointHealth(models.Model):
     p50_ttft_ms = models.IntegerField(null=True)
     p99_ttft_ms = models.IntegerField(null=True)
     p50_tokens_per_s = models.IntegerField(null=True)
+    # Throughput percentiles read as OpenRouter's do: p90 is the speed 90 % of answers beat.
+    p75_tokens_per_s = models.IntegerField(null=True)
+    p90_tokens_per_s = models.IntegerField(null=True)
+    p99_tokens_per_s = models.IntegerField(null=True)
     # Basis points: 10_000 = 100 %.
     uptime_bps = models.IntegerField(null=True)
     error_rate_bps = models.IntegerField(null=True)

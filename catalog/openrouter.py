@@ -154,11 +154,20 @@ def _uptime(health: Mapping[str, HealthView], window: str) -> float | None:
 
 
 def _latency(health: Mapping[str, HealthView]) -> dict | None:
-    view = health.get("1h")
+    view = health.get("30m")
     if view is None or not view.sample_count or view.p50_latency_ms is None:
         return None
     return {"p50": view.p50_latency_ms, "p75": view.p75_latency_ms,
             "p90": view.p90_latency_ms, "p99": view.p99_latency_ms}
+
+
+def _throughput(health: Mapping[str, HealthView]) -> dict | None:
+    """Tokens per second over 30 minutes; pN is the speed N % of answers reached."""
+    view = health.get("30m")
+    if view is None or not view.sample_count or view.p50_tokens_per_s is None:
+        return None
+    return {"p50": view.p50_tokens_per_s, "p75": view.p75_tokens_per_s,
+            "p90": view.p90_tokens_per_s, "p99": view.p99_tokens_per_s}
 
 
 def endpoint_payload(model: ModelView, endpoint: EndpointView,
@@ -181,10 +190,10 @@ def endpoint_payload(model: ModelView, endpoint: EndpointView,
         "supported_parameters": _parameters(endpoint.supported_parameters),
         "status": 0 if is_routable(endpoint) else -1,
         "uptime_last_5m": _uptime(health, "5m"),
-        "uptime_last_30m": _uptime(health, "1h"),
+        "uptime_last_30m": _uptime(health, "30m"),
         "uptime_last_1d": _uptime(health, "1d"),
         "latency_last_30m": _latency(health),
-        "throughput_last_30m": None,
+        "throughput_last_30m": _throughput(health),
         "supports_implicit_caching": endpoint.price.cache_read_nanos_per_m > 0,
         "provider_slug": provider.slug,
         "available": provider.available,

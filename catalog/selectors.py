@@ -183,7 +183,7 @@ def build_routing_snapshot(sandbox_base_url: str | None = None, *,
 
 
 def get_endpoint_health(endpoint_ids: Iterable[int]) -> dict[int, dict[str, HealthView]]:
-    """Health per endpoint and window ("5m", "1h", "1d"), for pages and /v1 listings."""
+    """Health per endpoint and window ("5m", "30m", "1h", "1d"), for pages and /v1 listings."""
     result: dict[int, dict[str, HealthView]] = {}
     for row in EndpointHealth.objects.filter(endpoint_id__in=list(endpoint_ids)):
         result.setdefault(row.endpoint_id, {})[row.window] = HealthView(
@@ -191,7 +191,9 @@ def get_endpoint_health(endpoint_ids: Iterable[int]) -> dict[int, dict[str, Heal
             p50_latency_ms=row.p50_latency_ms, p75_latency_ms=row.p75_latency_ms,
             p90_latency_ms=row.p90_latency_ms, p99_latency_ms=row.p99_latency_ms,
             p50_ttft_ms=row.p50_ttft_ms, p99_ttft_ms=row.p99_ttft_ms,
-            p50_tokens_per_s=row.p50_tokens_per_s, uptime_bps=row.uptime_bps,
+            p50_tokens_per_s=row.p50_tokens_per_s, p75_tokens_per_s=row.p75_tokens_per_s,
+            p90_tokens_per_s=row.p90_tokens_per_s, p99_tokens_per_s=row.p99_tokens_per_s,
+            uptime_bps=row.uptime_bps,
             error_rate_bps=row.error_rate_bps,
         )
     return result

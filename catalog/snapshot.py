@@ -135,7 +135,7 @@ def unroutable_alternatives(models: dict[str, ModelView]) -> dict[str, str | Non
 
 @dataclass(frozen=True, slots=True)
 class HealthView:
-    """An endpoint's rolled-up health over one window ("5m", "1h", "1d"); None: not measured.
+    """An endpoint's rolled-up health over one window ("5m", "30m", "1h", "1d"); None: not measured.
 
     Kept out of the snapshot on purpose: health changes every minute, the snapshot only when
     the catalog does. Read it with `catalog.selectors.get_endpoint_health()`.
@@ -150,5 +150,8 @@ class HealthView:
     p50_ttft_ms: int | None = None
     p99_ttft_ms: int | None = None
     p50_tokens_per_s: int | None = None
+    p75_tokens_per_s: int | None = None  # the speed 75 % of answers beat, as OpenRouter reads it
+    p90_tokens_per_s: int | None = None
+    p99_tokens_per_s: int | None = None
     uptime_bps: int | None = None  # 10_000 = 100 %
     error_rate_bps: int | None = None

@@ -37,3 +37,18 @@ class ExplainForm(forms.Form):
         if not isinstance(value, dict):
             raise forms.ValidationError("Enter a JSON object, e.g. {\"sort\": \"price\"}.")
         return value
+
+
+class ProviderHealthForm(forms.Form):
+    """The staff health page's filter and order; every field optional."""
+
+    provider = forms.ChoiceField(required=False, label="Provider")
+    window = forms.ChoiceField(required=False, label="Order by window",
+                               choices=[("5m", "5 minutes"), ("1h", "1 hour"), ("1d", "1 day")])
+    sort = forms.ChoiceField(required=False, label="Order by")
+
+    def __init__(self, *args: Any, providers: list[tuple[str, str]],
+                 sorts: list[tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = [("", "All providers"), *providers]
+        self.fields["sort"].choices = sorts

@@ -1,7 +1,7 @@
 """Routing's Celery tasks (the endpoint-health rollup).
 
 `rollup_endpoint_health` runs every minute (settings.CELERY_BEAT_SCHEDULE): it reads the last
-day's usage through billing's selector and writes 5-minute, 1-hour and 1-day figures per
+day's usage through billing's selector and writes 5-minute, 30-minute, 1-hour and 1-day figures per
 endpoint through catalog's service. Idempotent: each run replaces the previous figures.
 """
 
@@ -19,7 +19,8 @@ from django.utils import timezone
 from billing.selectors.usage import list_usage_for_health
 from catalog.services import replace_endpoint_health
 
-WINDOWS = {"5m": dt.timedelta(minutes=5), "1h": dt.timedelta(hours=1),
+WINDOWS = {"5m": dt.timedelta(minutes=5), "30m": dt.timedelta(minutes=30),
+           "1h": dt.timedelta(hours=1),
            "1d": dt.timedelta(days=1)}
 BPS = 10_000
 
@@ -86,6 +87,10 @@ def compute_endpoint_health(records: list[dict[str, Any]],
             "p99_latency_ms": _percentile(latencies, 99),
             "p50_ttft_ms": _percentile(ttfts, 50), "p99_ttft_ms": _percentile(ttfts, 99),
             "p50_tokens_per_s": _percentile(speeds, 50),
+            # OpenRouter's throughput pN is the speed N % of answers reach: the slow tail.
+            "p75_tokens_per_s": _percentile(speeds, 25),
+            "p90_tokens_per_s": _percentile(speeds, 10),
+            "p99_tokens_per_s": _percentile(speeds, 1),
             "uptime_bps": uptime, "error_rate_bps": BPS - uptime,
         })
     return figures

@@ -8,4 +8,5 @@ app_name = "routing"
 
 urlpatterns = [
     path("explain/", views.explain, name="explain"),
+    path("health/", views.provider_health, name="provider-health"),
 ]

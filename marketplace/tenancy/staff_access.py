@@ -4,13 +4,15 @@ Django admin's own login form takes a password alone and is not throttled, so `/
 only forwards to allauth's login (password, then TOTP, with allauth's rate limits). A staff
 user must have an authenticator enrolled, and the session must have passed it (allauth
 records each authentication step in the session), before the admin or a staff-only API
-answers: `StaffMfaMiddleware` guards the admin; staff-only API permissions call
-`mfa_problem` and answer 403 with its message.
+answers: `StaffMfaMiddleware` guards the admin; staff pages outside it (the provider-health
+page) use the `staff_page` decorator, which answers the same way; staff-only API permissions
+call `mfa_problem` and answer 403 with its message.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import wraps
 from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
@@ -97,3 +99,28 @@ class StaffMfaMiddleware:
         query = urlencode({"next": request.get_full_path()})
         return redirect(f"{reverse(problem.url_name)}?{query}")
 
+
+
+def staff_page(view):
+    """Guard a staff page outside the admin exactly as the admin is guarded.
+
+    Anonymous users go to the login, signed-in non-staff get 403, and staff without a second
+    factor (enrolled, and passed this session) go to the allauth page that fixes it.
+    """
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('account_login')}?{query}")
+        if not (user.is_active and user.is_staff):
+            raise PermissionDenied("This page is for staff.")
+        problem = mfa_problem(request, user)
+        if problem is not None:
+            messages.warning(request, problem.message)
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse(problem.url_name)}?{query}")
+        return view(request, *args, **kwargs)
+
+    return guarded

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from core.breaker import LogThrottle
+from routing.breakers import OPEN
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -25,6 +27,9 @@ LOG_INTERVAL_S = 5.0
 PUBLISH_TIMEOUT_S = 1.0
 
 BREAKERS_CHANNEL = "switchyard:breakers"
+# The last broadcast verdict per endpoint, kept where Django can read it (the staff health
+# page): a hash of endpoint id -> "<unix time opened> <origin>"; a closed verdict deletes it.
+OPEN_BREAKERS_KEY = "switchyard:breakers:open"
 
 
 async def listen(redis: aioredis.Redis, handlers: dict[str, Callable[[str], None]]) -> None:
@@ -68,15 +73,21 @@ class BreakerBroadcast:
 
     def publish(self, endpoint_id: int, state: str) -> None:
         task = asyncio.get_running_loop().create_task(
-            self._publish(f"{self._origin} {endpoint_id} {state}"))
+            self._publish(endpoint_id, state, time.time()))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _publish(self, message: str) -> None:
+    async def _publish(self, endpoint_id: int, state: str, at: float) -> None:
         # Best effort: other processes learn the verdict from their own calls otherwise.
         try:
             async with asyncio.timeout(PUBLISH_TIMEOUT_S):
-                await self._redis.publish(BREAKERS_CHANNEL, message)
+                pipe = self._redis.pipeline(transaction=False)
+                pipe.publish(BREAKERS_CHANNEL, f"{self._origin} {endpoint_id} {state}")
+                if state == OPEN:
+                    pipe.hset(OPEN_BREAKERS_KEY, str(endpoint_id), f"{at:.0f} {self._origin}")
+                else:
+                    pipe.hdel(OPEN_BREAKERS_KEY, str(endpoint_id))
+                await pipe.execute()
         except Exception as exc:
             self._throttle.warning("breaker broadcast: Redis unavailable (%s)",
                                    type(exc).__name__)

@@ -43,11 +43,14 @@ def test_rollup_computes_each_window_from_usage(imported_catalog):
     written = rollup_endpoint_health.apply().get()  # runs the task here, broker or not
 
     rows = {(h.endpoint_id, h.window): h for h in EndpointHealth.objects.all()}
-    assert written == len(rows) == 5  # A: 5m, 1h, 1d; B: 1h (its 502), 1d
+    assert written == len(rows) == 6  # A: 5m, 30m, 1h, 1d; B: 1h (its 502), 1d
     five = rows[(a.id, "5m")]
     assert (five.sample_count, five.p50_latency_ms, five.p99_latency_ms) == (4, 200, 400)
     assert (five.p50_ttft_ms, five.uptime_bps, five.error_rate_bps) == (50, 10_000, 0)
     assert five.p50_tokens_per_s == 100  # 15 tokens in 150 ms .. 35 in 350 ms: 100 tok/s
+    # The fallback 30 minutes ago (written before this run's clock) is just outside 30m.
+    half = rows[(a.id, "30m")]
+    assert (half.sample_count, half.p99_latency_ms, half.uptime_bps) == (4, 400, 10_000)
     hour_a = rows[(a.id, "1h")]
     assert (hour_a.sample_count, hour_a.p50_latency_ms, hour_a.p99_latency_ms) == (5, 300, 1_000)
     hour_b = rows[(b.id, "1h")]
@@ -69,9 +72,9 @@ def test_rollup_is_idempotent_and_runs_on_no_usage(imported_catalog):
     a = Endpoint.objects.get(model__slug="openai/gpt-4o", provider__slug="sandbox-openai")
     _usage(org, 1, endpoint=a, minutes_ago=2, latency_ms=250)
 
-    assert rollup_endpoint_health() == 3
+    assert rollup_endpoint_health() == 4
     first = list(EndpointHealth.objects.values_list("endpoint_id", "window", "p50_latency_ms"))
-    assert rollup_endpoint_health() == 3
+    assert rollup_endpoint_health() == 4
     assert list(EndpointHealth.objects.values_list("endpoint_id", "window",
                                                    "p50_latency_ms")) == first
 
@@ -80,3 +83,18 @@ def test_rollup_is_scheduled_every_minute():
     entry = settings.CELERY_BEAT_SCHEDULE["routing.rollup_endpoint_health"]
     assert entry == {"task": "routing.tasks.rollup_endpoint_health", "schedule": 60.0}
     assert rollup_endpoint_health.name == entry["task"]
+
+
+def test_throughput_percentiles_read_the_slow_tail_as_openrouter_does(imported_catalog):
+    org = Organization.objects.create(name="Acme", slug="acme")
+    a = Endpoint.objects.get(model__slug="openai/gpt-4o", provider__slug="sandbox-openai")
+    # 100 answers of 1..100 tok/s: 1 s of generation after a 100 ms first token.
+    for n in range(1, 101):
+        _usage(org, n, endpoint=a, minutes_ago=3, latency_ms=1_100, ttft_ms=100, tokens=n)
+
+    rollup_endpoint_health()
+
+    view = get_endpoint_health([a.id])[a.id]["30m"]
+    # pN is the speed N % of answers reached: p90 = 10 tok/s (91 of 100 answers reached it).
+    assert (view.p50_tokens_per_s, view.p75_tokens_per_s, view.p90_tokens_per_s,
+            view.p99_tokens_per_s) == (50, 25, 10, 1)

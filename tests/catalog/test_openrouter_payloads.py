@@ -81,14 +81,16 @@ def test_endpoints_listing_validates_and_marks_availability(imported_catalog):
     assert by_tag["deepinfra"]["uptime_last_1d"] is None  # not measured yet
 
 
-def test_measured_health_shows_as_uptime_and_latency(imported_catalog):
+def test_measured_health_shows_as_uptime_latency_and_throughput(imported_catalog):
     snapshot = build_routing_snapshot()
     model = snapshot.model("google/gemini-2.5-flash")
     endpoint = next(e for e in model.endpoints if e.provider.slug == "sandbox-gemini")
     health = {endpoint.id: {
-        "1h": HealthView(window="1h", sample_count=40, p50_latency_ms=210, p75_latency_ms=260,
-                         p90_latency_ms=300, p99_latency_ms=900, uptime_bps=9_750,
-                         error_rate_bps=250),
+        "30m": HealthView(window="30m", sample_count=40, p50_latency_ms=210, p75_latency_ms=260,
+                          p90_latency_ms=300, p99_latency_ms=900, p50_tokens_per_s=80,
+                          p75_tokens_per_s=70, p90_tokens_per_s=55, p99_tokens_per_s=20,
+                          uptime_bps=9_750, error_rate_bps=250),
+        "1h": HealthView(window="1h", sample_count=90, p50_latency_ms=999, uptime_bps=5_000),
         "5m": HealthView(window="5m", sample_count=0),
     }}
 
@@ -99,4 +101,7 @@ def test_measured_health_shows_as_uptime_and_latency(imported_catalog):
     assert entry["uptime_last_30m"] == 97.5
     assert entry["uptime_last_5m"] is None
     assert entry["latency_last_30m"] == {"p50": 210, "p75": 260, "p90": 300, "p99": 900}
+    assert entry["throughput_last_30m"] == {"p50": 80, "p75": 70, "p90": 55, "p99": 20}
+    other = next(e for e in payload["data"]["endpoints"] if e["tag"] != "sandbox-gemini")
+    assert other["throughput_last_30m"] is None  # not measured: null, as before
     assert get_endpoint_health([endpoint.id]) == {}  # nothing stored: the view came from args
