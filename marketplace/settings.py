@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "routing",
     "billing",
     "compliance",
+    "observability",
 ]
 
 MIDDLEWARE = [
@@ -221,6 +222,9 @@ CELERY_BEAT_SCHEDULE = {
     # Endpoint health (latency, uptime) rolled up from usage records for pages and /v1 listings.
     "routing.rollup_endpoint_health": {
         "task": "routing.tasks.rollup_endpoint_health", "schedule": 60.0},
+    # Request records' monthly partitions: the coming months created, expired ones dropped.
+    "observability.maintain_partitions": {
+        "task": "observability.tasks.maintain_partitions", "schedule": 86_400.0},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -395,6 +399,12 @@ GATEWAY_KEY_CACHE_MAX = env.int("GATEWAY_KEY_CACHE_MAX", default=100_000)
 # and how often it writes the keys' last-used times (one batched write, off the request path).
 GATEWAY_SNAPSHOT_POLL_S = env.float("GATEWAY_SNAPSHOT_POLL_S", default=2.0)
 GATEWAY_LAST_USED_FLUSH_S = env.float("GATEWAY_LAST_USED_FLUSH_S", default=5.0)
+# Request records (observability/): each request's task label, computed in one gateway thread
+# off the answer's path; past TASK_LABEL_MAX_PENDING waiting requests they go unlabelled.
+TASK_LABELS_ENABLED = env.bool("TASK_LABELS_ENABLED", default=True)
+TASK_LABEL_MAX_PENDING = env.int("TASK_LABEL_MAX_PENDING", default=256)
+# Request records older than this are dropped by whole months (partitions on PostgreSQL).
+REQUEST_RECORD_RETENTION_DAYS = env.int("REQUEST_RECORD_RETENTION_DAYS", default=400)
 # Abuse limits: GET /v1/... per key per minute, failed authentications per address per minute.
 GATEWAY_KEY_READ_RPM = env.int("GATEWAY_KEY_READ_RPM", default=1_200)
 GATEWAY_AUTH_FAILURES_PER_MIN = env.int("GATEWAY_AUTH_FAILURES_PER_MIN", default=60)

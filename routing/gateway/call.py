@@ -21,6 +21,7 @@ from routing.engine.failures import attempts_metadata
 from routing.gateway.byok import byok_first, hold_fee_bps_for, served_by_byok
 from routing.gateway.costs import Charge, fit_allowances, plan_hold, settle_charge
 from routing.gateway.seams import (
+    CANCELLED,
     Admission,
     EndpointView,
     ProviderView,
@@ -63,6 +64,11 @@ class Call:
         self.title = title.decode("utf-8", "replace")[:200]
         self.settled = False
         self.hold_is_byok = False
+        record = ctx.record
+        if record is not None:  # labelled from admission on, off the answer's path
+            record.model_requested = request.model
+            record.streamed = request.stream
+            ctx.label = gw.labeller.submit(body)
 
     def bps_for(self, endpoint: EndpointView) -> int:
         bps = self._bps.get(endpoint.id)
@@ -157,6 +163,10 @@ class Call:
         org_rules = caller.rules.org
         latency_ms = int((time.perf_counter() - self.ctx.started) * 1000)
         self.settled = True
+        # The engine's Attempts, or (from fail()) an error's metadata rows already.
+        settlement_attempts = [
+            *attempts_metadata([a for a in attempts if isinstance(a, Attempt)]),
+            *(a for a in attempts if not isinstance(a, Attempt))]
         await self.gw.writer.settle(Settlement(
             request_id=self.ctx.request_id, org_id=caller.org_id, key_id=caller.key_id,
             hold_nanos=self.hold_nanos, requested_model=self.request.model,
@@ -171,9 +181,7 @@ class Call:
             write_off_nanos=charge.write_off_nanos, latency_ms=latency_ms, ttft_ms=ttft_ms,
             finish_reason=finish_reason or "", streamed=streamed, cancelled=cancelled,
             is_byok=is_byok, estimated=usage.estimated,
-            # The engine's Attempts, or (from fail()) an error's metadata rows already.
-            attempts=[*attempts_metadata([a for a in attempts if isinstance(a, Attempt)]),
-                      *(a for a in attempts if not isinstance(a, Attempt))],
+            attempts=settlement_attempts,
             app_referer=self.referer, app_title=self.title,
             created_at_epoch_ms=int(time.time() * 1000) - latency_ms,
             region=endpoint.region or next(iter(endpoint.provider.regions), ""),
@@ -185,6 +193,23 @@ class Call:
         ))
         self.gw.limiter.add_tokens(caller.key_id, caller.org_id,
                                    usage.prompt_tokens + usage.completion_tokens)
+        record = self.ctx.record
+        if record is not None:
+            record.model_served = endpoint.model_slug
+            record.provider = endpoint.provider.slug
+            record.endpoint_id = endpoint.id
+            record.prompt_tokens = usage.prompt_tokens
+            record.completion_tokens = usage.completion_tokens
+            record.cost_nanos = charge.charge_nanos
+            record.latency_ms = latency_ms
+            record.ttft_ms = ttft_ms
+            record.finish_reason = finish_reason or ""
+            record.attempts = settlement_attempts
+            record.is_byok = is_byok
+            record.is_fallback = bool(self.candidates) and endpoint.id != self.candidates[0].id
+            record.is_cached = usage.cache_read_tokens > 0
+            if cancelled:
+                record.outcome = CANCELLED
         return charge
 
     async def fail(self, error: SwitchyardError | None, *, cancelled: bool = False) -> None:

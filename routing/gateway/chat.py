@@ -9,6 +9,7 @@ import orjson
 from routing.gateway.call import Call, usage_payload
 from routing.gateway.costs import Charge
 from routing.gateway.http import SSE_DONE, read_body
+from routing.gateway.records import start_record
 from routing.gateway.respond import answer_json, answer_stream
 from routing.inbound.openai_chat import parse_chat_body
 from routing.types import Completion, Stream, Usage
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 async def chat_completions(gw: Gateway, ctx: RequestContext) -> None:
     caller = await gw.authenticate(ctx)
+    start_record(ctx, caller)  # every authenticated request is recorded
     body = await read_body(ctx.receive, gw.config.max_body_bytes)
     request = parse_chat_body(body)
     call = Call(gw, ctx, caller, request, body)

@@ -71,6 +71,9 @@ class GatewayConfig:
     redis_breaker_failures: int
     redis_breaker_reset_s: float
     db_timeout_s: float
+    # Task labels of request records (routing/gateway/labels.py): on, and how many may wait.
+    task_labels: bool
+    task_label_max_pending: int
 
     def platform_key(self, provider: ProviderView) -> str | None:
         """The platform's key for a provider: from PROVIDER_KEYS, or (under SANDBOX) the
@@ -118,4 +121,6 @@ class GatewayConfig:
             redis_breaker_failures=s.GATEWAY_REDIS_BREAKER_FAILURES,
             redis_breaker_reset_s=s.GATEWAY_REDIS_BREAKER_RESET_S,
             db_timeout_s=s.GATEWAY_DB_TIMEOUT_S,
+            task_labels=s.TASK_LABELS_ENABLED,
+            task_label_max_pending=s.TASK_LABEL_MAX_PENDING,
         )

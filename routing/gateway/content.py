@@ -3,25 +3,23 @@
 Off by default and free when off: a request whose org has no `content_retention_days` costs one
 attribute check. When on, the request body as received and the answer (the JSON body sent, or
 for a stream its choices assembled from the chunks) are queued after the answer went out, and
-`ContentRecorder` inserts them in batches from the gateway's database threads, off the answer's
-path. Content is best effort beside the answer: while the database is down the queue keeps at
-most `MAX_PENDING_ROWS` rows and `MAX_PENDING_BYTES` of request bodies, then drops new rows with
-a warning (never their content), rather than grow without bound.
+`content_queue` inserts them in batches from the gateway's database threads (`batches.py`), off
+the answer's path. Content is best effort beside the answer: while the database is down the
+queue keeps at most `MAX_PENDING_ROWS` rows and `MAX_PENDING_BYTES` of request bodies, then
+drops new rows with a warning (never their content), rather than grow without bound.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from core.money import api_usd
+from routing.gateway.batches import BatchQueue
 from routing.gateway.seams import ContentRow
 
 if TYPE_CHECKING:
@@ -29,16 +27,8 @@ if TYPE_CHECKING:
     from routing.gateway.costs import Charge
     from routing.types import Stream, Usage
 
-log = logging.getLogger(__name__)
-
-# Rows gather this long before one insert: batches under load, a short wait when idle.
-GATHER_S = 0.2
-# After a failed insert, wait this long before trying the same rows again.
-RETRY_S = 1.0
 MAX_PENDING_ROWS = 10_000
 MAX_PENDING_BYTES = 64 * 1024 * 1024
-# At most one "dropped" warning per this many seconds.
-WARN_EVERY_S = 60.0
 
 
 def logs_content(call: Call) -> bool:
@@ -60,58 +50,11 @@ def record_content(call: Call, response: Any) -> None:
         expires_at=now + dt.timedelta(days=days)), size=len(call.body))
 
 
-class ContentRecorder:
+def content_queue(store: Callable[[Sequence[ContentRow]], object],
+                  executor: Executor) -> BatchQueue[ContentRow]:
     """Rows queued by requests, inserted in batches through compliance's `store_contents`."""
-
-    def __init__(self, store: Callable[[list[ContentRow]], object], executor: Executor):
-        self._store = store
-        self._executor = executor
-        self._pending: list[ContentRow] = []
-        self._pending_bytes = 0
-        self._sizes: dict[str, int] = {}
-        self._wake = asyncio.Event()
-        self._dropped = 0
-        self._warned_at = 0.0
-
-    def add(self, row: ContentRow, *, size: int) -> None:
-        if (len(self._pending) >= MAX_PENDING_ROWS
-                or self._pending_bytes + size > MAX_PENDING_BYTES):
-            self._dropped += 1
-            now = time.monotonic()
-            if now - self._warned_at >= WARN_EVERY_S:
-                self._warned_at = now
-                log.warning("content logging is behind: %d rows dropped so far (queue full)",
-                            self._dropped)
-            return
-        self._pending.append(row)
-        self._sizes[row.request_id] = size
-        self._pending_bytes += size
-        self._wake.set()
-
-    async def flush(self) -> bool:
-        """Insert what is queued; False (the rows stay queued) if the insert failed."""
-        if not self._pending:
-            return True
-        batch, self._pending = self._pending, []
-        try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._store, batch)
-        except Exception:  # noqa: BLE001 - kept for the next try; the answer is long gone
-            log.warning("could not store %d rows of request content; retrying", len(batch),
-                        exc_info=True)
-            self._pending[:0] = batch
-            return False
-        for row in batch:
-            self._pending_bytes -= self._sizes.pop(row.request_id, 0)
-        return True
-
-    async def run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await asyncio.sleep(GATHER_S)
-            if not await self.flush():
-                await asyncio.sleep(RETRY_S)
-                self._wake.set()
+    return BatchQueue("request content", store, executor, max_rows=MAX_PENDING_ROWS,
+                      max_bytes=MAX_PENDING_BYTES)
 
 
 class StreamTranscript:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from routing.gateway.http import Receive, Scope, Send, header_map
+
+if TYPE_CHECKING:
+    from core.errors import SwitchyardError
+    from routing.gateway.seams import RequestRow
 
 
 def new_request_id() -> str:
@@ -24,10 +30,18 @@ class RequestContext:
     started: float = field(default_factory=time.perf_counter)
     # Time spent waiting on the provider, subtracted from the overhead header.
     upstream_s: float = 0.0
+    # An inference request's record (routing/gateway/records.py) and its task label to come.
+    record: RequestRow | None = None
+    label: Future[str] | None = None
+    # An error a route answered in its own dialect (Anthropic's), so Gateway.handle never saw it.
+    answered_error: SwitchyardError | None = None
 
     @classmethod
     def from_scope(cls, scope: Scope, receive: Receive, send: Send) -> RequestContext:
         return cls(scope=scope, receive=receive, send=send, headers=header_map(scope))
+
+    def elapsed_s(self) -> float:
+        return time.perf_counter() - self.started
 
     def overhead_ms(self) -> float:
         return max(0.0, (time.perf_counter() - self.started - self.upstream_s) * 1000.0)

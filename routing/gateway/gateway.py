@@ -28,11 +28,13 @@ from routing.gateway.abuse import AuthFailureGuard, parse_networks
 from routing.gateway.auth import Caller, KeyCache, LastUsedRecorder, bearer_token
 from routing.gateway.byok import ByokRejections
 from routing.gateway.config import GatewayConfig
-from routing.gateway.content import ContentRecorder
+from routing.gateway.content import content_queue
 from routing.gateway.context import RequestContext
 from routing.gateway.dbthreads import UNAVAILABLE_ERRORS, DatabaseExecutor, database_unavailable
 from routing.gateway.http import ClientDisconnected, Receive, Scope, Send, send_error
+from routing.gateway.labels import TaskLabeller
 from routing.gateway.limits import Limiter
+from routing.gateway.records import RequestRecorder, finish_record
 from routing.gateway.redis_protocol import RespClient
 from routing.gateway.seams import create_writer
 from routing.gateway.snapshot import SnapshotHolder
@@ -78,7 +80,11 @@ class Gateway:
         # Signed receipts' keys, newest first: loaded once (a development key is generated on
         # the first start without RECEIPT_SIGNING_KEYS; compliance/receipts.py).
         self.receipt_keys = seams.signing_keys()
-        self.content = ContentRecorder(seams.store_contents, self.db_executor)
+        self.content = content_queue(seams.store_contents, self.db_executor)
+        # Every inference request's record, labelled with its task in a thread of its own.
+        self.requests = RequestRecorder(seams.store_request_records, self.db_executor)
+        self.labeller = TaskLabeller(max_pending=config.task_label_max_pending,
+                                     enabled=config.task_labels)
         # BYOK keys a provider refused (401): reported off the request path.
         self.byok_rejections = ByokRejections(self.db_executor, seams.mark_byok_rejected)
         # The ranking's one generator for every request (the policy stays pure and takes it
@@ -103,6 +109,8 @@ class Gateway:
         self._tasks.append(spawn(self.catalog.run()))
         self._tasks.append(spawn(self.last_used.run()))
         self._tasks.append(spawn(self.content.run()))
+        self._tasks.append(spawn(self.requests.run()))
+        self._tasks.append(spawn(self.requests.run_floods()))
         self._tasks.append(spawn(self.limiter.run()))
         # Everything loaded so far (Django, the catalog snapshot) lives as long as the process:
         # moving it out of the collector's generations keeps each GC pass proportional to
@@ -117,6 +125,8 @@ class Gateway:
                 await task
         await self.last_used.flush()
         await self.content.flush()
+        await asyncio.get_running_loop().run_in_executor(None, self.labeller.close)
+        await self.requests.close()
         await self.byok_rejections.close()
         await self.limiter.close()
         await self.upstream.close()
@@ -141,19 +151,29 @@ class Gateway:
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         ctx = RequestContext.from_scope(scope, receive, send)
+        error: SwitchyardError | None = None
+        disconnected = False
         try:
             handler = routes.resolve(scope["method"], scope["path"])
             if handler is None:
                 raise NotFound(f"No route for {scope['method']} {scope['path']}.")
             await handler(self, ctx)
-        except SwitchyardError as error:
-            await send_error(send, error, ctx.response_headers())
+        except SwitchyardError as exc:
+            error = exc
         except UNAVAILABLE_ERRORS as exc:
             # A database error no narrower handler caught: the caller should retry, not see 500.
-            await send_error(send, database_unavailable(exc), ctx.response_headers())
+            error = database_unavailable(exc)
         except ClientDisconnected:
-            return
+            disconnected = True
         except Exception:
             # 500s are masked, as OpenRouter does; the traceback goes to our log only.
             log.exception("unhandled error in %s %s", scope["method"], scope["path"])
-            await send_error(send, SwitchyardError(), ctx.response_headers())
+            error = SwitchyardError()
+        try:
+            if error is not None:
+                await send_error(send, error, ctx.response_headers())
+        finally:
+            if ctx.record is not None:
+                finish_record(ctx.record, ctx, error or ctx.answered_error,
+                              disconnected=disconnected)
+                self.requests.record(ctx.record, ctx.label)

@@ -16,6 +16,7 @@ from core.money import api_usd
 from routing.gateway.call import Call
 from routing.gateway.costs import Charge
 from routing.gateway.http import read_body, send_json
+from routing.gateway.records import start_record
 from routing.gateway.respond import answer_json, answer_stream
 from routing.inbound.anthropic_messages import (
     AnthropicStreamWriter,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 async def messages(gw: Gateway, ctx: RequestContext) -> None:
     try:
         caller = await gw.authenticate(ctx, allow_x_api_key=True)
+        start_record(ctx, caller)  # every authenticated request is recorded
         raw = await read_body(ctx.receive, gw.config.max_body_bytes)
         body = load_json_object(raw)
         request = parse_messages_request(body)
@@ -45,6 +47,7 @@ async def messages(gw: Gateway, ctx: RequestContext) -> None:
         else:
             await answer_json(call, _render)
     except SwitchyardError as error:
+        ctx.answered_error = error  # for the request record: the gateway did not see it
         await send_json(ctx.send, error.status, orjson.dumps(anthropic_error(error)),
                         [*ctx.response_headers(),
                          *((k.lower().encode(), str(v).encode())

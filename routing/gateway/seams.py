@@ -1,4 +1,5 @@
-"""The gateway's one door into the other apps: all it uses of catalog, billing, compliance, tenancy.
+"""The gateway's one door into the other apps: all it uses of catalog, billing, compliance, tenancy
+and observability.
 
 Every other module of `routing.gateway` imports these names from here, never from those apps
 (an import-linter contract in pyproject.toml enforces it), so the gateway's whole dependency on
@@ -28,6 +29,8 @@ from compliance.selectors import get_caller_rules
 from marketplace.tenancy.key_services import REVOKED_KEYS_CHANNEL, record_keys_used
 from marketplace.tenancy.keys import hash_api_key, looks_like_api_key
 from marketplace.tenancy.selectors import get_key_auth
+from observability.models import CANCELLED, FAILED, REFUSED, SUCCESS
+from observability.recording import RequestRow, store_request_records
 
 __all__ = [
     # tenancy: org API keys
@@ -46,4 +49,6 @@ __all__ = [
     "Admission", "Settlement", "create_writer", "MarginTable", "cap_to_hold", "compute_charge",
     "caller_price_nanos", "get_margin_table", "get_usage_record", "get_key_usage",
     "get_org_credits",
+    # observability: the request record of every inference request, stored in batches
+    "RequestRow", "store_request_records", "SUCCESS", "REFUSED", "FAILED", "CANCELLED",
 ]

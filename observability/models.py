@@ -1,0 +1,94 @@
+"""The request record: one row per /v1 inference request that passed authentication.
+
+Unlike billing's usage record (the money record, one per request that reached a provider),
+every request gets one: served, refused before any provider (limits, policy, credit, no
+endpoint), failed upstream, or cut off. On PostgreSQL the table is partitioned by month on
+`created_at` (migration 0001; `partitions.py` creates and drops months), so its primary key
+there is (id, created_at); Django addresses rows by `id` alone, which the sequence keeps unique.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Now
+
+from marketplace.tenancy.models import ApiKey, Organization
+
+# Outcomes: what happened to the request, coarsely (the log's status filter).
+SUCCESS = "success"
+REFUSED = "refused"  # answered by us before any provider: limits, policy, credit, no endpoint
+FAILED = "failed"  # every provider attempt failed, or the provider rejected the request
+CANCELLED = "cancelled"  # the client left before the answer ended
+OUTCOMES = (SUCCESS, REFUSED, FAILED, CANCELLED)
+
+# Error types: why a request did not succeed (analytics' error-rate breakdown). Empty on success.
+ERROR_TYPES = (
+    "rate_limit",  # our limits or every provider's 429
+    "upstream_5xx",  # providers failed to answer (5xx, connection, breaker open)
+    "timeout",  # the deadline passed
+    "refusal",  # the provider refused the request (403) or ended with a refusal
+    "content_filter",  # the answer was cut by a content filter
+    "no_endpoint",  # no endpoint may serve it (catalog, policy narrowing, all breakers open)
+    "policy",  # the org's or key's policy denies the model
+    "credit",  # the wallet or the key's spend limit cannot pay
+    "invalid_request",  # the request itself is wrong (our 400, or the provider's)
+    "unavailable",  # our database or queue was unavailable (503)
+    "cancelled",  # the client disconnected
+    "internal",  # our own 500
+)
+
+
+class RequestRecord(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    # When the request arrived (the partition key) and when its row was written (the rollup's
+    # watermark: a row can arrive after its hour, replayed while the database was down).
+    created_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(db_default=Now())
+    request_id = models.CharField(max_length=64)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, db_index=False,
+                            related_name="request_records")
+    key = models.ForeignKey(ApiKey, null=True, on_delete=models.SET_NULL, db_index=False,
+                            related_name="request_records")
+    # X-Title, else HTTP-Referer's host and path, else "".
+    app = models.CharField(max_length=200, blank=True, default="")
+    model_requested = models.CharField(max_length=200)
+    model_served = models.CharField(max_length=200, blank=True, default="")
+    provider = models.CharField(max_length=64, blank=True, default="")
+    endpoint_id = models.BigIntegerField(null=True)
+    status = models.PositiveSmallIntegerField()  # the HTTP status the caller got
+    outcome = models.CharField(max_length=16)
+    error_type = models.CharField(max_length=32, blank=True, default="")
+    error_message = models.CharField(max_length=300, blank=True, default="")
+    finish_reason = models.CharField(max_length=32, blank=True, default="")
+    # Every upstream attempt in order: {endpoint_id, provider, status, latency_ms, error, byok?}.
+    attempts = models.JSONField(default=list)
+    prompt_tokens = models.IntegerField(default=0)
+    completion_tokens = models.IntegerField(default=0)
+    cost_nanos = models.BigIntegerField(default=0)  # what the caller was charged
+    latency_ms = models.IntegerField(default=0)
+    ttft_ms = models.IntegerField(null=True)
+    streamed = models.BooleanField(default=False)
+    is_fallback = models.BooleanField(default=False)  # served by other than the first choice
+    is_byok = models.BooleanField(default=False)
+    is_cached = models.BooleanField(default=False)
+    # The request's task label (routing.task_labels), "" if it could not be labelled in time.
+    task = models.CharField(max_length=32, blank=True, default="")
+    # Identical refusals within one key and minute may share a row (a flood of 429s).
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [
+            # The log's pages and every analytics query: an org's records by time.
+            models.Index(fields=["org", "-created_at", "-id"], name="reqrec_org_time"),
+            models.Index(fields=["org", "request_id"], name="reqrec_org_request"),
+            models.Index(fields=["recorded_at"], name="reqrec_recorded"),
+        ]
+        constraints = [
+            # A replayed batch inserts nothing twice (on PostgreSQL a unique key on a
+            # partitioned table must hold the partition key).
+            models.UniqueConstraint(fields=["request_id", "created_at"],
+                                    name="reqrec_request_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.status}"

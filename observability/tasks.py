@@ -1,0 +1,21 @@
+"""Celery tasks of observability (found by module path: marketplace/celery.py autodiscovers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.conf import settings
+
+from observability import partitions
+
+
+@shared_task(name="observability.tasks.maintain_partitions")
+def maintain_partitions() -> dict[str, list[str]]:
+    """Create this month's and the next two months' partitions; drop months past retention."""
+    now = dt.datetime.now(dt.UTC)
+    created = partitions.ensure_ahead(now.date())
+    dropped = partitions.drop_before(
+        now - dt.timedelta(days=settings.REQUEST_RECORD_RETENTION_DAYS))
+    return {"created": [m.isoformat() for m in created],
+            "dropped": [m.isoformat() for m in dropped]}
