@@ -45,6 +45,10 @@ class TextModel:
         y = np.zeros((len(labels), len(LABELS)), dtype=np.float32)
         y[np.arange(len(labels)), [LABELS.index(label) for label in labels]] = 1.0
         self._weights, self._bias = self._fit(x, y)
+        # For one text at a time (every request): wordllama's own embed() pads, masks and
+        # pools a batch; for one text that is the sum of its token vectors, normalised.
+        self._tokenizer: Any = self._embedder.tokenizer
+        self._vectors: Matrix = self._embedder.embedding
 
     @staticmethod
     def _fit(x: Matrix, y: Matrix) -> tuple[Matrix, Matrix]:
@@ -63,7 +67,25 @@ class TextModel:
         return vectors * np.float32(_SCALE)
 
     def log_probs(self, text: str) -> Matrix:
-        """Log-probability of each label in `LABELS` order for one text."""
+        """Log-probability of each label in `LABELS` order for one text.
+
+        The same numbers as `embed([text])` would give (a test compares them), computed
+        directly: the mean of the token vectors, normalised, is their sum normalised.
+        """
+        ids = np.asarray(self._tokenizer.encode(text, add_special_tokens=False).ids,
+                         dtype=np.int64)
+        if ids.size == 0:
+            return _log_softmax(self._bias.copy())
+        np.clip(ids, 0, len(self._vectors) - 1, out=ids)
+        total = self._vectors[ids].sum(axis=0, dtype=np.float32)
+        length = float(np.linalg.norm(total))
+        if length == 0.0:
+            return _log_softmax(self._bias.copy())
+        embedded = total * np.float32(_SCALE / length)
+        return _log_softmax(embedded @ self._weights + self._bias)
+
+    def log_probs_batched(self, text: str) -> Matrix:
+        """`log_probs` through wordllama's own batch embedding (the reference it must match)."""
         return _log_softmax(self.embed([text])[0] @ self._weights + self._bias)
 
 
