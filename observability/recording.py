@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DataError, IntegrityError, transaction
+import orjson
+from django.db import DataError, IntegrityError, connection, transaction
 
 from observability import partitions
 from observability.models import RequestRecord
@@ -53,23 +54,37 @@ class RequestRow:
     count: int = 1
 
 
-def _record(row: RequestRow) -> RequestRecord:
-    return RequestRecord(
-        request_id=row.request_id, created_at=row.created_at, org_id=row.org_id,
-        key_id=row.key_id, app=row.app[:200], model_requested=row.model_requested[:200],
-        model_served=row.model_served[:200], provider=row.provider[:64],
-        endpoint_id=row.endpoint_id, status=row.status, outcome=row.outcome,
-        error_type=row.error_type, error_message=row.error_message[:300],
-        finish_reason=row.finish_reason[:32], attempts=row.attempts,
-        prompt_tokens=row.prompt_tokens, completion_tokens=row.completion_tokens,
-        cost_nanos=row.cost_nanos, latency_ms=row.latency_ms, ttft_ms=row.ttft_ms,
-        streamed=row.streamed, is_fallback=row.is_fallback, is_byok=row.is_byok,
-        is_cached=row.is_cached, task=row.task, count=row.count)
+# Column order of the batch insert; `_values` gives one row's parameters in this order.
+_COLUMNS = ("request_id", "created_at", "org_id", "key_id", "app", "model_requested",
+            "model_served", "provider", "endpoint_id", "status", "outcome", "error_type",
+            "error_message", "finish_reason", "attempts", "prompt_tokens", "completion_tokens",
+            "cost_nanos", "latency_ms", "ttft_ms", "streamed", "is_fallback", "is_byok",
+            "is_cached", "task", "count")
 
 
-def _insert(objects: list[RequestRecord]) -> None:
-    with transaction.atomic():
-        RequestRecord.objects.bulk_create(objects, ignore_conflicts=True)
+def _values(row: RequestRow) -> tuple[Any, ...]:
+    return (row.request_id, row.created_at, row.org_id, row.key_id, row.app[:200],
+            row.model_requested[:200], row.model_served[:200], row.provider[:64],
+            row.endpoint_id, row.status, row.outcome, row.error_type, row.error_message[:300],
+            row.finish_reason[:32], orjson.dumps(row.attempts).decode(), row.prompt_tokens,
+            row.completion_tokens, row.cost_nanos, row.latency_ms, row.ttft_ms, row.streamed,
+            row.is_fallback, row.is_byok, row.is_cached, row.task, row.count)
+
+
+def _insert_sql() -> str:
+    # The ORM's bulk_create costs about 0.3 ms of CPU a row here (a model instance and every
+    # field's preparation); one plain statement run for many rows (psycopg pipelines them)
+    # costs a tenth of that, and this runs for every request the gateway serves.
+    placeholders = ", ".join("%s::jsonb" if connection.vendor == "postgresql" and c == "attempts"
+                             else "%s" for c in _COLUMNS)
+    table, columns = RequestRecord._meta.db_table, ", ".join(_COLUMNS)
+    # Only our own table and column names are interpolated, never input.
+    return f'INSERT INTO "{table}" ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING'  # noqa: S608
+
+
+def _insert(values: list[tuple[Any, ...]]) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(_insert_sql(), values)
 
 
 def store_request_records(rows: Sequence[RequestRow]) -> int:
@@ -81,24 +96,23 @@ def store_request_records(rows: Sequence[RequestRow]) -> int:
     stored row by row and the refused rows are dropped, logged by request id. An unreachable
     database raises, so the caller retries the batch.
     """
-    objects = [_record(row) for row in rows]
+    values = [_values(row) for row in rows]
     try:
-        _insert(objects)
-        return len(objects)
+        _insert(values)
+        return len(values)
     except (DataError, IntegrityError):
         pass
     if partitions.ensure_months({row.created_at for row in rows}):
         try:
-            _insert(objects)
-            return len(objects)
+            _insert(values)
+            return len(values)
         except (DataError, IntegrityError):
             pass
     stored = 0
-    for obj in objects:
+    for value in values:
         try:
-            _insert([obj])
+            _insert([value])
             stored += 1
         except (DataError, IntegrityError) as exc:
-            logger.warning("request record %s not stored: %s", obj.request_id,
-                           type(exc).__name__)
+            logger.warning("request record %s not stored: %s", value[0], type(exc).__name__)
     return stored
