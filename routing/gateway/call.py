@@ -65,10 +65,9 @@ class Call:
         self.settled = False
         self.hold_is_byok = False
         record = ctx.record
-        if record is not None:  # labelled from admission on, off the answer's path
+        if record is not None:
             record.model_requested = request.model
             record.streamed = request.stream
-            ctx.label = gw.labeller.submit(body)
 
     def bps_for(self, endpoint: EndpointView) -> int:
         bps = self._bps.get(endpoint.id)
@@ -90,6 +89,10 @@ class Call:
         rules = caller.rules
         await gw.limiter.admit(caller.key_id, caller.org_id, key_rpm=rules.key.rpm,
                                key_tpm=rules.key.tpm)
+        # The task label, off the answer's path; not for a request the limiter refused (a
+        # flood of refusals must cost as little as possible).
+        if self.ctx.record is not None:
+            self.ctx.label = gw.labeller.submit(self.body)
         # The org's and key's policies narrow the candidates from memory (no database read).
         selection = select_candidates(gw.catalog.snapshot, request, health=gw.upstream.health,
                                       caller_prices=self._caller_prices, rng=gw.rng,

@@ -159,6 +159,9 @@ def test_a_flood_of_rate_limit_refusals_shares_rows(sandbox_catalog, make_org_ke
     assert sum(r.count for r in rows) == 7
     assert sum(r.count for r in refused) == statuses.count(429)
     assert refused.count() <= 2 * 2  # at most first + flood row per minute (two minutes at worst)
+    # The limiter refused them before admission: no task label was computed for them.
+    assert all(r.task == "" for r in refused)
+    assert all(r.task for r in rows.filter(outcome="success"))
 
 
 def test_a_deleted_key_keeps_its_records(sandbox_catalog, funded_key, gateway, sandbox):
