@@ -103,6 +103,7 @@ class Gateway:
         await self.writer.start()
         await self.upstream.start()
         await self.catalog.refresh(force=True)
+        self.labeller.warm()
         spawn = asyncio.get_running_loop().create_task
         if self.redis is not None:
             self._tasks.append(spawn(pubsub.listen(self.redis, self._channels)))

@@ -2,7 +2,8 @@
 
 `routing.task_labels.label_task` costs about 0.2-0.3 ms of CPU per request (its model loads
 once per process, on first use). The gateway starts it at admission in one worker thread; the
-request record waits for the label, never the answer. At most `max_pending` requests wait for
+request record waits for the label, never the answer. The model loads when the gateway
+starts, in that thread. At most `max_pending` requests wait for
 a label at once: past that, a request is recorded unlabelled rather than queue without bound.
 """
 
@@ -33,6 +34,11 @@ class TaskLabeller:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gw-label")
         self._slots = threading.BoundedSemaphore(max_pending)
         self.skipped = 0  # requests recorded unlabelled because the labeller was full
+
+    def warm(self) -> None:
+        """Load the model now, in the labelling thread, rather than on the first request."""
+        if self._enabled:
+            self._pool.submit(_label, b'{"messages": [{"role": "user", "content": "hello"}]}')
 
     def submit(self, body: bytes) -> Future[str] | None:
         if not self._enabled:

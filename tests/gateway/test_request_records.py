@@ -18,7 +18,7 @@ pytestmark = pytest.mark.gateway_env(GATEWAY_ATTEMPT_TIMEOUT_S="2",
                                      GATEWAY_STREAM_IDLE_TIMEOUT_S="2")
 
 
-def wait_record(request_id: str, timeout_s: float = 10.0) -> RequestRecord:
+def wait_record(request_id: str, timeout_s: float = 30.0) -> RequestRecord:
     deadline = time.monotonic() + timeout_s
     while (row := RequestRecord.objects.filter(request_id=request_id).first()) is None:
         assert time.monotonic() < deadline, f"no request record for {request_id}"
