@@ -1,10 +1,10 @@
 """Task labels for request records, computed in a bounded thread off the answer's path.
 
-`routing.task_labels.label_task` costs about 0.2-0.3 ms of CPU per request (its model loads
-once per process, on first use). The gateway starts it at admission in one worker thread; the
-request record waits for the label, never the answer. The model loads when the gateway
-starts, in that thread. At most `max_pending` requests wait for
-a label at once: past that, a request is recorded unlabelled rather than queue without bound.
+`routing.task_labels.label_task` costs about 0.1-0.2 ms of CPU per request; its model (about
+120 MB) loads when the gateway starts, in the labelling thread. The gateway starts a label at
+admission in that one thread; the request record waits for the label, never the answer. At
+most `max_pending` requests wait for a label at once: past that, a request is recorded
+unlabelled rather than queue without bound.
 """
 
 from __future__ import annotations
