@@ -113,3 +113,20 @@ def test_metrics_need_the_token_when_one_is_set(gateway):
     assert httpx.get(url, headers={"Authorization": TOKEN}, timeout=10).status_code == 401
     assert httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"},
                      timeout=10).status_code == 200
+
+
+def test_a_streamed_completion_moves_the_ttft_histogram(client, gateway):
+    before = scrape(gateway)
+    chunks = list(client.chat.completions.create(
+        model=MODEL, stream=True, messages=[{"role": "user", "content": "Count to five"}],
+        extra_body=PINNED))
+    assert chunks[-1].usage.completion_tokens > 0
+    wait_usage_record(chunks[0].id)
+    after = scrape(gateway)
+
+    pm = {"provider": "sandbox-openai", "model": MODEL}
+    assert value(after, "switchyard_ttft_seconds_count", **pm) \
+        - value(before, "switchyard_ttft_seconds_count", **pm) == 1
+    assert value(after, "switchyard_tokens_total", **pm, kind="completion") \
+        - value(before, "switchyard_tokens_total", **pm, kind="completion") \
+        == chunks[-1].usage.completion_tokens
