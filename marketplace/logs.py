@@ -3,7 +3,7 @@
 settings.LOGGING's handler uses `formatter(LOG_FORMAT)`, a `structlog.stdlib.ProcessorFormatter`,
 so every existing `logging.getLogger(...)` call renders through structlog unchanged: timestamp
 (UTC, ISO 8601), level, logger, event, whatever is bound in the context (`request_id`, bound
-per request by the gateway and by `marketplace.observability.RequestIdMiddleware`) and the
+per request by the gateway and by `marketplace.request_ids.RequestIdMiddleware`) and the
 exception. Redaction stays on the handler (core.redaction.RedactingFilter, which also redacts
 the traceback text); the formatter renders that redacted text rather than formatting the
 traceback again, and redacts every string it renders once more, so a secret bound in the

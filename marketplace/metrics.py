@@ -9,7 +9,7 @@ carries X-Forwarded-For, Forwarded or X-Real-IP counts as loopback only when eve
 names is: a proxy on this host forwarding an outside client is not a local reader.
 
 What it shows: the gateway's per-request metrics (routing/gateway/metrics.py), the Django
-app's (`DJANGO_REQUESTS`, `DJANGO_LATENCY`, observed by marketplace.observability), state read
+app's (`DJANGO_REQUESTS`, `DJANGO_LATENCY`, observed by marketplace.request_ids), state read
 at scrape time (the gateway's holds, queues and breakers, a collector passed in), the Celery
 queues' lengths (read from the broker when scraped, with a timeout, at most every few
 seconds), and in a single process prometheus_client's process and GC metrics. Under several

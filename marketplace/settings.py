@@ -103,7 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # A request id per request: bound into every log line and returned as X-Request-Id.
-    "marketplace.observability.RequestIdMiddleware",
+    "marketplace.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Serves /static/ from the ASGI app itself (make run, e2e tests, containers): no extra server.
