@@ -122,12 +122,14 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         secrets = LIVE_SECRETS.values()
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a malformed record is logged as best we can
-            message = str(record.msg)
-        record.msg = redact_log(message, secrets)
-        record.args = None
+        # A structlog event (a dict) is redacted by its formatter (marketplace/logs.py).
+        if not isinstance(record.msg, dict):
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a malformed record is logged as best we can
+                message = str(record.msg)
+            record.msg = redact_log(message, secrets)
+            record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
         if record.exc_text:

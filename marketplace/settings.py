@@ -102,6 +102,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id per request: bound into every log line and returned as X-Request-Id.
+    "marketplace.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Serves /static/ from the ASGI app itself (make run, e2e tests, containers): no extra server.
@@ -458,6 +460,11 @@ WHITENOISE_USE_FINDERS = True
 # nothing. Production serves the collected files from the index it builds once.
 WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
 
+# Every line through structlog (marketplace/logs.py): `json`, one object a line with timestamp,
+# level, logger, event and the request id (production's default), or `console` for people.
+LOG_FORMAT = env("LOG_FORMAT", default="json" if IS_PRODUCTION else "console")
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -465,9 +472,25 @@ LOGGING = {
     # values, credentials in URLs and every BYOK key this process decrypted are redacted
     # (core/redaction.py).
     "filters": {"redact_secrets": {"()": "core.redaction.RedactingFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
+    "formatters": {"structlog": {"()": "marketplace.logs.formatter", "log_format": LOG_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"],
+                             "formatter": "structlog"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # uvicorn's lines go through the same handler (JSON too), not its own.
+    "loggers": {name: {"handlers": [], "propagate": True}
+                for name in ("uvicorn", "uvicorn.access")} if LOG_FORMAT == "json" else {},
 }
+# A Celery worker keeps this logging rather than installing its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# --- Metrics (/metrics, marketplace/metrics.py) ------------------------------------------------
+# Off: no per-request observation and /metrics answers 404 (`make bench` compares both).
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
+# Set: /metrics requires `Authorization: Bearer <token>`; unset: it answers loopback peers only.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Several workers per server: prometheus_client's multiprocess directory (prometheus_client
+# reads this variable itself; marketplace/serve.py sets up a fresh one for `--workers` > 1).
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
 
 
 # --- Content-Security-Policy (django-csp) ---------------------------------------------------

@@ -64,6 +64,10 @@ class Breakers:
             return HALF_OPEN  # would half-open on the next acquire
         return breaker.state
 
+    def states(self) -> dict[int, str]:
+        """Every endpoint this process has a breaker for, with its state (for /metrics)."""
+        return {endpoint_id: self.state(endpoint_id) for endpoint_id in list(self._breakers)}
+
     def allows(self, endpoint_id: int) -> bool:
         """Whether a request could go to this endpoint now (takes nothing; for the policy)."""
         if endpoint_id not in self._not_closed:

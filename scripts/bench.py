@@ -35,6 +35,9 @@ RESULTS = Path(os.environ.get("BENCH_RESULTS", WORK / "results"))
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL",
                               "postgres://postgres@127.0.0.1:5432/switchyard_bench")
 GW_CPU = os.environ.get("GW_CPU", "1")
+# Also run the nginx suite against a second gateway with METRICS_ENABLED=0 (target
+# switchyard-metrics-off): what /metrics costs, measured in the same run. METRICS_COMPARE=0 skips.
+METRICS_COMPARE = os.environ.get("METRICS_COMPARE", "1") != "0"
 MOCKS = {"json": 18080, "sse": 18081, "delay": 18090}
 MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
 # Far above what one core can serve in a minute: the benchmark measures the limiter's cost,
@@ -231,7 +234,7 @@ def main() -> int:
         return 2
     RESULTS.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="switchyard-bench-"))
-    redis = gateway = None
+    redis = gateway = gateway_off = None
     try:
         dbname = ensure_postgres()
         redis, redis_url = start_redis(tmp)
@@ -247,6 +250,14 @@ def main() -> int:
         gateway, url = start_gateway(env, pid_file)
         wait_ready(url, setup["key"], gateway)
         log(f"gateway pid {gateway.pid} on {url} (CPU {GW_CPU}); redis pid {redis.pid}")
+        gateways = {url: str(gateway.pid)}
+        if METRICS_COMPARE:
+            # The same gateway with METRICS_ENABLED=0, on the same core, to price the metrics.
+            off_pid_file = tmp / "switchyard-metrics-off.pid"
+            gateway_off, url_off = start_gateway({**env, "METRICS_ENABLED": "0"}, off_pid_file)
+            wait_ready(url_off, setup["key"], gateway_off)
+            gateways[url_off] = str(gateway_off.pid)
+            log(f"metrics-off gateway pid {gateway_off.pid} on {url_off}")
         headers = {"Authorization": f"Bearer {setup['key']}"}
         targets = [
             {"name": "switchyard", "suite": "nginx", "url": f"{url}/v1/chat/completions",
@@ -256,6 +267,12 @@ def main() -> int:
              "url": f"{url}/v1/chat/completions", "headers": headers,
              "model": setup["models"]["delay"], "pid_file": str(pid_file)},
         ]
+        if METRICS_COMPARE:
+            targets.append(
+                {"name": "switchyard-metrics-off", "suite": "nginx",
+                 "url": f"{url_off}/v1/chat/completions", "headers": headers,
+                 "model": setup["models"]["json"], "stream": {"model": setup["models"]["sse"]},
+                 "pid_file": str(off_pid_file)})
         if os.environ.get("DELAY_MS", "50") != "50":
             targets[1]["suite"] = f"delay{os.environ['DELAY_MS']}ms"
         targets_file = tmp / "switchyard-targets.json"
@@ -271,6 +288,7 @@ def main() -> int:
                    "BENCH_RESULTS": str(RESULTS), "PATH": f"{shim_dir}:{os.environ['PATH']}",
                    "SY_REAL_WRK": real_wrk, "SY_SHIM_LOG": str(shim_log),
                    "SY_GATEWAY_URL": url, "SY_GATEWAY_PID": str(gateway.pid),
+                   "SY_GATEWAYS": json.dumps(gateways),
                    "SY_PG_DBNAME": dbname, "SY_REDIS_PID": str(redis.pid)}
         log("running the harness (run_peers.sh)")
         rc = subprocess.call([str(HARNESS / "run_peers.sh")], env=run_env)
@@ -296,6 +314,7 @@ def main() -> int:
         return 0
     finally:
         stop(gateway)
+        stop(gateway_off)
         stop(redis)
         shutil.rmtree(tmp, ignore_errors=True)
 

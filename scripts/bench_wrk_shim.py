@@ -59,12 +59,15 @@ def main() -> int:
     real = os.environ["SY_REAL_WRK"]
     args = sys.argv[1:]
     url = args[-1] if args else ""
-    ours = os.environ.get("SY_GATEWAY_URL", "\0") in url
-    if not ours:
+    # Our gateways by URL (bench.py may start a second one, with metrics off, to compare).
+    gateways = json.loads(os.environ.get("SY_GATEWAYS") or "{}") or {
+        os.environ.get("SY_GATEWAY_URL", "\0"): os.environ.get("SY_GATEWAY_PID", "0")}
+    ours = next((pid for base, pid in gateways.items() if url.startswith(f"{base}/")), None)
+    if ours is None:
         os.execv(real, [real, *args])  # noqa: S606  (the harness's own wrk command line)
     dbname = os.environ["SY_PG_DBNAME"]
     redis_pid = int(os.environ["SY_REDIS_PID"])
-    gateway_pid = int(os.environ["SY_GATEWAY_PID"])
+    gateway_pid = int(ours)
     backends = _postgres_backends(dbname)
     _pin(backends, os.environ.get("UP_CPU", "0"))
     t0, pg0 = time.time(), _postgres_backends(dbname)

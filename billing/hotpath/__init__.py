@@ -21,6 +21,9 @@ Contract (the gateway relies on it, billing implements it):
 - `writer.pending` (how many settlements are not yet written: queued, or in the batch being
   written) and `await writer.flush()` (write them now, after the batch in flight): for a read
   that must see this process's own settlements.
+- `writer.open_holds`: holds this writer granted that are not yet settled or released (an
+  in-memory count for /metrics; a hold its request never closed stays counted, as it stays
+  open in the database until the sweep).
 - `writer.stats`: retries, replayed releases, refused admissions, lost settlements, backlog.
 - `await writer.start()` / `await writer.close()`: open and drain (close replays unwritten
   settlements until HOTPATH_SHUTDOWN_FLUSH_S, then leaves the rest to the sweep, logged).
@@ -103,6 +106,9 @@ class HotPathWriter(Protocol):
 
     @property
     def pending(self) -> int: ...
+
+    @property
+    def open_holds(self) -> int: ...
 
 
 def writer_settings() -> BatchOptions:

@@ -77,6 +77,7 @@ class BatchingWriter:
         self._shutdown_flush_s = shutdown_flush_s
         self._pending: list[Settlement] = []
         self._inflight = 0  # settlements in the batch being written (read-your-writes waits)
+        self._open_holds = 0  # granted, not yet settled or released (for /metrics)
         self._releases: list[str] = []  # request ids whose release must be replayed
         self._give_up_at: float | None = None  # loop time; set by close()
         self._warned_full = False
@@ -135,14 +136,17 @@ class BatchingWriter:
                          self.pending)
             raise ServiceUnavailable("Billing is catching up; retry in a few seconds.")
         try:
-            return await self._bounded(
+            granted = await self._bounded(
                 self._hold(admission),
                 late=lambda _granted: self._queue_release(admission.request_id))
         except self.transient_errors as exc:
             self.stats.refused_admissions += 1
             raise _unavailable(exc) from exc
+        self._open_holds += 1
+        return granted
 
     async def settle(self, settlement: Settlement) -> None:
+        self._closed_one()
         if self._task is None:
             # Never raise into the request: the hold stays open and the sweep settles it.
             logger.error("settle on a writer that is not running; hold %s left for the sweep",
@@ -159,11 +163,21 @@ class BatchingWriter:
         self._wake.set()
 
     async def release(self, request_id: str) -> None:
+        self._closed_one()
         try:
             await self._bounded(self._release(request_id), late=None)
         except self.transient_errors:
             # Releasing is idempotent (only an open hold is released): replay it later.
             self._queue_release(request_id)
+
+    @property
+    def open_holds(self) -> int:
+        """Holds this writer granted that no settle or release has closed yet."""
+        return self._open_holds
+
+    def _closed_one(self) -> None:
+        if self._open_holds > 0:
+            self._open_holds -= 1
 
     @property
     def pending(self) -> int:

@@ -74,6 +74,10 @@ class GatewayConfig:
     # Task labels of request records (routing/gateway/labels.py): on, and how many may wait.
     task_labels: bool
     task_label_max_pending: int
+    # Prometheus: observe each request (METRICS_ENABLED), and whether several workers share
+    # a multiprocess directory (then state is copied there every few seconds).
+    metrics_enabled: bool
+    metrics_multiprocess: bool
 
     def platform_key(self, provider: ProviderView) -> str | None:
         """The platform's key for a provider: from PROVIDER_KEYS, or (under SANDBOX) the
@@ -123,4 +127,6 @@ class GatewayConfig:
             db_timeout_s=s.GATEWAY_DB_TIMEOUT_S,
             task_labels=s.TASK_LABELS_ENABLED,
             task_label_max_pending=s.TASK_LABEL_MAX_PENDING,
+            metrics_enabled=s.METRICS_ENABLED,
+            metrics_multiprocess=bool(s.PROMETHEUS_MULTIPROC_DIR),
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import gc
 import logging
@@ -19,11 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 import redis.asyncio as aioredis
+from structlog.contextvars import bound_contextvars
 
 from core.errors import NotFound, SwitchyardError
 from routing.breakers import Breakers
 from routing.engine import Upstream
-from routing.gateway import pubsub, routes, seams
+from routing.gateway import metrics, pubsub, routes, seams
 from routing.gateway.abuse import AuthFailureGuard, parse_networks
 from routing.gateway.auth import Caller, KeyCache, LastUsedRecorder, bearer_token
 from routing.gateway.byok import ByokRejections
@@ -41,6 +43,8 @@ from routing.gateway.snapshot import SnapshotHolder
 from routing.health import Health
 
 log = logging.getLogger(__name__)
+# Under several workers, how often each copies its holds, queues and breakers for /metrics.
+_STATE_SAMPLE_S = 5.0
 T = TypeVar("T")
 P = ParamSpec("P")
 
@@ -113,6 +117,8 @@ class Gateway:
         self._tasks.append(spawn(self.requests.run()))
         self._tasks.append(spawn(self.requests.run_floods()))
         self._tasks.append(spawn(self.limiter.run()))
+        if self.config.metrics_enabled and self.config.metrics_multiprocess:
+            self._tasks.append(spawn(metrics.sample_state(self, _STATE_SAMPLE_S)))
         # Everything loaded so far (Django, the catalog snapshot) lives as long as the process:
         # moving it out of the collector's generations keeps each GC pass proportional to
         # what requests allocate, not to the ~10^5 objects of the framework.
@@ -137,9 +143,11 @@ class Gateway:
         self._db_threads.shutdown(wait=True)
 
     async def in_thread(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a blocking database read in the gateway's bounded pool."""
+        """Run a blocking database read in the gateway's bounded pool (in this request's
+        context, so its log lines carry the request id)."""
         return await asyncio.get_running_loop().run_in_executor(
-            self.db_executor, functools.partial(fn, *args, **kwargs))
+            self.db_executor,
+            functools.partial(contextvars.copy_context().run, fn, *args, **kwargs))
 
     async def authenticate(self, ctx: RequestContext, *,
                            allow_x_api_key: bool = False) -> Caller:
@@ -152,6 +160,11 @@ class Gateway:
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         ctx = RequestContext.from_scope(scope, receive, send)
+        # Every line logged while serving this request carries its id (marketplace/logs.py).
+        with bound_contextvars(request_id=ctx.request_id):
+            await self._handle(ctx, scope, send)
+
+    async def _handle(self, ctx: RequestContext, scope: Scope, send: Send) -> None:
         error: SwitchyardError | None = None
         disconnected = False
         try:
@@ -177,4 +190,6 @@ class Gateway:
             if ctx.record is not None:
                 finish_record(ctx.record, ctx, error or ctx.answered_error,
                               disconnected=disconnected)
+                if self.config.metrics_enabled:
+                    metrics.observe_record(self, ctx.record, ctx)
                 self.requests.record(ctx.record, ctx.label)
