@@ -74,6 +74,8 @@ class GatewayConfig:
     # Task labels of request records (routing/gateway/labels.py): on, and how many may wait.
     task_labels: bool
     task_label_max_pending: int
+    # The dashboard's public base URL (links in /v1 answers: a generation's request-log page).
+    public_url: str
 
     def platform_key(self, provider: ProviderView) -> str | None:
         """The platform's key for a provider: from PROVIDER_KEYS, or (under SANDBOX) the
@@ -123,4 +125,5 @@ class GatewayConfig:
             db_timeout_s=s.GATEWAY_DB_TIMEOUT_S,
             task_labels=s.TASK_LABELS_ENABLED,
             task_label_max_pending=s.TASK_LABEL_MAX_PENDING,
+            public_url=s.PUBLIC_URL.rstrip("/"),
         )
