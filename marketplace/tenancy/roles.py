@@ -25,6 +25,10 @@ BILLING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.FINANCE})
 AUDIT_VIEWERS = frozenset({Role.OWNER, Role.ADMIN})
 # Everyone but finance sees keys and members; finance sees only billing views.
 KEY_VIEWERS = frozenset({Role.OWNER, Role.ADMIN, Role.DEVELOPER, Role.VIEWER})
+# Analytics and the request log: every member reads them (developers included); their CSV
+# exports are for the roles that answer for the money.
+USAGE_READERS = ALL_ROLES
+USAGE_EXPORTERS = frozenset({Role.OWNER, Role.ADMIN, Role.FINANCE})
 MANAGEMENT_KEY_ROLE = Role.ADMIN
 
 

@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import orjson
 
@@ -75,7 +75,12 @@ async def credits(gw: Gateway, ctx: RequestContext) -> None:
     await send_json(ctx.send, 200, orjson.dumps({"data": data}), ctx.response_headers())
 
 
-def _generation_payload(record: dict[str, Any]) -> dict[str, Any]:
+def request_log_url(gw: Gateway, request_id: str) -> str:
+    """The dashboard's page of one request (its attempts, and content if logged)."""
+    return f"{gw.config.public_url}/requests/{quote(request_id, safe='')}/"
+
+
+def _generation_payload(record: dict[str, Any], log_url: str) -> dict[str, Any]:
     created = record["created_at"]
     return {
         "id": record["request_id"],
@@ -135,6 +140,8 @@ def _generation_payload(record: dict[str, Any]) -> dict[str, Any]:
         "margin_nanos": record["margin_nanos"],
         "charge_nanos": record["charge_nanos"],
         "write_off_nanos": record["write_off_nanos"],
+        # The request log's page of this request, for members of the org signed in.
+        "request_log_url": log_url,
     }
 
 
@@ -176,5 +183,6 @@ async def generation(gw: Gateway, ctx: RequestContext) -> None:
     caller = await gw.authenticate(ctx)
     record = await read_generation(gw, seams.get_usage_record, caller.org_id,
                                    generation_id(ctx))
-    payload = {"data": _generation_payload(record)}
+    log_url = request_log_url(gw, record["request_id"])
+    payload = {"data": _generation_payload(record, log_url)}
     await send_json(ctx.send, 200, orjson.dumps(payload), ctx.response_headers())

@@ -78,6 +78,8 @@ class GatewayConfig:
     # a multiprocess directory (then state is copied there every few seconds).
     metrics_enabled: bool
     metrics_multiprocess: bool
+    # The dashboard's public base URL (links in /v1 answers: a generation's request-log page).
+    public_url: str
 
     def platform_key(self, provider: ProviderView) -> str | None:
         """The platform's key for a provider: from PROVIDER_KEYS, or (under SANDBOX) the
@@ -129,4 +131,5 @@ class GatewayConfig:
             task_label_max_pending=s.TASK_LABEL_MAX_PENDING,
             metrics_enabled=s.METRICS_ENABLED,
             metrics_multiprocess=bool(s.PROMETHEUS_MULTIPROC_DIR),
+            public_url=s.PUBLIC_URL.rstrip("/"),
         )

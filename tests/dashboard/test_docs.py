@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 # Placeholders the docs write in paths, and an example value the gateway accepts for each.
 PLACEHOLDERS = {"{author}/{slug}": "openai/gpt-4o-mini"}
-V1_PATH = re.compile(r"/v1/[A-Za-z0-9_{}/.:-]+")
+# The gateway's paths; the management API's (`/api/v1/...`) are not /v1 routes.
+V1_PATH = re.compile(r"(?<!/api)/v1/[A-Za-z0-9_{}/.:-]+")
 
 
 class _Links(HTMLParser):

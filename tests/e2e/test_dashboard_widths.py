@@ -9,6 +9,7 @@ from django.utils import timezone
 from marketplace.tenancy.models import Role
 from tests.dashboard.usage_rows import usage
 from tests.e2e.test_billing_flow import signed_in
+from tests.observability.records import row, store
 from tests.tenancy.factories import api_key, member
 
 pytestmark = pytest.mark.browser
@@ -18,6 +19,7 @@ PAGES = [
     "/dashboard/settings/", "/dashboard/settings/low-balance/", "/billing/wallet/",
     "/billing/invoices/", "/billing/usage/", "/billing/details/", "/compliance/policy/",
     "/compliance/byok/", "/compliance/audit/", "/routing/explain/", "/models", "/docs/",
+    "/requests/", "/requests/{request}/",
 ]
 OVERFLOW = "document.documentElement.scrollWidth > document.documentElement.clientWidth"
 
@@ -30,6 +32,14 @@ def test_no_dashboard_page_scrolls_sideways(start_gateway_server, browser_page, 
     for days_ago in (0, 1, 5):
         usage(owner.org, key=key, at=now - dt.timedelta(days=days_ago),
               model="anthropic/claude-sonnet-4", charge=123_456_789)
+    logged = store(row(owner.org, at=now, key=key, app="A rather long application title here",
+                       model_requested="openrouter/auto", model_served="anthropic/claude-sonnet-4",
+                       provider="sandbox-anthropic", is_fallback=True, status=502,
+                       outcome="failed", error_type="upstream_5xx", error_message="x" * 300,
+                       attempts=[
+                           {"endpoint_id": 7, "provider": "sandbox-anthropic-long-name",
+                            "status": 503, "latency_ms": 1234,
+                            "error": "upstream answered 503 Service Unavailable " * 3}]))[0]
     server = start_gateway_server()
     page = browser_page
     page.set_viewport_size({"width": width, "height": 900})
@@ -37,7 +47,7 @@ def test_no_dashboard_page_scrolls_sideways(start_gateway_server, browser_page, 
 
     too_wide = []
     for path in PAGES:
-        response = page.goto(server.url + path.format(key=key.pk))
+        response = page.goto(server.url + path.format(key=key.pk, request=logged.request_id))
         assert response is not None and response.status == 200, path
         if page.evaluate(OVERFLOW):
             too_wide.append((path, page.evaluate("document.documentElement.scrollWidth")))
