@@ -16,6 +16,7 @@ api_v1 = [
     path("compliance/byok/", include("compliance.api.byok_urls")),
     path("compliance/content/", include("compliance.api.content")),
     path("routing/", include("routing.api.urls")),
+    path("alerts/", include("observability.alerts.api_urls")),
 ]
 
 urlpatterns = [
@@ -35,5 +36,6 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("routing/", include("routing.urls")),
     path("docs/", include("marketplace.dashboard.docs_urls")),
+    path("dashboard/alerts/", include("observability.alerts.urls")),
     path("", include("marketplace.dashboard.urls")),
 ]
