@@ -7,6 +7,8 @@ import pytest
 from django.utils import timezone
 
 from marketplace.tenancy.models import Role
+from observability.alerts.evaluate import evaluate_alerts
+from observability.recording import RequestRow, store_request_records
 from tests.dashboard.usage_rows import usage
 from tests.e2e.test_billing_flow import signed_in
 from tests.tenancy.factories import api_key, member
@@ -18,6 +20,7 @@ PAGES = [
     "/dashboard/settings/", "/dashboard/settings/low-balance/", "/billing/wallet/",
     "/billing/invoices/", "/billing/usage/", "/billing/details/", "/compliance/policy/",
     "/compliance/byok/", "/compliance/audit/", "/routing/explain/", "/models", "/docs/",
+    "/dashboard/alerts/",
 ]
 OVERFLOW = "document.documentElement.scrollWidth > document.documentElement.clientWidth"
 
@@ -30,6 +33,13 @@ def test_no_dashboard_page_scrolls_sideways(start_gateway_server, browser_page, 
     for days_ago in (0, 1, 5):
         usage(owner.org, key=key, at=now - dt.timedelta(days=days_ago),
               model="anthropic/claude-sonnet-4", charge=123_456_789)
+    # Open alerts (no credit: low balance; a flood of failures: error rate), so the banner
+    # shows on every page.
+    store_request_records([RequestRow(
+        request_id=f"gen-width-{i}", created_at=now, org_id=owner.org.pk, key_id=key.pk,
+        model_requested="anthropic/claude-sonnet-4", status=502, outcome="failed",
+        error_type="upstream_5xx") for i in range(25)])
+    evaluate_alerts()
     server = start_gateway_server()
     page = browser_page
     page.set_viewport_size({"width": width, "height": 900})
