@@ -227,6 +227,9 @@ CELERY_BEAT_SCHEDULE = {
     # Request records' monthly partitions: the coming months created, expired ones dropped.
     "observability.maintain_partitions": {
         "task": "observability.tasks.maintain_partitions", "schedule": 86_400.0},
+    # Alerts (balance, daily spend, error rate, key limits): one email per crossing.
+    "observability.evaluate_alerts": {
+        "task": "observability.tasks.evaluate_alerts", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 

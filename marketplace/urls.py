@@ -17,6 +17,7 @@ api_v1 = [
     path("compliance/content/", include("compliance.api.content")),
     path("routing/", include("routing.api.urls")),
     path("requests/", include("observability.api.urls")),
+    path("alerts/", include("observability.alerts.api_urls")),
 ]
 
 urlpatterns = [
@@ -37,5 +38,6 @@ urlpatterns = [
     path("routing/", include("routing.urls")),
     path("requests/", include("observability.urls")),
     path("docs/", include("marketplace.dashboard.docs_urls")),
+    path("dashboard/alerts/", include("observability.alerts.urls")),
     path("", include("marketplace.dashboard.urls")),
 ]

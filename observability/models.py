@@ -10,6 +10,7 @@ there is (id, created_at); Django addresses rows by `id` alone, which the sequen
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Now
 
 from marketplace.tenancy.models import ApiKey, Organization
@@ -92,3 +93,77 @@ class RequestRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.status}"
+
+
+# Alerts (issue 13): an org's rules and each crossing's event. The rules' kinds, defaults and
+# wording live in observability/alerts/rules.py; the evaluator in observability/alerts/evaluate.py.
+class AlertKind(models.TextChoices):
+    # The available balance is below the wallet's low-balance threshold (billing's column: the
+    # rule here holds only whether it is on).
+    LOW_BALANCE = "low_balance", "Low balance"
+    DAILY_SPEND = "daily_spend", "Daily spend"  # today's (UTC) spend reached threshold_nanos
+    ERROR_RATE = "error_rate", "Error rate"  # over the last 15 minutes, at least min_requests
+    KEY_SPEND = "key_spend", "Key near its spend limit"  # per key with a limit, in percent
+
+
+class AlertRule(models.Model):
+    """One kind of alert of one org. An org with no row of a kind has that kind's defaults."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="alert_rules")
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    enabled = models.BooleanField(default=True)
+    threshold_nanos = models.BigIntegerField(null=True, blank=True)  # daily_spend
+    threshold_percent = models.PositiveSmallIntegerField(null=True, blank=True)  # error, key
+    min_requests = models.PositiveIntegerField(null=True, blank=True)  # error_rate
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "kind"], name="alertrule_one_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of org {self.org_id}"
+
+
+class AlertEvent(models.Model):
+    """One crossing: opened when a rule's condition became true, closed when it stopped.
+
+    `value` and `threshold` are nano-USD for low_balance and daily_spend, basis points (1/100
+    of a percent) for error_rate and key_spend. At most one event per org, kind and key is
+    open at a time (the partial unique constraints), so two evaluators cannot fire one
+    crossing twice; `notified_at` is claimed by a conditional UPDATE before the email goes.
+    """
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="alert_events")
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    # key_spend only: the key near its limit (its events go with it).
+    key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.CASCADE,
+                            related_name="alert_events")
+    fired_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    value = models.BigIntegerField()
+    threshold = models.BigIntegerField()
+    # What the message needs besides: requests and errors, a key's name, limit and period.
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "kind"], condition=Q(cleared_at__isnull=True, key__isnull=True),
+                name="alertevent_one_open"),
+            models.UniqueConstraint(
+                fields=["org", "kind", "key"],
+                condition=Q(cleared_at__isnull=True, key__isnull=False),
+                name="alertevent_one_open_per_key"),
+        ]
+        indexes = [
+            # The banner's read (an org's open events) and the evaluator's (every open event).
+            models.Index(fields=["org"], condition=Q(cleared_at__isnull=True),
+                         name="alertevent_open"),
+            models.Index(fields=["org", "-fired_at"], name="alertevent_org_fired"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of org {self.org_id} at {self.fired_at}"

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.conf import settings
 
 from observability import partitions
+from observability.alerts import evaluate as alert_evaluation
 
 
 @shared_task(name="observability.tasks.maintain_partitions")
@@ -19,3 +20,9 @@ def maintain_partitions() -> dict[str, list[str]]:
         now - dt.timedelta(days=settings.REQUEST_RECORD_RETENTION_DAYS))
     return {"created": [m.isoformat() for m in created],
             "dropped": [m.isoformat() for m in dropped]}
+
+
+@shared_task(name="observability.tasks.evaluate_alerts")
+def evaluate_alerts() -> dict[str, int]:
+    """Every org's alerts: open crossings, close what cleared, email once per crossing."""
+    return alert_evaluation.evaluate_alerts()

@@ -37,6 +37,7 @@ PAGES = (
     DocLink("errors", "errors.md", "Errors and limits"),
     DocLink("billing", "billing.md", "Billing"),
     DocLink("requests", "requests.md", "Request log"),
+    DocLink("alerts", "alerts.md", "Alerts"),
 )
 _BY_SLUG = {page.slug: page for page in PAGES}
 

@@ -20,7 +20,7 @@ class RenameKeyForm(forms.Form):
 class LowBalanceThresholdForm(forms.Form):
     threshold = UsdFormField(
         max_usd=MAX_THRESHOLD_USD, places=2, noun="threshold", label="Warn below (USD)",
-        help_text="The overview warns when the available balance falls below this; 0 turns "
-                  "the warning off.",
+        help_text="The dashboard shows a banner, and owners and finance members get an "
+                  "email, when the available balance falls below this; 0 turns it off.",
         error_messages={"required": "Enter a threshold in dollars, like 5.00."},
     )

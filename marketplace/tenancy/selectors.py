@@ -103,6 +103,11 @@ def _access(queryset: QuerySet, org: Organization, obj_id, what: str):
     return obj
 
 
+def list_org_ids() -> list[int]:
+    """Every organization's id (periodic jobs that look at all orgs, e.g. alerts)."""
+    return list(Organization.objects.order_by("pk").values_list("pk", flat=True))
+
+
 def list_members(org: Organization) -> QuerySet[Membership]:
     return Membership.objects.filter(org=org).select_related("user").order_by("created_at", "id")
 

@@ -29,7 +29,7 @@ def test_billing_roles_set_the_threshold(client, role):
 
     assert response.redirect_chain == [(PATH, 302)]
     assert Wallet.objects.get(org=m.org).low_balance_threshold_nanos == 1_212_500_000_000
-    assert "The overview now warns below $1,212.50." in response.content.decode()
+    assert "The low-balance alert now fires below $1,212.50." in response.content.decode()
     entry = AuditEntry.objects.get(org=m.org, action="wallet.low_balance_threshold_changed")
     assert entry.before == {"low_balance_threshold_nanos": 500_000_000}
     assert entry.after == {"low_balance_threshold_nanos": 1_212_500_000_000}

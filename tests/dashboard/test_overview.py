@@ -1,5 +1,6 @@
 """The overview: balance, spend per period, the 30-day chart, top models and keys, the last
-requests, the low-balance warning and the quick start, in a fixed number of queries."""
+requests, the low-balance alert (the dashboard's alert banner) and the quick start, in a fixed
+number of queries."""
 
 import datetime as dt
 
@@ -15,6 +16,7 @@ from marketplace.dashboard.demo_usage import add_demo_usage
 from marketplace.tenancy.keys import hash_api_key
 from marketplace.tenancy.models import ApiKey, Role
 from marketplace.tenancy.selectors import get_key_auth
+from observability.alerts.evaluate import evaluate_alerts
 from tests.dashboard.usage_rows import json_script, text_of, usage
 from tests.tenancy.factories import api_key, member
 
@@ -163,6 +165,7 @@ def test_low_balance_warning(client, role, top_up_button):
     m = member(role)
     _credit(m.org, USD)
     Wallet.objects.filter(org=m.org).update(low_balance_threshold_nanos=5 * USD)
+    evaluate_alerts()  # the low-balance alert (observability's banner on every page)
     html = _signed_in(client, m).get("/dashboard/").content.decode()
     assert 'id="low-balance"' in html
     assert "$1.00 available, below this organization's warning threshold of $5.00" in html
@@ -170,11 +173,13 @@ def test_low_balance_warning(client, role, top_up_button):
     assert ("Ask an owner, admin or finance member to top up" in html) is not top_up_button
 
     Wallet.objects.filter(org=m.org).update(low_balance_threshold_nanos=USD)  # not below
+    evaluate_alerts()
     assert 'id="low-balance"' not in _signed_in(client, m).get("/dashboard/").content.decode()
 
 
 def test_an_org_without_a_wallet_is_warned_at_the_default_threshold(client):
     m = member(Role.OWNER)
+    evaluate_alerts()
     html = _signed_in(client, m).get("/dashboard/").content.decode()
     assert 'id="low-balance"' in html and "threshold of $0.50" in html
 

@@ -7,6 +7,8 @@ import pytest
 from django.utils import timezone
 
 from marketplace.tenancy.models import Role
+from observability.alerts.evaluate import evaluate_alerts
+from observability.recording import RequestRow, store_request_records
 from tests.dashboard.usage_rows import usage
 from tests.e2e.test_billing_flow import signed_in
 from tests.observability.records import row, store
@@ -20,6 +22,7 @@ PAGES = [
     "/billing/invoices/", "/billing/usage/", "/billing/details/", "/compliance/policy/",
     "/compliance/byok/", "/compliance/audit/", "/routing/explain/", "/models", "/docs/",
     "/requests/", "/requests/{request}/",
+    "/dashboard/alerts/",
 ]
 OVERFLOW = "document.documentElement.scrollWidth > document.documentElement.clientWidth"
 
@@ -40,6 +43,13 @@ def test_no_dashboard_page_scrolls_sideways(start_gateway_server, browser_page, 
                            {"endpoint_id": 7, "provider": "sandbox-anthropic-long-name",
                             "status": 503, "latency_ms": 1234,
                             "error": "upstream answered 503 Service Unavailable " * 3}]))[0]
+    # Open alerts (no credit: low balance; a flood of failures: error rate), so the banner
+    # shows on every page.
+    store_request_records([RequestRow(
+        request_id=f"gen-width-{i}", created_at=now, org_id=owner.org.pk, key_id=key.pk,
+        model_requested="anthropic/claude-sonnet-4", status=502, outcome="failed",
+        error_type="upstream_5xx") for i in range(25)])
+    evaluate_alerts()
     server = start_gateway_server()
     page = browser_page
     page.set_viewport_size({"width": width, "height": 900})

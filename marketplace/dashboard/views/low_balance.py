@@ -1,4 +1,5 @@
-"""The low-balance threshold (owners, admins, finance): below it the overview warns."""
+"""The low-balance threshold (owners, admins, finance): below it the low-balance alert
+fires (observability's alerts: a dashboard banner and one email per crossing)."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -29,8 +30,9 @@ def low_balance(request):
             add_service_error(form, error)
         else:
             threshold = wallet.low_balance_threshold_nanos
-            messages.success(request, f"The overview now warns below {dashboard_usd(threshold)}."
-                             if threshold else "The low-balance warning is off.")
+            messages.success(
+                request, f"The low-balance alert now fires below {dashboard_usd(threshold)}."
+                if threshold else "The low-balance warning is off.")
             return redirect("/dashboard/settings/low-balance/")
     return render(request, "dashboard/low_balance.html", {"form": form, "balance": balance},
                   status=400 if form.errors else 200)

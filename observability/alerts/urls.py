@@ -1,0 +1,9 @@
+"""The alerts page, mounted at `/dashboard/alerts/`."""
+
+from django.urls import path
+
+from observability.alerts.views import alerts
+
+urlpatterns = [
+    path("", alerts, name="alerts"),
+]
