@@ -40,7 +40,7 @@ from observability.alerts.rules import (
     share_bps,
 )
 from observability.alerts.selectors import forget_open_alerts
-from observability.models import SUCCESS, AlertEvent, AlertKind, AlertRule, RequestRecord
+from observability.models import FAILED, REFUSED, AlertEvent, AlertKind, AlertRule, RequestRecord
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,8 @@ def _error_rates(rows: dict, now: dt.datetime) -> dict[Subject, Condition]:
     # exact and lets PostgreSQL prune to the current month's partitions.
     totals = (RequestRecord.objects.filter(recorded_at__gte=since, created_at__gte=since)
               .values("org_id")
-              .annotate(requests=Sum("count"), errors=Sum("count", filter=~Q(outcome=SUCCESS)))
+              .annotate(requests=Sum("count"),
+                        errors=Sum("count", filter=Q(outcome__in=(FAILED, REFUSED))))
               .order_by())
     found = {}
     for row in totals:

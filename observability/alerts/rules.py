@@ -7,7 +7,7 @@ An org has the defaults of a kind until an owner or admin saves a rule of that k
 - daily_spend: off until a threshold is set; today's (UTC) spend at or above it.
 - error_rate: on at 25% over the last 15 minutes, and only once the org made at least 20
   requests in that window (so one failure of one request pages nobody). Errors are requests
-  whose outcome is not success (refused, failed, cancelled), counted with their `count`.
+  refused or failed, counted with their `count`; a client that left (cancelled) is no error.
 - key_spend: on at 90%; every unrevoked key with a non-zero spend limit whose settled spend
   this period reached that share of its limit.
 """

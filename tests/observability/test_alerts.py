@@ -221,3 +221,19 @@ def test_a_run_costs_the_same_queries_for_2_or_12_orgs():
     add_orgs(10)
     many = run()
     assert few == many <= 10
+
+
+def test_requests_the_client_cancelled_are_no_errors(db):
+    """A client that leaves is not the service failing: 30 cancelled requests page nobody."""
+    from observability.recording import RequestRow, store_request_records
+
+    owner = member(Role.OWNER)
+    now = dt.datetime.now(dt.UTC)
+    store_request_records([RequestRow(
+        request_id=f"gen-cancel-{i}", created_at=now, org_id=owner.org.pk, key_id=None,
+        model_requested="openai/gpt-4o-mini", status=499, outcome="cancelled",
+        error_type="cancelled") for i in range(30)])
+
+    evaluate_alerts()
+
+    assert not AlertEvent.objects.filter(org=owner.org, kind="error_rate").exists()
