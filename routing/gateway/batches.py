@@ -42,12 +42,14 @@ class BatchQueue(Generic[Row]):
         self._pending: list[Row] = []
         self._sizes: list[int] = []
         self._pending_bytes = 0
+        self._inflight = 0  # rows in the insert running now
         self._wake = asyncio.Event()
         self.dropped = 0
         self._warned_at = 0.0
 
     def __len__(self) -> int:
-        return len(self._pending)
+        """Rows not yet stored: queued, or in the insert running now."""
+        return len(self._pending) + self._inflight
 
     def add(self, row: Row, *, size: int = 0) -> None:
         if len(self._pending) >= self._max_rows or (
@@ -70,6 +72,7 @@ class BatchQueue(Generic[Row]):
             return True
         batch, sizes = self._pending, self._sizes
         self._pending, self._sizes = [], []
+        self._inflight = len(batch)
         try:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._store, batch)
         except Exception:  # noqa: BLE001 - kept for the next try; the answer is long gone
@@ -78,6 +81,8 @@ class BatchQueue(Generic[Row]):
             self._pending[:0] = batch
             self._sizes[:0] = sizes
             return False
+        finally:
+            self._inflight = 0
         self._pending_bytes -= sum(sizes)
         return True
 
