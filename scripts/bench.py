@@ -35,9 +35,16 @@ RESULTS = Path(os.environ.get("BENCH_RESULTS", WORK / "results"))
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL",
                               "postgres://postgres@127.0.0.1:5432/switchyard_bench")
 GW_CPU = os.environ.get("GW_CPU", "1")
-# Also run the nginx suite against a second gateway with METRICS_ENABLED=0 (target
-# switchyard-metrics-off): what /metrics costs, measured in the same run. METRICS_COMPARE=0 skips.
-METRICS_COMPARE = os.environ.get("METRICS_COMPARE", "1") != "0"
+# Also run the nginx suite against more gateways, each with one feature off, on the same core in
+# the same run: what it costs. BENCH_VARIANTS="name:VAR=value,VAR=value;..." (empty: none);
+# by default the metrics (switchyard-metrics-off) and the request records' task labels
+# (switchyard-labels-off).
+VARIANTS = [
+    (name.strip(), dict(pair.split("=", 1) for pair in settings.split(",") if pair.strip()))
+    for name, _, settings in (v.partition(":") for v in os.environ.get(
+        "BENCH_VARIANTS", "metrics-off:METRICS_ENABLED=0;labels-off:TASK_LABELS_ENABLED=0",
+    ).split(";") if v.strip())
+]
 MOCKS = {"json": 18080, "sse": 18081, "delay": 18090}
 MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
 # Far above what one core can serve in a minute: the benchmark measures the limiter's cost,
@@ -234,7 +241,8 @@ def main() -> int:
         return 2
     RESULTS.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="switchyard-bench-"))
-    redis = gateway = gateway_off = None
+    redis = gateway = None
+    extra: list[subprocess.Popen] = []  # the variants' gateways
     try:
         dbname = ensure_postgres()
         redis, redis_url = start_redis(tmp)
@@ -251,13 +259,16 @@ def main() -> int:
         wait_ready(url, setup["key"], gateway)
         log(f"gateway pid {gateway.pid} on {url} (CPU {GW_CPU}); redis pid {redis.pid}")
         gateways = {url: str(gateway.pid)}
-        if METRICS_COMPARE:
-            # The same gateway with METRICS_ENABLED=0, on the same core, to price the metrics.
-            off_pid_file = tmp / "switchyard-metrics-off.pid"
-            gateway_off, url_off = start_gateway({**env, "METRICS_ENABLED": "0"}, off_pid_file)
-            wait_ready(url_off, setup["key"], gateway_off)
-            gateways[url_off] = str(gateway_off.pid)
-            log(f"metrics-off gateway pid {gateway_off.pid} on {url_off}")
+        variants = []
+        for name, overrides in VARIANTS:
+            # The same gateway with one feature off, on the same core, to price that feature.
+            variant_pid_file = tmp / f"switchyard-{name}.pid"
+            variant, variant_url = start_gateway({**env, **overrides}, variant_pid_file)
+            extra.append(variant)
+            wait_ready(variant_url, setup["key"], variant)
+            gateways[variant_url] = str(variant.pid)
+            variants.append((name, variant_url, variant_pid_file))
+            log(f"{name} gateway pid {variant.pid} on {variant_url} ({overrides})")
         headers = {"Authorization": f"Bearer {setup['key']}"}
         targets = [
             {"name": "switchyard", "suite": "nginx", "url": f"{url}/v1/chat/completions",
@@ -267,12 +278,12 @@ def main() -> int:
              "url": f"{url}/v1/chat/completions", "headers": headers,
              "model": setup["models"]["delay"], "pid_file": str(pid_file)},
         ]
-        if METRICS_COMPARE:
+        for name, variant_url, variant_pid_file in variants:
             targets.append(
-                {"name": "switchyard-metrics-off", "suite": "nginx",
-                 "url": f"{url_off}/v1/chat/completions", "headers": headers,
+                {"name": f"switchyard-{name}", "suite": "nginx",
+                 "url": f"{variant_url}/v1/chat/completions", "headers": headers,
                  "model": setup["models"]["json"], "stream": {"model": setup["models"]["sse"]},
-                 "pid_file": str(off_pid_file)})
+                 "pid_file": str(variant_pid_file)})
         if os.environ.get("DELAY_MS", "50") != "50":
             targets[1]["suite"] = f"delay{os.environ['DELAY_MS']}ms"
         targets_file = tmp / "switchyard-targets.json"
@@ -314,7 +325,8 @@ def main() -> int:
         return 0
     finally:
         stop(gateway)
-        stop(gateway_off)
+        for process in extra:
+            stop(process)
         stop(redis)
         shutil.rmtree(tmp, ignore_errors=True)
 
