@@ -225,6 +225,9 @@ CELERY_BEAT_SCHEDULE = {
     # Request records' monthly partitions: the coming months created, expired ones dropped.
     "observability.maintain_partitions": {
         "task": "observability.tasks.maintain_partitions", "schedule": 86_400.0},
+    # Request records rolled up by org, hour/day, model, provider, key, app and task (analytics).
+    "observability.rollup_requests": {
+        "task": "observability.tasks.rollup_requests", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -7,7 +7,7 @@ import datetime as dt
 from celery import shared_task
 from django.conf import settings
 
-from observability import partitions
+from observability import partitions, rollups
 
 
 @shared_task(name="observability.tasks.maintain_partitions")
@@ -19,3 +19,9 @@ def maintain_partitions() -> dict[str, list[str]]:
         now - dt.timedelta(days=settings.REQUEST_RECORD_RETENTION_DAYS))
     return {"created": [m.isoformat() for m in created],
             "dropped": [m.isoformat() for m in dropped]}
+
+
+@shared_task(name="observability.tasks.rollup_requests")
+def rollup_requests() -> dict[str, int]:
+    """Roll the request records recorded since the last run into the analytics rollups."""
+    return rollups.rollup_requests().as_dict()
