@@ -16,6 +16,7 @@ api_v1 = [
     path("compliance/byok/", include("compliance.api.byok_urls")),
     path("compliance/content/", include("compliance.api.content")),
     path("routing/", include("routing.api.urls")),
+    path("analytics/", include("observability.api.urls")),
 ]
 
 urlpatterns = [
@@ -34,6 +35,7 @@ urlpatterns = [
     path("compliance/byok/", include("compliance.urls_byok")),
     path("compliance/", include("compliance.urls")),
     path("routing/", include("routing.urls")),
+    path("analytics/", include("observability.urls")),
     path("docs/", include("marketplace.dashboard.docs_urls")),
     path("", include("marketplace.dashboard.urls")),
 ]
