@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core import charts
-from core.money import dashboard_usd
+from core.money import request_cost_usd
 from marketplace.tenancy import selectors as tenancy_selectors
 from marketplace.tenancy.current_org import org_member_required
 from marketplace.tenancy.roles import BILLING_ROLES
@@ -45,13 +45,14 @@ def _charts(data: Analytics, name) -> dict:
     index = {start: i for i, start in enumerate(data.starts)}
     points = [(index.get(start, -1), name(group), requests, tokens, nanos)
               for start, group, requests, tokens, nanos in data.series]
+    order = [name(g.group) for g in data.groups]  # one colour per group on every chart
     return {
         "spend": charts.stacked_by_group(labels, [(i, g, n) for i, g, _, _, n in points],
-                                         axis="usd"),
+                                         axis="usd", order=order),
         "requests": charts.stacked_by_group(labels, [(i, g, r) for i, g, r, _, _ in points],
-                                            axis="count", count_title="Requests"),
+                                            axis="count", count_title="Requests", order=order),
         "tokens": charts.stacked_by_group(labels, [(i, g, t) for i, g, _, t, _ in points],
-                                          axis="count", count_title="Tokens"),
+                                          axis="count", count_title="Tokens", order=order),
     }
 
 
@@ -72,7 +73,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
     data = get_analytics(request.org, query)
     name = _group_names(request, query.group_by)
     total = data.total
-    groups = [{"name": name(g.group), "summary": g, "spend": dashboard_usd(g.cost_nanos),
+    groups = [{"name": name(g.group), "summary": g, "spend": request_cost_usd(g.cost_nanos),
                "spend_share": _percent(g.cost_nanos, total.cost_nanos),
                "request_share": _percent(g.requests, total.requests),
                "error_rate": _percent(g.errors, g.requests)} for g in data.groups]
@@ -82,7 +83,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
     return render(request, TEMPLATE, {
         "form": form, "query": query, "data": data, "charts": _charts(data, name),
         "groups": groups, "group_label": dict(form.fields["group_by"].choices)[query.group_by],
-        "total_spend": dashboard_usd(total.cost_nanos),
+        "total_spend": request_cost_usd(total.cost_nanos),
         "error_rate": _percent(total.errors, total.requests),
         "fallback_rate": _percent(total.fallbacks, total.requests),
         "byok_share": _percent(total.byok, total.requests),

@@ -7,6 +7,8 @@ import pytest
 from django.utils import timezone
 
 from marketplace.tenancy.models import Role
+from observability.recording import RequestRow, store_request_records
+from observability.rollups import rollup_requests
 from tests.dashboard.usage_rows import usage
 from tests.e2e.test_billing_flow import signed_in
 from tests.tenancy.factories import api_key, member
@@ -18,6 +20,7 @@ PAGES = [
     "/dashboard/settings/", "/dashboard/settings/low-balance/", "/billing/wallet/",
     "/billing/invoices/", "/billing/usage/", "/billing/details/", "/compliance/policy/",
     "/compliance/byok/", "/compliance/audit/", "/routing/explain/", "/models", "/docs/",
+    "/analytics/",
 ]
 OVERFLOW = "document.documentElement.scrollWidth > document.documentElement.clientWidth"
 
@@ -30,6 +33,13 @@ def test_no_dashboard_page_scrolls_sideways(start_gateway_server, browser_page, 
     for days_ago in (0, 1, 5):
         usage(owner.org, key=key, at=now - dt.timedelta(days=days_ago),
               model="anthropic/claude-sonnet-4", charge=123_456_789)
+        store_request_records([RequestRow(
+            request_id=f"gen-{days_ago}", created_at=now - dt.timedelta(days=days_ago),
+            org_id=owner.org_id, key_id=key.pk, model_requested="anthropic/claude-sonnet-4",
+            model_served="anthropic/claude-sonnet-4", provider="anthropic", status=200,
+            outcome="success", cost_nanos=123_456_789, latency_ms=900, ttft_ms=200,
+            app="an app with a rather long name for a narrow screen")])
+    rollup_requests()
     server = start_gateway_server()
     page = browser_page
     page.set_viewport_size({"width": width, "height": 900})

@@ -12,7 +12,7 @@ import json
 import pytest
 from django.test import Client
 
-from core.money import api_usd, dashboard_usd
+from core.money import api_usd, request_cost_usd
 from marketplace.tenancy.models import Role
 from observability.recording import RequestRow, store_request_records
 from observability.rollups import rollup_requests
@@ -87,7 +87,7 @@ def test_every_member_sees_the_page_with_the_rollups_figures(org_with_traffic, r
     requests = chart(content, "requests")
     assert sum(sum(s["values"]) for s in requests["series"]) == 9  # 1 + 1 + 6 refusals + 1
     assert len(spend["labels"]) in (7, 8)  # the days the last 7 x 24 hours touch
-    assert dashboard_usd(42_500_000) in content
+    assert request_cost_usd(42_500_000) in content
     assert 'id="fallback-rate">11.1%' in content  # 1 of 9
     assert 'id="byok-share">11.1%' in content
     assert "rate_limit" in content and "upstream_5xx" in content
