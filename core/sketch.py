@@ -72,6 +72,19 @@ class DDSketch:
             buckets[key] = buckets.get(key, 0) + count
         return self
 
+    def merge_dict(self, data: Mapping[str, Any] | None) -> DDSketch:
+        """Merge a sketch given in its compact form (`to_dict`) without building it first."""
+        if not data:
+            return self
+        if float(data.get("a", DEFAULT_ALPHA)) != self.alpha:
+            raise ValueError("cannot merge sketches of different alpha")
+        self.zero_count += int(data.get("z", 0))
+        buckets = self.buckets
+        for key, count in (data.get("b") or {}).items():
+            k = int(key)
+            buckets[k] = buckets.get(k, 0) + count
+        return self
+
     @classmethod
     def merged(cls, sketches: Iterable[DDSketch], alpha: float = DEFAULT_ALPHA) -> DDSketch:
         result = cls(alpha)

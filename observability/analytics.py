@@ -22,10 +22,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from core.errors import InvalidRequest
 from core.money import api_usd
-from core.sketch import DDSketch
 from marketplace.tenancy.models import Organization
 from observability.models import ALL, DAY, HOUR, PERIODS, RequestRollup
-from observability.rollups import Totals
+from observability.rollups import Totals, rounded_ms
 
 GROUP_BYS = ("model", "provider", "key", "app", "task")
 BUCKET_LENGTH = {HOUR: dt.timedelta(hours=1), DAY: dt.timedelta(days=1)}
@@ -99,33 +98,33 @@ def _rows(org: Organization, query: AnalyticsQuery, dimensions: Iterable[str]) -
     ).order_by("dimension", "start", "group")
 
 
-def _ms(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+BUCKET_FIELDS = ("start", "group", "requests", "prompt_tokens", "completion_tokens",
+                 "cost_nanos", "errors", "p50_ms", "p95_ms", "p99_ms", "ttft_p50_ms")
 
 
-def bucket_dict(row: RequestRollup) -> dict[str, Any]:
-    """One bucket as the API answers it."""
-    latency = DDSketch.from_dict(row.latency)
-    ttft = DDSketch.from_dict(row.ttft)
+def bucket_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One bucket as the API answers it, from a rollup row's values (no sketch is read: the
+    row's percentiles were taken off its sketches when it was written)."""
     return {
-        "start": row.start.isoformat().replace("+00:00", "Z"),
-        "group": row.group,
-        "requests": row.requests,
-        "prompt_tokens": row.prompt_tokens,
-        "completion_tokens": row.completion_tokens,
-        "cost_usd": api_usd(row.cost_nanos),
-        "cost_nanos": row.cost_nanos,
-        "errors": row.errors,
-        "p50_ms": _ms(latency.quantile(0.5)),
-        "p95_ms": _ms(latency.quantile(0.95)),
-        "p99_ms": _ms(latency.quantile(0.99)),
-        "ttft_p50_ms": _ms(ttft.quantile(0.5)),
+        "start": row["start"].isoformat().replace("+00:00", "Z"),
+        "group": row["group"],
+        "requests": row["requests"],
+        "prompt_tokens": row["prompt_tokens"],
+        "completion_tokens": row["completion_tokens"],
+        "cost_usd": api_usd(row["cost_nanos"]),
+        "cost_nanos": row["cost_nanos"],
+        "errors": row["errors"],
+        "p50_ms": row["p50_ms"],
+        "p95_ms": row["p95_ms"],
+        "p99_ms": row["p99_ms"],
+        "ttft_p50_ms": row["ttft_p50_ms"],
     }
 
 
 def list_buckets(org: Organization, query: AnalyticsQuery) -> list[dict[str, Any]]:
     """The API's buckets: one per (bucket start, group) with requests, oldest first. One query."""
-    return [bucket_dict(row) for row in _rows(org, query, [query.dimension])]
+    rows = _rows(org, query, [query.dimension]).values(*BUCKET_FIELDS)
+    return [bucket_dict(row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -176,8 +175,10 @@ def _summary(group: str, totals: Totals) -> GroupSummary:
         error_types=dict(sorted(totals.error_types.items(), key=lambda kv: (-kv[1], kv[0]))),
         prompt_tokens=totals.prompt_tokens, completion_tokens=totals.completion_tokens,
         cost_nanos=totals.cost_nanos, fallbacks=totals.fallbacks, byok=totals.byok,
-        p50_ms=_ms(totals.latency.quantile(0.5)), p95_ms=_ms(totals.latency.quantile(0.95)),
-        p99_ms=_ms(totals.latency.quantile(0.99)), ttft_p50_ms=_ms(totals.ttft.quantile(0.5)))
+        p50_ms=rounded_ms(totals.latency.quantile(0.5)),
+        p95_ms=rounded_ms(totals.latency.quantile(0.95)),
+        p99_ms=rounded_ms(totals.latency.quantile(0.99)),
+        ttft_p50_ms=rounded_ms(totals.ttft.quantile(0.5)))
 
 
 @dataclass(frozen=True)
@@ -206,16 +207,29 @@ def bucket_starts(query: AnalyticsQuery) -> list[dt.datetime]:
     return starts
 
 
+FIGURES = ("dimension", "group", "requests", "errors", "error_types", "prompt_tokens",
+           "completion_tokens", "cost_nanos", "fallbacks", "byok")
+LATENCY_DIMENSIONS = ("model", "provider")
+
+
 def get_analytics(org: Organization, query: AnalyticsQuery) -> Analytics:
-    """Everything the analytics page shows, from one query over the range's rollups."""
-    dimensions = {ALL, "model", "provider", query.dimension}
+    """Everything the analytics page shows, in two queries over the range's rollups: the
+    figures (no sketches) of the chosen dimension, the whole org, models and providers; then
+    the sketches of models and providers, merged over the range for their latency tables."""
+    dimensions = sorted({ALL, *LATENCY_DIMENSIONS, query.dimension})
     totals: dict[tuple[str, str], Totals] = {}
     series = []
-    for row in _rows(org, query, dimensions):
-        totals.setdefault((row.dimension, row.group), Totals()).add_row(row)
-        if row.dimension == query.dimension:
-            series.append((row.start, row.group, row.requests,
-                           row.prompt_tokens + row.completion_tokens, row.cost_nanos))
+    for row in _rows(org, query, dimensions).values("start", *FIGURES):
+        totals.setdefault((row["dimension"], row["group"]), Totals()).add_values(row)
+        if row["dimension"] == query.dimension:
+            series.append((row["start"], row["group"], row["requests"],
+                           row["prompt_tokens"] + row["completion_tokens"], row["cost_nanos"]))
+    sketches = _rows(org, query, LATENCY_DIMENSIONS).values_list(
+        "dimension", "group", "latency", "ttft")
+    for dimension, group, latency, ttft in sketches:
+        t = totals[(dimension, group)]
+        t.latency.merge_dict(latency)
+        t.ttft.merge_dict(ttft)
 
     def summaries(dimension: str) -> list[GroupSummary]:
         found = [_summary(group, t) for (d, group), t in totals.items() if d == dimension]
@@ -242,15 +256,16 @@ def _cell(value: object) -> object:
     return "" if value is None else value
 
 
-def csv_rows(rows: Iterable[RequestRollup]) -> Iterator[list]:
+def csv_rows(rows: Iterable[Mapping[str, Any]]) -> Iterator[list]:
     yield CSV_COLUMNS
     for row in rows:
-        data = bucket_dict(row)
         yield [_cell(value) for value in (
-            row.period, data["start"], row.dimension, row.group, row.requests, row.errors,
-            json.dumps(row.error_types, sort_keys=True), row.prompt_tokens,
-            row.completion_tokens, data["cost_usd"], row.cost_nanos, row.fallbacks, row.byok,
-            data["p50_ms"], data["p95_ms"], data["p99_ms"], data["ttft_p50_ms"])]
+            row["period"], row["start"].isoformat().replace("+00:00", "Z"), row["dimension"],
+            row["group"], row["requests"], row["errors"],
+            json.dumps(row["error_types"], sort_keys=True), row["prompt_tokens"],
+            row["completion_tokens"], api_usd(row["cost_nanos"]), row["cost_nanos"],
+            row["fallbacks"], row["byok"], row["p50_ms"], row["p95_ms"], row["p99_ms"],
+            row["ttft_p50_ms"])]
 
 
 class _Echo:
@@ -261,7 +276,9 @@ class _Echo:
 def csv_response(org: Organization, query: AnalyticsQuery) -> StreamingHttpResponse:
     """The range's rollups of the chosen bucket and dimension as a streamed CSV download."""
     writer = csv.writer(_Echo())
-    rows = _rows(org, query, [query.dimension]).iterator(chunk_size=2000)
+    rows = _rows(org, query, [query.dimension]).values(
+        "period", *FIGURES, "start", "p50_ms", "p95_ms", "p99_ms", "ttft_p50_ms",
+    ).iterator(chunk_size=2000)
     response = StreamingHttpResponse((writer.writerow(r) for r in csv_rows(rows)),
                                      content_type="text/csv; charset=utf-8")
     name = f"analytics-{org.slug}-{query.bucket}-{query.group_by}.csv"

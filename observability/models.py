@@ -128,6 +128,12 @@ class RequestRollup(models.Model):
     byok = models.BigIntegerField(default=0)
     latency = models.JSONField(default=dict)
     ttft = models.JSONField(default=dict)
+    # This row's own percentiles, read off its sketches when it is written, so a list of
+    # buckets reads no sketch; ranges longer than a row merge the sketches instead.
+    p50_ms = models.FloatField(null=True)
+    p95_ms = models.FloatField(null=True)
+    p99_ms = models.FloatField(null=True)
+    ttft_p50_ms = models.FloatField(null=True)
 
     class Meta:
         constraints = [

@@ -72,6 +72,11 @@ def record_groups(model_served: str, model_requested: str, provider: str, key_id
             "" if key_id is None else str(key_id), app, task)
 
 
+def rounded_ms(value: float | None) -> float | None:
+    """A percentile as shown: to 0.1 ms (the sketch itself is within 1%)."""
+    return None if value is None else round(value, 1)
+
+
 @dataclass
 class Totals:
     """One rollup row's figures while they are built (hour rows from SQL, day rows by merging)."""
@@ -88,17 +93,23 @@ class Totals:
     ttft: DDSketch = field(default_factory=DDSketch)
 
     def add_row(self, row: RequestRollup) -> None:
-        self.requests += row.requests
-        self.errors += row.errors
-        for kind, n in (row.error_types or {}).items():
+        self.add_values(row.__dict__)
+
+    def add_values(self, row: dict[str, Any]) -> None:
+        """Add a rollup row's figures (a model's `__dict__` or `.values()`); its sketches are
+        merged when the row carries them."""
+        self.requests += row["requests"]
+        self.errors += row["errors"]
+        for kind, n in (row["error_types"] or {}).items():
             self.error_types[kind] = self.error_types.get(kind, 0) + n
-        self.prompt_tokens += row.prompt_tokens
-        self.completion_tokens += row.completion_tokens
-        self.cost_nanos += row.cost_nanos
-        self.fallbacks += row.fallbacks
-        self.byok += row.byok
-        self.latency.merge(DDSketch.from_dict(row.latency))
-        self.ttft.merge(DDSketch.from_dict(row.ttft))
+        self.prompt_tokens += row["prompt_tokens"]
+        self.completion_tokens += row["completion_tokens"]
+        self.cost_nanos += row["cost_nanos"]
+        self.fallbacks += row["fallbacks"]
+        self.byok += row["byok"]
+        if "latency" in row:
+            self.latency.merge_dict(row["latency"])
+            self.ttft.merge_dict(row["ttft"])
 
     def as_row(self, org_id: int, period: str, start: dt.datetime, dimension: str,
                group: str) -> RequestRollup:
@@ -108,7 +119,11 @@ class Totals:
             error_types=dict(sorted(self.error_types.items())),
             prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens,
             cost_nanos=self.cost_nanos, fallbacks=self.fallbacks, byok=self.byok,
-            latency=self.latency.to_dict(), ttft=self.ttft.to_dict())
+            latency=self.latency.to_dict(), ttft=self.ttft.to_dict(),
+            p50_ms=rounded_ms(self.latency.quantile(0.5)),
+            p95_ms=rounded_ms(self.latency.quantile(0.95)),
+            p99_ms=rounded_ms(self.latency.quantile(0.99)),
+            ttft_p50_ms=rounded_ms(self.ttft.quantile(0.5)))
 
 
 def _hours_filter(hours: Iterable[dt.datetime]) -> Q:
