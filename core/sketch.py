@@ -16,8 +16,8 @@ Merging two sketches of the same alpha adds their bucket counts, so merge(a, b) 
 sketch of the union of their values: hour sketches merge into days, days into ranges, with no
 loss beyond the bound above.
 
-The compact form (`to_dict` / `from_dict`) is JSON: {"a": alpha, "z": zero count,
-"b": {"<bucket>": count}}.
+The compact form (`to_dict` / `from_dict`) is JSON with parallel lists, buckets ascending:
+{"a": alpha, "z": zero count, "k": [bucket, ...], "n": [count, ...]}.
 """
 
 from __future__ import annotations
@@ -80,9 +80,8 @@ class DDSketch:
             raise ValueError("cannot merge sketches of different alpha")
         self.zero_count += int(data.get("z", 0))
         buckets = self.buckets
-        for key, count in (data.get("b") or {}).items():
-            k = int(key)
-            buckets[k] = buckets.get(k, 0) + count
+        for key, count in zip(data.get("k") or (), data.get("n") or (), strict=True):
+            buckets[key] = buckets.get(key, 0) + count
         return self
 
     @classmethod
@@ -122,17 +121,15 @@ class DDSketch:
     # The compact JSON form --------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": self.alpha, "z": self.zero_count,
-                "b": {str(key): count for key, count in sorted(self.buckets.items())}}
+        keys = sorted(key for key, count in self.buckets.items() if count)
+        return {"a": self.alpha, "z": self.zero_count, "k": keys,
+                "n": [self.buckets[key] for key in keys]}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> DDSketch:
         if not data:
             return cls()
-        sketch = cls(float(data.get("a", DEFAULT_ALPHA)))
-        sketch.zero_count = int(data.get("z", 0))
-        sketch.buckets = {int(key): int(count) for key, count in (data.get("b") or {}).items()}
-        return sketch
+        return cls(float(data.get("a", DEFAULT_ALPHA))).merge_dict(data)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DDSketch):

@@ -92,12 +92,9 @@ class Totals:
     latency: DDSketch = field(default_factory=DDSketch)
     ttft: DDSketch = field(default_factory=DDSketch)
 
-    def add_row(self, row: RequestRollup) -> None:
-        self.add_values(row.__dict__)
-
     def add_values(self, row: dict[str, Any]) -> None:
-        """Add a rollup row's figures (a model's `__dict__` or `.values()`); its sketches are
-        merged when the row carries them."""
+        """Add a rollup row's figures (from `.values()`); its sketches are merged when the
+        row carries them."""
         self.requests += row["requests"]
         self.errors += row["errors"]
         for kind, n in (row["error_types"] or {}).items():
@@ -169,11 +166,12 @@ def compute_hours(org_id: int, hours: Iterable[dt.datetime]) -> list[RequestRoll
     # Sketches: served requests' latency and TTFT, one pass over the hours' values.
     keys: dict[int, int | None] = {}
     probe = DDSketch()
-    values = (records.filter(outcome=SUCCESS).annotate(hour=hour_of)
-              .values_list("hour", "model_served", "model_requested", "provider", "key_id",
-                           "app", "task", "latency_ms", "ttft_ms", "count"))
-    for hour, served, asked, provider, key_id, app, task, latency, ttft, count in (
+    values = (records.filter(outcome=SUCCESS)
+              .values_list("created_at", "model_served", "model_requested", "provider",
+                           "key_id", "app", "task", "latency_ms", "ttft_ms", "count"))
+    for created, served, asked, provider, key_id, app, task, latency, ttft, count in (
             values.iterator(chunk_size=5000)):
+        hour = created.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
         groups = record_groups(served, asked, provider, key_id, app, task)
         latency_key = keys[latency] if latency in keys else keys.setdefault(
             latency, probe.key(latency))
@@ -189,12 +187,17 @@ def compute_hours(org_id: int, hours: Iterable[dt.datetime]) -> list[RequestRoll
             for (hour, dimension, group), t in sorted(totals.items())]
 
 
+MERGED_FIELDS = ("dimension", "group", "requests", "errors", "error_types", "prompt_tokens",
+                 "completion_tokens", "cost_nanos", "fallbacks", "byok", "latency", "ttft")
+
+
 def merge_rows(org_id: int, period: str, start: dt.datetime,
-               rows: Iterable[RequestRollup]) -> list[RequestRollup]:
-    """Rows of a longer period (a day) starting at `start`, merged from shorter rows."""
+               rows: Iterable[dict[str, Any]]) -> list[RequestRollup]:
+    """Rows of a longer period (a day) starting at `start`, merged from shorter rows' values
+    (MERGED_FIELDS)."""
     totals: dict[tuple[str, str], Totals] = defaultdict(Totals)
     for row in rows:
-        totals[(row.dimension, row.group)].add_row(row)
+        totals[(row["dimension"], row["group"])].add_values(row)
     return [t.as_row(org_id, period, start, dimension, group)
             for (dimension, group), t in sorted(totals.items())]
 
@@ -219,7 +222,8 @@ def rollup_day(org_id: int, day: dt.date, hours: Iterable[dt.datetime],
         RequestRollup.objects.bulk_create(hour_rows, batch_size=1000)
         RequestRollup.objects.filter(org_id=org_id, period=DAY, start=start).delete()
         day_hours = RequestRollup.objects.filter(
-            org_id=org_id, period=HOUR, start__gte=start, start__lt=start + DAY_DELTA)
+            org_id=org_id, period=HOUR, start__gte=start, start__lt=start + DAY_DELTA,
+        ).values(*MERGED_FIELDS)
         RequestRollup.objects.bulk_create(merge_rows(org_id, DAY, start, day_hours),
                                           batch_size=1000)
         if checkpoint is not None:

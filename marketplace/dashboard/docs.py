@@ -36,6 +36,7 @@ PAGES = (
     DocLink("routing", "routing.md", "Routing"),
     DocLink("errors", "errors.md", "Errors and limits"),
     DocLink("billing", "billing.md", "Billing"),
+    DocLink("analytics", "analytics.md", "Analytics"),
 )
 _BY_SLUG = {page.slug: page for page in PAGES}
 
