@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 # Placeholders the docs write in paths, and an example value the gateway accepts for each.
 PLACEHOLDERS = {"{author}/{slug}": "openai/gpt-4o-mini"}
-V1_PATH = re.compile(r"/v1/[A-Za-z0-9_{}/.:-]+")
+V1_PATH = re.compile(r"(?<!/api)/v1/[A-Za-z0-9_{}/.:-]+")  # not the management API (/api/v1/)
 
 
 class _Links(HTMLParser):
