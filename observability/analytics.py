@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -212,6 +212,28 @@ FIGURES = ("dimension", "group", "requests", "errors", "error_types", "prompt_to
 LATENCY_DIMENSIONS = ("model", "provider")
 
 
+def _range_sketches(org: Organization, query: AnalyticsQuery):
+    """(dimension, group, latency, ttft) of models and providers covering the range with as
+    few rows as possible: with hour buckets, the whole days inside the range come as day rows
+    (one sketch a day, not 24) and only the edges as hour rows."""
+    rows = RequestRollup.objects.filter(org=org, dimension__in=LATENCY_DIMENSIONS).order_by()
+    since, until = query.since.astimezone(dt.UTC), query.until.astimezone(dt.UTC)
+    hour_since = since.replace(minute=0, second=0, microsecond=0)
+    first_day = since.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first_day < hour_since:
+        first_day += BUCKET_LENGTH[DAY]
+    end_day = until.replace(hour=0, minute=0, second=0, microsecond=0)
+    if query.bucket == HOUR and first_day < end_day:
+        rows = rows.filter(
+            Q(period=DAY, start__gte=first_day, start__lt=end_day)
+            | Q(period=HOUR, start__gte=hour_since, start__lt=first_day)
+            | Q(period=HOUR, start__gte=end_day, start__lt=until))
+    else:
+        rows = rows.filter(period=query.bucket,
+                           start__gt=since - BUCKET_LENGTH[query.bucket], start__lt=until)
+    return rows.values_list("dimension", "group", "latency", "ttft")
+
+
 def get_analytics(org: Organization, query: AnalyticsQuery) -> Analytics:
     """Everything the analytics page shows, in two queries over the range's rollups: the
     figures (no sketches) of the chosen dimension, the whole org, models and providers; then
@@ -224,9 +246,7 @@ def get_analytics(org: Organization, query: AnalyticsQuery) -> Analytics:
         if row["dimension"] == query.dimension:
             series.append((row["start"], row["group"], row["requests"],
                            row["prompt_tokens"] + row["completion_tokens"], row["cost_nanos"]))
-    sketches = _rows(org, query, LATENCY_DIMENSIONS).values_list(
-        "dimension", "group", "latency", "ttft")
-    for dimension, group, latency, ttft in sketches:
+    for dimension, group, latency, ttft in _range_sketches(org, query):
         t = totals[(dimension, group)]
         t.latency.merge_dict(latency)
         t.ttft.merge_dict(ttft)

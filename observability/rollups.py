@@ -139,6 +139,9 @@ def _hours_filter(hours: Iterable[dt.datetime]) -> Q:
 
 def compute_hours(org_id: int, hours: Iterable[dt.datetime]) -> list[RequestRollup]:
     """The hour rows of these hours of one org, from its raw records (nothing is written)."""
+    hours = list(hours)
+    if not hours:
+        return []
     records = RequestRecord.objects.filter(_hours_filter(hours), org_id=org_id).order_by()
     hour_of = TruncHour("created_at", tzinfo=dt.UTC)
     totals: dict[tuple[dt.datetime, str, str], Totals] = defaultdict(Totals)

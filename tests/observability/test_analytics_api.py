@@ -193,3 +193,31 @@ def test_the_csv_export_is_for_owners_admins_and_finance(world):
     assert sum(int(r["cost_nanos"]) for r in table) == sum(e.cost_nanos
                                                             for e in expected.values())
     assert {r["dimension"] for r in table} == {"task"}
+
+
+@pytest.mark.parametrize("bucket", ["hour", "day"])
+def test_the_pages_latency_by_model_and_provider_covers_the_range(world, bucket):
+    from observability.analytics import get_analytics, parse_query
+
+    owner, _, rows = world
+    since = NOW - dt.timedelta(days=3, minutes=30)  # not on an hour: its hour counts whole
+    until = NOW - dt.timedelta(hours=2)
+    data = get_analytics(owner.org, parse_query(
+        {"since": since.isoformat(), "until": until.isoformat(), "bucket": bucket}))
+
+    step = dt.timedelta(hours=1) if bucket == "hour" else dt.timedelta(days=1)
+    floor = hour_of if bucket == "hour" else (
+        lambda m: m.replace(hour=0, minute=0, second=0, microsecond=0))
+    inside = [r for r in rows if since - step < floor(r.created_at) < until]
+    assert data.total.requests == sum(r.count for r in inside)
+    for summaries, attribute in ((data.by_model, "model"), (data.by_provider, "provider")):
+        for summary in summaries:
+            mine = [r for r in inside if r.outcome == "success" and (
+                (r.model_served or r.model_requested) if attribute == "model"
+                else r.provider) == summary.group]
+            latencies = [r.latency_ms for r in mine for _ in range(r.count)]
+            for value, q in ((summary.p50_ms, 0.5), (summary.p95_ms, 0.95),
+                             (summary.p99_ms, 0.99)):
+                exact = exact_quantile(latencies, q)
+                assert (value is None) if exact is None else (
+                    abs(value - exact) <= 0.01 * exact + 0.05 + 1e-9), (summary.group, q)
