@@ -80,8 +80,12 @@ class DDSketch:
             raise ValueError("cannot merge sketches of different alpha")
         self.zero_count += int(data.get("z", 0))
         buckets = self.buckets
-        for key, count in zip(data.get("k") or (), data.get("n") or (), strict=True):
-            buckets[key] = buckets.get(key, 0) + count
+        get = buckets.get
+        keys, counts = data.get("k") or (), data.get("n") or ()
+        if len(keys) != len(counts):
+            raise ValueError("a sketch's keys and counts differ in length")
+        for key, count in zip(keys, counts):  # noqa: B905  (checked above; this is hot)
+            buckets[key] = get(key, 0) + count
         return self
 
     @classmethod
