@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: install run test lint bench page-speed
+.PHONY: install run test lint bench page-speed analytics-scale
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -40,3 +40,9 @@ bench: install
 # with 10,000 usage records (scripts/page_speed.py; on the configured database, as `make run`).
 page-speed: install
 	$(PY) scripts/page_speed.py $(PAGE_SPEED_ARGS)
+
+# One million request records over 90 days for one org, the rollup's time, and the medians of the
+# analytics API (90 days by day, each group_by) and the request log's first page
+# (scripts/analytics_scale.py; PostgreSQL only, on the configured database).
+analytics-scale: install
+	$(PY) scripts/analytics_scale.py $(ANALYTICS_SCALE_ARGS)

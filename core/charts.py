@@ -81,3 +81,33 @@ def spend_and_requests(days: Sequence[dt.date], rows: Iterable[Row]) -> Chart:
         "stacked": False,
         "series": [_usd_series("Spend", spend), _count_series("Requests", requests)],
     }
+
+
+def stacked_by_group(
+    labels: Sequence[str], points: Iterable[tuple[int, str, int]], *, axis: str,
+    top: int = 6, other: str = "Other", count_title: str = "Requests",
+    order: Sequence[str] = (),
+) -> Chart:
+    """A stacked bar chart over any buckets (the analytics page's hours or days): one series
+    per group, past the `top` groups one `other` series. `points` are (bucket index, group,
+    value): nanos when `axis` is "usd", a count when it is "count" (its axis titled
+    `count_title`). Groups rank by their place in `order` (so several charts of one page keep
+    one colour per group), then by their total. Labels that are ISO dates are shortened by
+    charts.js; others show as given."""
+    per_group: dict[str, list[int]] = {}
+    for i, group, value in points:
+        if 0 <= i < len(labels):
+            per_group.setdefault(group, [0] * len(labels))[i] += value or 0
+    place = {name: i for i, name in enumerate(order)}
+    ranked = sorted(per_group.items(),
+                    key=lambda item: (place.get(item[0], len(place)), -sum(item[1]), item[0]))
+
+    def series(name: str, values: Sequence[int]) -> Chart:
+        return _usd_series(name, values) if axis == "usd" else _count_series(name, values, "bar")
+
+    result = [series(name, values) for name, values in ranked[:top]]
+    if len(ranked) > top:
+        result.append(series(other, [sum(v[i] for _, v in ranked[top:])
+                                     for i in range(len(labels))]))
+    return {"labels": list(labels), "stacked": True, "series": result,
+            "count_title": count_title}

@@ -230,6 +230,9 @@ CELERY_BEAT_SCHEDULE = {
     # Alerts (balance, daily spend, error rate, key limits): one email per crossing.
     "observability.evaluate_alerts": {
         "task": "observability.tasks.evaluate_alerts", "schedule": 60.0},
+    # Request records rolled up by org, hour/day, model, provider, key, app and task (analytics).
+    "observability.rollup_requests": {
+        "task": "observability.tasks.rollup_requests", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -18,6 +18,7 @@ api_v1 = [
     path("routing/", include("routing.api.urls")),
     path("requests/", include("observability.api.urls")),
     path("alerts/", include("observability.alerts.api_urls")),
+    path("analytics/", include("observability.api.analytics_urls")),
 ]
 
 urlpatterns = [
@@ -37,6 +38,7 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("routing/", include("routing.urls")),
     path("requests/", include("observability.urls")),
+    path("analytics/", include("observability.analytics_urls")),
     path("docs/", include("marketplace.dashboard.docs_urls")),
     path("dashboard/alerts/", include("observability.alerts.urls")),
     path("", include("marketplace.dashboard.urls")),

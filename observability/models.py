@@ -167,3 +167,64 @@ class AlertEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of org {self.org_id} at {self.fired_at}"
+
+
+# Rollups (observability/rollups.py): the analytics page and API read these, never raw records.
+HOUR = "hour"
+DAY = "day"
+PERIODS = (HOUR, DAY)
+# Dimensions: "all" has one group (""); the others group by the model (served, else asked),
+# the provider's slug, the key's id, the app's name or the task label ("" when there is none).
+ALL = "all"
+DIMENSIONS = (ALL, "model", "provider", "key", "app", "task")
+
+
+class RequestRollup(models.Model):
+    """One org's requests in one UTC hour (or day) for one group of one dimension.
+
+    Counts are SUM(count) of the records; tokens and cost are summed exactly (nanos). The
+    latency sketch holds served requests' `latency_ms`, the TTFT sketch their non-null `ttft_ms`
+    (`core.sketch.DDSketch`, compact JSON). Day rows are merged from the day's hour rows.
+    """
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, db_index=False,
+                            related_name="request_rollups")
+    period = models.CharField(max_length=4)  # HOUR or DAY
+    start = models.DateTimeField()  # the UTC hour's or day's start
+    dimension = models.CharField(max_length=8)
+    group = models.CharField(max_length=200, blank=True, default="")
+    requests = models.BigIntegerField(default=0)
+    errors = models.BigIntegerField(default=0)
+    error_types = models.JSONField(default=dict)  # {error_type: requests}
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    cost_nanos = models.BigIntegerField(default=0)
+    fallbacks = models.BigIntegerField(default=0)
+    byok = models.BigIntegerField(default=0)
+    latency = models.JSONField(default=dict)
+    ttft = models.JSONField(default=dict)
+    # This row's own percentiles, read off its sketches when it is written, so a list of
+    # buckets reads no sketch; ranges longer than a row merge the sketches instead.
+    p50_ms = models.FloatField(null=True)
+    p95_ms = models.FloatField(null=True)
+    p99_ms = models.FloatField(null=True)
+    ttft_p50_ms = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "period", "dimension", "start", "group"],
+                                    name="rollup_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.period} {self.start:%Y-%m-%d %H:00} {self.dimension}"
+
+
+class RollupState(models.Model):
+    """The rollup's watermark: records recorded since (minus a margin) are looked at next run."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    watermark = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.watermark:%Y-%m-%d %H:%M:%S}"

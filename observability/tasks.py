@@ -7,7 +7,7 @@ import datetime as dt
 from celery import shared_task
 from django.conf import settings
 
-from observability import partitions
+from observability import partitions, rollups
 from observability.alerts import evaluate as alert_evaluation
 
 
@@ -26,3 +26,9 @@ def maintain_partitions() -> dict[str, list[str]]:
 def evaluate_alerts() -> dict[str, int]:
     """Every org's alerts: open crossings, close what cleared, email once per crossing."""
     return alert_evaluation.evaluate_alerts()
+
+
+@shared_task(name="observability.tasks.rollup_requests")
+def rollup_requests() -> dict[str, int]:
+    """Roll the request records recorded since the last run into the analytics rollups."""
+    return rollups.rollup_requests().as_dict()

@@ -83,7 +83,8 @@ def prepare_database() -> dict:
     call_command("import_catalog", verbosity=0)
     log("seeding the demo organization")
     out = io.StringIO()
-    call_command("seed_demo", "--json", stdout=out)
+    # A first run also gets a month of demo traffic, so the charts and analytics show data.
+    call_command("seed_demo", "--json", "--usage", "2000", "--usage-if-empty", stdout=out)
     demo = json.loads(out.getvalue().strip().splitlines()[-1])
     # The database is handed to the children now; this process keeps no connection open.
     connections.close_all()

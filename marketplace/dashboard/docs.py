@@ -38,6 +38,7 @@ PAGES = (
     DocLink("billing", "billing.md", "Billing"),
     DocLink("requests", "requests.md", "Request log"),
     DocLink("alerts", "alerts.md", "Alerts"),
+    DocLink("analytics", "analytics.md", "Analytics"),
 )
 _BY_SLUG = {page.slug: page for page in PAGES}
 

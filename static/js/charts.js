@@ -40,14 +40,15 @@
       result.count = {
         type: "linear", position: axes.has("usd") ? "right" : "left", beginAtZero: true,
         grid: { drawOnChartArea: !axes.has("usd") }, ticks: { precision: 0 },
-        title: { display: true, text: "Requests" },
+        title: { display: true, text: data.count_title || "Requests" },
       };
     }
     return result;
   }
 
   function shortDay(iso) {
-    // "2026-11-05" -> "Nov 5", in UTC like the server's days.
+    // "2026-11-05" -> "Nov 5", in UTC like the server's days; other labels show as given.
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(iso)) return iso;
     const day = new Date(iso + "T00:00:00Z");
     return day.toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
   }

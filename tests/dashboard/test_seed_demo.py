@@ -72,3 +72,25 @@ def test_seed_demo_usage_adds_history_that_moves_no_balance():
     assert not records.filter(posted_at__isnull=True).exists()  # the poster leaves them alone
     assert records.filter(charge_nanos__gt=0).count() > 100
     assert Wallet.objects.get(org=org).balance_nanos == balance
+
+
+def test_seed_demo_usage_writes_request_records_and_fills_the_analytics():
+    from billing.models import UsageRecord
+    from observability.models import RequestRecord, RequestRollup
+
+    call_command("seed_demo", "--usage", "200", stdout=io.StringIO())
+    org = Organization.objects.get(slug="demo")
+    records = RequestRecord.objects.filter(org=org)
+    # Every usage record's request, plus refusals that never reached a provider.
+    assert set(UsageRecord.objects.filter(org=org).values_list("request_id", flat=True)) <= set(
+        records.values_list("request_id", flat=True))
+    assert records.filter(outcome="refused").exists()
+    assert records.exclude(task="").exists() and records.exclude(app="").exists()
+    all_days = RequestRollup.objects.filter(org=org, period="day", dimension="all")
+    assert sum(all_days.values_list("requests", flat=True)) == sum(
+        records.values_list("count", flat=True))
+
+    out = io.StringIO()
+    call_command("seed_demo", "--usage", "200", "--usage-if-empty", stdout=out)
+    assert "Usage records added" not in out.getvalue()
+    assert UsageRecord.objects.filter(org=org).count() == 200

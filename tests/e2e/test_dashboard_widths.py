@@ -9,6 +9,7 @@ from django.utils import timezone
 from marketplace.tenancy.models import Role
 from observability.alerts.evaluate import evaluate_alerts
 from observability.recording import RequestRow, store_request_records
+from observability.rollups import rollup_requests
 from tests.dashboard.usage_rows import usage
 from tests.e2e.test_billing_flow import signed_in
 from tests.observability.records import row, store
@@ -23,6 +24,7 @@ PAGES = [
     "/compliance/byok/", "/compliance/audit/", "/routing/explain/", "/models", "/docs/",
     "/requests/", "/requests/{request}/",
     "/dashboard/alerts/",
+    "/analytics/",
 ]
 OVERFLOW = "document.documentElement.scrollWidth > document.documentElement.clientWidth"
 
@@ -35,6 +37,12 @@ def test_no_dashboard_page_scrolls_sideways(start_gateway_server, browser_page, 
     for days_ago in (0, 1, 5):
         usage(owner.org, key=key, at=now - dt.timedelta(days=days_ago),
               model="anthropic/claude-sonnet-4", charge=123_456_789)
+        store_request_records([RequestRow(
+            request_id=f"gen-{days_ago}", created_at=now - dt.timedelta(days=days_ago),
+            org_id=owner.org_id, key_id=key.pk, model_requested="anthropic/claude-sonnet-4",
+            model_served="anthropic/claude-sonnet-4", provider="anthropic", status=200,
+            outcome="success", cost_nanos=123_456_789, latency_ms=900, ttft_ms=200,
+            app="an app with a rather long name for a narrow screen")])
     logged = store(row(owner.org, at=now, key=key, app="A rather long application title here",
                        model_requested="openrouter/auto", model_served="anthropic/claude-sonnet-4",
                        provider="sandbox-anthropic", is_fallback=True, status=502,
@@ -50,6 +58,7 @@ def test_no_dashboard_page_scrolls_sideways(start_gateway_server, browser_page, 
         model_requested="anthropic/claude-sonnet-4", status=502, outcome="failed",
         error_type="upstream_5xx") for i in range(25)])
     evaluate_alerts()
+    rollup_requests()
     server = start_gateway_server()
     page = browser_page
     page.set_viewport_size({"width": width, "height": 900})

@@ -17,7 +17,7 @@ from django.db import transaction
 
 from billing.services.ledger import grant_promotional_credit
 from core.money import usd_to_nanos
-from marketplace.dashboard.demo_usage import add_demo_usage
+from marketplace.dashboard.demo_usage import add_demo_usage, has_usage
 from marketplace.tenancy import key_services, selectors
 from marketplace.tenancy.models import Membership, Organization, Role
 from marketplace.tenancy.roles import Actor
@@ -87,13 +87,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--usage", type=int, default=0, metavar="N",
             help="Also add N synthetic usage records over the last 30 days (charts, "
-                 "scripts/page_speed.py); they are history and move no balance.")
+                 "scripts/page_speed.py), with their request records and the analytics "
+                 "rollup; they are history and move no balance.")
+        parser.add_argument(
+            "--usage-if-empty", action="store_true",
+            help="With --usage: add them only when the demo org has no usage yet (make run).")
 
     def handle(self, *args, **options):
         facts = seed_demo()
         if options["usage"] > 0:
             org = Organization.objects.get(slug=DEMO_ORG_SLUG)
-            facts["usage_added"] = str(add_demo_usage(org, options["usage"]))
+            if not (options["usage_if_empty"] and has_usage(org.pk)):
+                facts["usage_added"] = str(add_demo_usage(org, options["usage"]))
         if options["json"]:
             self.stdout.write(json.dumps(facts))
             return
