@@ -26,5 +26,8 @@ def label_task(body: Any) -> str:
     if not view.text:
         best = max(range(len(LABELS)), key=bonus.__getitem__)
         return LABELS[best] if bonus[best] > 0 else DEFAULT_LABEL
-    scores = text_model().log_probs(view.text) + bonus
-    return LABELS[int(scores.argmax())]
+    # Bonuses are in log-probability units; the logits differ from the log-probabilities by
+    # one constant per text, so the best label is the same.
+    scores = [score + extra for score, extra in zip(text_model().scores(view.text), bonus,
+                                                    strict=True)]
+    return LABELS[max(range(len(LABELS)), key=scores.__getitem__)]

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import wordllama
+from tokenizers import Tokenizer
 from wordllama import WordLlama
 
 from .examples import training_examples
@@ -46,8 +47,11 @@ class TextModel:
         y[np.arange(len(labels)), [LABELS.index(label) for label in labels]] = 1.0
         self._weights, self._bias = self._fit(x, y)
         # For one text at a time (every request): wordllama's own embed() pads, masks and
-        # pools a batch; for one text that is the sum of its token vectors, normalised.
-        self._tokenizer: Any = self._embedder.tokenizer
+        # pools a batch; for one text that is the sum of its token vectors, normalised. A copy
+        # of its tokenizer without padding encodes one text in half the time.
+        self._tokenizer: Any = Tokenizer.from_str(self._embedder.tokenizer.to_str())
+        self._tokenizer.no_padding()
+        self._tokenizer.no_truncation()
         self._vectors: Matrix = self._embedder.embedding
 
     @staticmethod
@@ -66,23 +70,30 @@ class TextModel:
         vectors = np.asarray(self._embedder.embed(texts, norm=True), dtype=np.float32)
         return vectors * np.float32(_SCALE)
 
-    def log_probs(self, text: str) -> Matrix:
-        """Log-probability of each label in `LABELS` order for one text.
+    def scores(self, text: str) -> list[float]:
+        """Each label's score in `LABELS` order for one text: the logits, whose softmax is
+        `log_probs` (the same order, so the best label is the same, at less cost).
 
         The same numbers as `embed([text])` would give (a test compares them), computed
         directly: the mean of the token vectors, normalised, is their sum normalised.
         """
+        # Ten numbers: plain floats from here cost less than numpy's per-call overhead.
         ids = np.asarray(self._tokenizer.encode(text, add_special_tokens=False).ids,
                          dtype=np.int64)
         if ids.size == 0:
-            return _log_softmax(self._bias.copy())
-        np.clip(ids, 0, len(self._vectors) - 1, out=ids)
+            return self._bias.tolist()  # type: ignore[no-any-return]
+        if ids.max() >= len(self._vectors):
+            np.clip(ids, 0, len(self._vectors) - 1, out=ids)
         total = self._vectors[ids].sum(axis=0, dtype=np.float32)
-        length = float(np.linalg.norm(total))
+        length = float(np.sqrt(total @ total))
         if length == 0.0:
-            return _log_softmax(self._bias.copy())
-        embedded = total * np.float32(_SCALE / length)
-        return _log_softmax(embedded @ self._weights + self._bias)
+            return self._bias.tolist()  # type: ignore[no-any-return]
+        logits: Matrix = (total @ self._weights) * np.float32(_SCALE / length) + self._bias
+        return logits.tolist()  # type: ignore[no-any-return]
+
+    def log_probs(self, text: str) -> Matrix:
+        """Log-probability of each label in `LABELS` order for one text."""
+        return _log_softmax(np.asarray(self.scores(text), dtype=np.float32))
 
     def log_probs_batched(self, text: str) -> Matrix:
         """`log_probs` through wordllama's own batch embedding (the reference it must match)."""
