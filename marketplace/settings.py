@@ -408,9 +408,10 @@ GATEWAY_KEY_CACHE_MAX = env.int("GATEWAY_KEY_CACHE_MAX", default=100_000)
 GATEWAY_SNAPSHOT_POLL_S = env.float("GATEWAY_SNAPSHOT_POLL_S", default=2.0)
 GATEWAY_LAST_USED_FLUSH_S = env.float("GATEWAY_LAST_USED_FLUSH_S", default=5.0)
 # Request records (observability/): each request's task label, computed in one gateway thread
-# off the answer's path; past TASK_LABEL_MAX_PENDING waiting requests they go unlabelled.
+# off the answer's path, in batches; past TASK_LABEL_MAX_PENDING waiting requests they go
+# unlabelled.
 TASK_LABELS_ENABLED = env.bool("TASK_LABELS_ENABLED", default=True)
-TASK_LABEL_MAX_PENDING = env.int("TASK_LABEL_MAX_PENDING", default=256)
+TASK_LABEL_MAX_PENDING = env.int("TASK_LABEL_MAX_PENDING", default=5000)
 # Request records older than this are dropped by whole months (partitions on PostgreSQL).
 REQUEST_RECORD_RETENTION_DAYS = env.int("REQUEST_RECORD_RETENTION_DAYS", default=400)
 # Abuse limits: GET /v1/... per key per minute, failed authentications per address per minute.

@@ -91,8 +91,7 @@ class Call:
                                key_tpm=rules.key.tpm)
         # The task label, off the answer's path; not for a request the limiter refused (a
         # flood of refusals must cost as little as possible).
-        if self.ctx.record is not None:
-            self.ctx.label = gw.labeller.submit(self.body)
+        self.ctx.label_body = self.body
         # The org's and key's policies narrow the candidates from memory (no database read).
         selection = select_candidates(gw.catalog.snapshot, request, health=gw.upstream.health,
                                       caller_prices=self._caller_prices, rng=gw.rng,

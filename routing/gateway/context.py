@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,9 +29,10 @@ class RequestContext:
     started: float = field(default_factory=time.perf_counter)
     # Time spent waiting on the provider, subtracted from the overhead header.
     upstream_s: float = 0.0
-    # An inference request's record (routing/gateway/records.py) and its task label to come.
+    # An inference request's record (routing/gateway/records.py), and the body to label its
+    # task from once the limiter admitted it.
     record: RequestRow | None = None
-    label: Future[str] | None = None
+    label_body: bytes | None = None
     # An error a route answered in its own dialect (Anthropic's), so Gateway.handle never saw it.
     answered_error: SwitchyardError | None = None
 

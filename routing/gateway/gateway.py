@@ -86,9 +86,10 @@ class Gateway:
         self.receipt_keys = seams.signing_keys()
         self.content = content_queue(seams.store_contents, self.db_executor)
         # Every inference request's record, labelled with its task in a thread of its own.
-        self.requests = RequestRecorder(seams.store_request_records, self.db_executor)
-        self.labeller = TaskLabeller(max_pending=config.task_label_max_pending,
-                                     enabled=config.task_labels)
+        self.labeller = TaskLabeller(enabled=config.task_labels)
+        self.requests = RequestRecorder(seams.store_request_records, self.db_executor,
+                                        self.labeller,
+                                        max_labelling=config.task_label_max_pending)
         # BYOK keys a provider refused (401): reported off the request path.
         self.byok_rejections = ByokRejections(self.db_executor, seams.mark_byok_rejected)
         # The ranking's one generator for every request (the policy stays pure and takes it
@@ -116,6 +117,7 @@ class Gateway:
         self._tasks.append(spawn(self.content.run()))
         self._tasks.append(spawn(self.requests.run()))
         self._tasks.append(spawn(self.requests.run_floods()))
+        self._tasks.append(spawn(self.requests.run_labels()))
         self._tasks.append(spawn(self.limiter.run()))
         if self.config.metrics_enabled and self.config.metrics_multiprocess:
             self._tasks.append(spawn(metrics.sample_state(self, _STATE_SAMPLE_S)))
@@ -132,8 +134,8 @@ class Gateway:
                 await task
         await self.last_used.flush()
         await self.content.flush()
-        await asyncio.get_running_loop().run_in_executor(None, self.labeller.close)
         await self.requests.close()
+        await asyncio.get_running_loop().run_in_executor(None, self.labeller.close)
         await self.byok_rejections.close()
         await self.limiter.close()
         await self.upstream.close()
@@ -192,4 +194,4 @@ class Gateway:
                               disconnected=disconnected)
                 if self.config.metrics_enabled:
                     metrics.observe_record(self, ctx.record, ctx)
-                self.requests.record(ctx.record, ctx.label)
+                self.requests.record(ctx.record, ctx.label_body)

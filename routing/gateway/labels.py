@@ -1,17 +1,18 @@
-"""Task labels for request records, computed in a bounded thread off the answer's path.
+"""Task labels for request records, computed in batches in one thread off the answer's path.
 
-`routing.task_labels.label_task` costs about 0.1-0.2 ms of CPU per request; its model (about
-120 MB) loads when the gateway starts, in the labelling thread. The gateway starts a label at
-admission in that one thread; the request record waits for the label, never the answer. At
-most `max_pending` requests wait for a label at once: past that, a request is recorded
-unlabelled rather than queue without bound.
+`routing.task_labels.label_task` costs about 0.1 ms of CPU per request; its model (about
+120 MB) loads when the gateway starts, in the labelling thread. A request admitted past the
+limiter hands its body to the request recorder (routing/gateway/records.py), which labels what
+gathered in one job on this thread: one hand-off a batch rather than a future, a callback and
+a wake-up of the event loop per request, which on a busy core cost more than the label.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 
@@ -28,30 +29,22 @@ def _label(body: bytes) -> str:
         return ""
 
 
+def _label_all(bodies: Sequence[bytes]) -> list[str]:
+    return [_label(body) for body in bodies]
+
+
 class TaskLabeller:
-    def __init__(self, *, max_pending: int, enabled: bool = True):
-        self._enabled = enabled
+    def __init__(self, *, enabled: bool = True):
+        self.enabled = enabled
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gw-label")
-        self._slots = threading.BoundedSemaphore(max_pending)
-        self.skipped = 0  # requests recorded unlabelled because the labeller was full
 
     def warm(self) -> None:
         """Load the model now, in the labelling thread, rather than on the first request."""
-        if self._enabled:
+        if self.enabled:
             self._pool.submit(_label, b'{"messages": [{"role": "user", "content": "hello"}]}')
 
-    def submit(self, body: bytes) -> Future[str] | None:
-        if not self._enabled:
-            return None
-        if not self._slots.acquire(blocking=False):
-            self.skipped += 1
-            return None
-        future = self._pool.submit(_label, body)
-        future.add_done_callback(self._release)
-        return future
-
-    def _release(self, _future: Future[str]) -> None:
-        self._slots.release()
+    async def label_all(self, bodies: Sequence[bytes]) -> list[str]:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, _label_all, bodies)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=False)

@@ -2,9 +2,9 @@
 
 A request gets its row (observability's `RequestRow`) once authenticated; parsing, the call
 (`Call.settle`) and the error that ends it fill it in, and `Gateway.handle` finishes it after
-the answer went out and hands it to `RequestRecorder`. The recorder waits for the task label
-(started at admission, `labels.py`), then queues the row for `BatchQueue`'s batched insert:
-nothing of this is on the answer's path.
+the answer went out and hands it to `RequestRecorder`. The recorder labels the task of the
+requests the limiter admitted in batches (`labels.py`), then queues the rows for
+`BatchQueue`'s batched insert: nothing of this is on the answer's path.
 
 A flood of identical refusals by our own rate limiter shares rows: per key, model and minute
 the first is recorded as it comes and the rest are counted into one more row (`count`),
@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from core.errors import (
@@ -32,14 +33,19 @@ from core.errors import (
     SwitchyardError,
     UpstreamError,
 )
-from routing.gateway.batches import BatchQueue
+from routing.gateway.batches import GATHER_S, BatchQueue
+from routing.gateway.labels import TaskLabeller
 from routing.gateway.seams import CANCELLED, FAILED, REFUSED, SUCCESS, RequestRow
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from routing.gateway.auth import Caller
     from routing.gateway.context import RequestContext
 
 MAX_PENDING_ROWS = 50_000
+# Request bodies kept for labelling at most (besides TASK_LABEL_MAX_PENDING requests).
+MAX_LABEL_BYTES = 64 * 1024 * 1024
 # Distinct (key, model, minute) floods counted at once; beyond it refusals get rows of their own.
 MAX_FLOODS = 10_000
 # The status a client that left gets (nginx's "client closed request").
@@ -104,38 +110,63 @@ def finish_record(row: RequestRow, ctx: RequestContext, error: SwitchyardError |
 
 
 class RequestRecorder:
-    """Rows wait for their label here, then go to the batched insert."""
+    """Rows are labelled in batches (`labels.py`), then go to the batched insert."""
 
-    def __init__(self, store: Callable[[Sequence[RequestRow]], object], executor: Executor):
+    def __init__(self, store: Callable[[Sequence[RequestRow]], object], executor: Executor,
+                 labeller: TaskLabeller, *, max_labelling: int):
         self.queue: BatchQueue[RequestRow] = BatchQueue(
             "request records", store, executor, max_rows=MAX_PENDING_ROWS)
+        self._labeller = labeller
+        self._max_labelling = max_labelling
         self._floods: dict[tuple[Any, ...], RequestRow | None] = {}
-        self._labelling = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._to_label: list[tuple[RequestRow, bytes]] = []
+        self._to_label_bytes = 0
+        self._labelling = 0  # rows in the labelling job running now
+        self._wake = asyncio.Event()
+        self.unlabelled = 0  # rows recorded without a label: too many waited already
 
     def __len__(self) -> int:
-        return len(self.queue) + self._labelling
+        return len(self.queue) + len(self._to_label) + self._labelling
 
-    def record(self, row: RequestRow, label: Future[str] | None) -> None:
+    def record(self, row: RequestRow, body: bytes | None) -> None:
+        """Queue the row; with `body` (the request as received) it is labelled first."""
         if row.error_type == "rate_limit" and row.outcome == REFUSED and self._counted(row):
             return
-        if label is None:
+        if body is None or not self._labeller.enabled:
             self.queue.add(row)
-        elif label.done():
-            self._labelled(row, label)
-        else:
-            loop = self._loop or asyncio.get_running_loop()
-            self._loop = loop
-            self._labelling += 1
-            label.add_done_callback(
-                lambda done: loop.call_soon_threadsafe(self._labelled, row, done, True))
+            return
+        if (len(self._to_label) >= self._max_labelling
+                or self._to_label_bytes + len(body) > MAX_LABEL_BYTES):
+            self.unlabelled += 1
+            self.queue.add(row)
+            return
+        self._to_label.append((row, body))
+        self._to_label_bytes += len(body)
+        self._wake.set()
 
-    def _labelled(self, row: RequestRow, label: Future[str], waited: bool = False) -> None:
-        if waited:
-            self._labelling -= 1
-        if not label.cancelled() and label.exception() is None:
-            row.task = label.result()
-        self.queue.add(row)
+    async def label_pending(self) -> None:
+        batch, self._to_label = self._to_label, []
+        self._to_label_bytes = 0
+        if not batch:
+            return
+        self._labelling = len(batch)
+        try:
+            labels = await self._labeller.label_all([body for _, body in batch])
+        except Exception:  # noqa: BLE001 - the rows go unlabelled, never lost
+            log.warning("could not label %d requests", len(batch), exc_info=True)
+            labels = [""] * len(batch)
+        finally:
+            self._labelling = 0
+        for (row, _), label in zip(batch, labels, strict=True):
+            row.task = label
+            self.queue.add(row)
+
+    async def run_labels(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(GATHER_S)
+            await self.label_pending()
 
     def _counted(self, row: RequestRow) -> bool:
         """Whether this refusal joined its minute's flood row (the first of a minute does not)."""
@@ -169,10 +200,7 @@ class RequestRecorder:
             self.flush_floods(dt.datetime.now(dt.UTC))
 
     async def close(self) -> None:
-        """Queue everything (labels still running are waited for) and store it."""
-        for _ in range(200):
-            if not self._labelling:
-                break
-            await asyncio.sleep(0.01)
+        """Label and queue everything, then store it."""
+        await self.label_pending()
         self.flush_floods()
         await self.queue.flush()
