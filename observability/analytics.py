@@ -18,12 +18,12 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from core.errors import InvalidRequest
 from core.money import api_usd
 from marketplace.tenancy.models import Organization
 from observability.models import ALL, DAY, HOUR, PERIODS, RequestRollup
+from observability.moments import parse_moment
 from observability.rollups import Totals, rounded_ms
 
 GROUP_BYS = ("model", "provider", "key", "app", "task")
@@ -45,21 +45,6 @@ class AnalyticsQuery:
         return self.group_by
 
 
-def _moment(raw: str, name: str, *, end_of_day: bool) -> dt.datetime:
-    try:
-        day = parse_date(raw)
-        moment = None if day is not None else parse_datetime(raw)
-    except ValueError:  # well-formed but impossible, such as 2026-02-30
-        day = moment = None
-    if day is not None:
-        start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-        return start + dt.timedelta(days=1) if end_of_day else start
-    if moment is not None:
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-    raise InvalidRequest(
-        f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 date and time.", param=name)
-
-
 def parse_query(params: Mapping[str, Any], *, capped: bool = True,
                 now: dt.datetime | None = None) -> AnalyticsQuery:
     """since, until (ISO; a date as `until` includes that day), bucket, group_by from a query
@@ -78,10 +63,10 @@ def parse_query(params: Mapping[str, Any], *, capped: bool = True,
     if group_by not in (ALL, *GROUP_BYS):
         raise InvalidRequest(f"group_by must be one of {', '.join(GROUP_BYS)} (or omitted).",
                              param="group_by")
-    until = (_moment(values["until"], "until", end_of_day=True) if values["until"]
-             else (now or timezone.now()))
-    since = (_moment(values["since"], "since", end_of_day=False) if values["since"]
-             else until - DEFAULT_RANGE[bucket])
+    until = (parse_moment(values["until"], "until", end_of_day=True)
+             or now or timezone.now())
+    since = (parse_moment(values["since"], "since", end_of_day=False)
+             or until - DEFAULT_RANGE[bucket])
     if since >= until:
         raise InvalidRequest("since must be before until.", param="since")
     if capped and until - since > MAX_RANGE[bucket]:

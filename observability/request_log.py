@@ -21,7 +21,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 
 from compliance.content_log import access_content
 from compliance.models import RequestContent
@@ -31,6 +31,7 @@ from core.money import api_usd
 from core.money_input import InputError, parse_bounded_int
 from marketplace.tenancy.roles import SETTINGS_EDITORS
 from observability.models import ERROR_TYPES, OUTCOMES, RequestRecord
+from observability.moments import parse_moment
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -68,25 +69,6 @@ class LogPage:
 
 # --- parsing what callers send -----------------------------------------------------------------
 
-def _moment(raw: str, name: str, *, end_of_day: bool) -> dt.datetime | None:
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        # A date first: parse_datetime would also read "2026-11-02" as that day's midnight.
-        day = parse_date(raw)
-        moment = None if day is not None else parse_datetime(raw)
-    except ValueError:  # well-formed but impossible, such as 2026-02-30
-        day = moment = None
-    if day is not None:
-        start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-        return start + dt.timedelta(days=1) if end_of_day else start
-    if moment is not None:
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-    raise InvalidRequest(
-        f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 date and time.", param=name)
-
-
 def _text(params: Mapping, name: str) -> str:
     value = (params.get(name) or "").strip()
     if "\x00" in value:
@@ -103,8 +85,8 @@ def parse_log_filters(params: Mapping) -> LogFilters:
     `model` matches the model asked for or the one that served.
     """
     text = {name: _text(params, name) for name in FILTER_NAMES}
-    since = _moment(text["since"], "since", end_of_day=False)
-    until = _moment(text["until"], "until", end_of_day=True)
+    since = parse_moment(text["since"], "since", end_of_day=False)
+    until = parse_moment(text["until"], "until", end_of_day=True)
     if since is not None and until is not None and until <= since:
         raise InvalidRequest("until must be after since.", param="until")
     key_id = None

@@ -15,6 +15,7 @@ from compliance.audit_log import (
     list_audit_entries,
     parse_audit_filters,
 )
+from marketplace.renderers import CsvRenderer
 from marketplace.tenancy.api.base import ORG_HEADER_PARAMETER, OrgScopedMixin
 from marketplace.tenancy.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 from marketplace.tenancy.roles import AUDIT_VIEWERS
@@ -70,21 +71,9 @@ class AuditDetailApi(OrgScopedMixin, APIView):
         return Response(AuditEntrySerializer(access_audit_entry(self.org, entry_id)).data)
 
 
-class _CsvRenderer(renderers.BaseRenderer):
-    """Lets `Accept: text/csv` through content negotiation; the CSV itself streams past
-    DRF's renderers, and an error still reads as DRF's JSON."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return renderers.JSONRenderer().render(data)
-
-
 class AuditExportApi(OrgScopedMixin, APIView):
     required_roles = AUDIT_VIEWERS
-    renderer_classes = [renderers.JSONRenderer, _CsvRenderer]
+    renderer_classes = [renderers.JSONRenderer, CsvRenderer]
 
     @extend_schema(operation_id="compliance_audit_export", tags=["compliance"],
                    parameters=[ORG_HEADER_PARAMETER, *FILTER_PARAMETERS],

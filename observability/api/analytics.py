@@ -10,6 +10,7 @@ from rest_framework import renderers, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.renderers import CsvRenderer
 from marketplace.tenancy.api.base import ORG_HEADER_PARAMETER, OrgScopedMixin
 from marketplace.tenancy.roles import BILLING_ROLES
 from observability.analytics import csv_response, list_buckets, parse_query
@@ -64,20 +65,9 @@ class AnalyticsApi(OrgScopedMixin, APIView):
         return Response({"buckets": list_buckets(self.org, query)})
 
 
-class _CsvRenderer(renderers.BaseRenderer):
-    """Lets `Accept: text/csv` through content negotiation; the CSV streams past DRF."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return renderers.JSONRenderer().render(data)
-
-
 class AnalyticsExportApi(OrgScopedMixin, APIView):
     required_roles = BILLING_ROLES
-    renderer_classes = [renderers.JSONRenderer, _CsvRenderer]
+    renderer_classes = [renderers.JSONRenderer, CsvRenderer]
 
     @extend_schema(operation_id="analytics_export", tags=["analytics"], parameters=PARAMETERS,
                    responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)})

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.money import api_usd
+from marketplace.renderers import CsvRenderer
 from marketplace.tenancy.api.base import ORG_HEADER_PARAMETER, OrgScopedMixin
 from marketplace.tenancy.roles import USAGE_EXPORTERS, USAGE_READERS
 from observability.request_log import (
@@ -138,21 +139,9 @@ class RequestDetailApi(OrgScopedMixin, APIView):
         return Response(RequestDetailSerializer(access_request(self.org.pk, request_id)).data)
 
 
-class _CsvRenderer(renderers.BaseRenderer):
-    """Lets `Accept: text/csv` through content negotiation; the CSV itself streams past
-    DRF's renderers, and an error still reads as DRF's JSON."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return renderers.JSONRenderer().render(data)
-
-
 class RequestExportApi(OrgScopedMixin, APIView):
     required_roles = USAGE_EXPORTERS
-    renderer_classes = [renderers.JSONRenderer, _CsvRenderer]
+    renderer_classes = [renderers.JSONRenderer, CsvRenderer]
 
     @extend_schema(operation_id="requests_export", tags=["requests"],
                    parameters=[ORG_HEADER_PARAMETER, *FILTER_PARAMETERS],
