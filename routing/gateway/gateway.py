@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 _STATE_SAMPLE_S = 5.0
 T = TypeVar("T")
 P = ParamSpec("P")
+# At shutdown, how long the request records and content still queued may take to store.
+WRITE_ON_CLOSE_S = 10.0
 
 
 class Gateway:
@@ -84,10 +86,16 @@ class Gateway:
         # Signed receipts' keys, newest first: loaded once (a development key is generated on
         # the first start without RECEIPT_SIGNING_KEYS; compliance/receipts.py).
         self.receipt_keys = seams.signing_keys()
-        self.content = content_queue(seams.store_contents, self.db_executor)
+        # Rows stored after the answer (content, request records) have a thread of their own
+        # that waits as long as an insert takes: on the shared threads, an insert the database
+        # does not answer (frozen) would be retried every second into new threads until key
+        # lookups had none left.
+        self._write_threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gw-write")
+        write_executor = DatabaseExecutor(self._write_threads, None)
+        self.content = content_queue(seams.store_contents, write_executor)
         # Every inference request's record, labelled with its task in a thread of its own.
         self.labeller = TaskLabeller(enabled=config.task_labels)
-        self.requests = RequestRecorder(seams.store_request_records, self.db_executor,
+        self.requests = RequestRecorder(seams.store_request_records, write_executor,
                                         self.labeller,
                                         max_labelling=config.task_label_max_pending)
         # BYOK keys a provider refused (401): reported off the request path.
@@ -133,8 +141,12 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.last_used.flush()
-        await self.content.flush()
-        await self.requests.close()
+        # Rows owed after answers: written unless the database does not answer in time.
+        try:
+            await asyncio.wait_for(self._store_owed_rows(), WRITE_ON_CLOSE_S)
+        except TimeoutError:
+            log.warning("request records and content not stored at shutdown: "
+                        "%d and %d rows", len(self.requests), len(self.content))
         await asyncio.get_running_loop().run_in_executor(None, self.labeller.close)
         await self.byok_rejections.close()
         await self.limiter.close()
@@ -143,6 +155,11 @@ class Gateway:
         if self.redis is not None:
             await self.redis.aclose()
         self._db_threads.shutdown(wait=True)
+        self._write_threads.shutdown(wait=False)  # an insert still hung is abandoned
+
+    async def _store_owed_rows(self) -> None:
+        await self.content.flush()
+        await self.requests.close()
 
     async def in_thread(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking database read in the gateway's bounded pool (in this request's
