@@ -152,6 +152,12 @@ class RequestRecorder:
         self._labelling = len(batch)
         try:
             labels = await self._labeller.label_all([body for _, body in batch])
+        except asyncio.CancelledError:
+            # Shutting down (Gateway.close cancels this task): the rows wait for close()'s
+            # own pass, never lost.
+            self._to_label[:0] = batch
+            self._to_label_bytes += sum(len(body) for _, body in batch)
+            raise
         except Exception:  # noqa: BLE001 - the rows go unlabelled, never lost
             log.warning("could not label %d requests", len(batch), exc_info=True)
             labels = [""] * len(batch)
