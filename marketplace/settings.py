@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "billing",
     "compliance",
     "observability",
+    "marketplace.listings",
 ]
 
 MIDDLEWARE = [

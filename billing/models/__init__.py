@@ -12,6 +12,7 @@ from .ledger import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction, 
 from .limits import KeySpendLimit, LimitPeriod
 from .margins import MarginRule
 from .promotions import SignupCredit
+from .sponsored import SponsoredCharge
 from .stripe import AutoTopUp, DisputeStatus, StripeCustomer, TopUp, TopUpDispute, TopUpStatus
 from .usage import Hold, HoldStatus, UsageRecord, Wallet
 
@@ -34,6 +35,7 @@ __all__ = [
     "LineKind",
     "MarginRule",
     "SignupCredit",
+    "SponsoredCharge",
     "StripeCustomer",
     "TopUp",
     "TopUpDispute",

@@ -51,6 +51,8 @@ class Invoice(models.Model):
     top_ups_nanos = models.BigIntegerField(default=0)
     credits_nanos = models.BigIntegerField(default=0)
     reversals_nanos = models.BigIntegerField(default=0)  # refunds and disputes, negative
+    # A vendor's sponsored-listing spend in the period (impressions and clicks), positive.
+    sponsored_nanos = models.BigIntegerField(default=0)
     # Billing details as they were at finalization (the org may change them later).
     legal_name = models.CharField(max_length=200, blank=True)
     billing_address = models.TextField(blank=True)
@@ -83,6 +85,7 @@ class LineKind(models.TextChoices):
     TOP_UP = "top_up", "Top-up"
     CREDIT = "credit", "Promotional credit"
     REVERSAL = "reversal", "Refund or dispute"
+    SPONSORED = "sponsored", "Sponsored listings"
 
 
 class InvoiceLine(models.Model):

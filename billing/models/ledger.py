@@ -63,6 +63,7 @@ class LedgerAccount(models.Model):
 class TransactionKind(models.TextChoices):
     TOP_UP = "top_up", "Top-up"
     CHARGE = "charge", "Usage charge"
+    SPONSORED = "sponsored", "Sponsored listing"
     PROMOTIONAL_CREDIT = "promotional_credit", "Promotional credit"
     REFUND = "refund", "Refund"
     DISPUTE = "dispute", "Dispute"

@@ -16,8 +16,18 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+class OrgKind(models.TextChoices):
+    """What an org does here: calls models (developer), sells attention for its models
+    (vendor: sponsored listings, issue 14), or both."""
+
+    DEVELOPER = "developer", "Developer"
+    VENDOR = "vendor", "Vendor"
+    BOTH = "both", "Developer and vendor"
+
+
 class Organization(models.Model):
     name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=OrgKind.choices, default=OrgKind.DEVELOPER)
     slug = models.SlugField(max_length=60, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Billing details printed on invoices.
@@ -28,6 +38,10 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_vendor(self) -> bool:
+        return self.kind in (OrgKind.VENDOR, OrgKind.BOTH)
 
 
 class Membership(models.Model):
