@@ -211,6 +211,9 @@ CELERY_BEAT_SCHEDULE = {
     # Settled usage is posted to the ledger (exactly once per request id).
     "billing.post_usage_to_ledger": {
         "task": "billing.tasks.posting.post_usage_to_ledger", "schedule": 60.0},
+    # Vendors' sponsored-listing charges are posted to the ledger (exactly once per event).
+    "billing.post_sponsored_to_ledger": {
+        "task": "billing.tasks.sponsored.post_sponsored_to_ledger", "schedule": 60.0},
     # Usage rolls into the month's open invoice hourly; ended periods are finalized (idempotent).
     "billing.roll_usage_into_invoices": {
         "task": "billing.tasks.invoicing.roll_usage_into_invoices", "schedule": 3600.0},

@@ -46,13 +46,16 @@ class InvoiceSerializer(serializers.Serializer):
     top_ups_nanos = serializers.IntegerField()
     credits_nanos = serializers.IntegerField()
     reversals_nanos = serializers.IntegerField()
-    total_cents = serializers.SerializerMethodField(help_text="The charge, rounded once.")
+    sponsored_nanos = serializers.IntegerField(
+        help_text="A vendor's sponsored-listing charges (stated at finalization).")
+    total_cents = serializers.SerializerMethodField(
+        help_text="Usage charges plus sponsored-listing charges, rounded once.")
 
     class Meta:
         ref_name = "Invoice"
 
     def get_total_cents(self, invoice) -> int:
-        return nanos_to_cents(invoice.charge_nanos)
+        return nanos_to_cents(invoice.charge_nanos + invoice.sponsored_nanos)
 
 
 class InvoiceDetailSerializer(InvoiceSerializer):

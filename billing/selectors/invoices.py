@@ -9,7 +9,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from billing.models import Invoice, InvoiceLine, InvoiceStatus, UsageRecord
+from billing.models import Invoice, InvoiceLine, InvoiceStatus, SponsoredCharge, UsageRecord
 from billing.services.invoices import period_bounds
 from core.errors import InvalidRequest, NotFound
 from marketplace.fields import query_int
@@ -23,7 +23,8 @@ def list_invoices(org: Organization) -> QuerySet[Invoice]:
 @dataclass(frozen=True, slots=True)
 class InvoiceRow:
     """One row of the invoice list. `invoice` is None for this month's draft before usage was
-    first rolled into it; an open invoice's figures include usage not rolled in yet."""
+    first rolled into it; an open invoice's figures include usage not rolled in yet.
+    `charge_nanos` is everything the period drew from the wallet: usage and sponsored listings."""
 
     invoice: Invoice | None
     period_start: datetime
@@ -47,12 +48,23 @@ def unrolled_usage(org: Organization, start: datetime, end: datetime) -> Unrolle
     return Unrolled(requests=row["requests"], charge_nanos=row["charge"] or 0)
 
 
+def sponsored_so_far(org: Organization, start: datetime, end: datetime) -> int:
+    """A vendor's sponsored-listing charges made in [start, end), posted or not: what an open
+    invoice will state for them once finalized."""
+    total = SponsoredCharge.objects.filter(
+        org=org, created_at__gte=start, created_at__lt=end
+    ).aggregate(total=Sum("amount_nanos"))["total"]
+    return total or 0
+
+
 def list_invoice_rows(org: Organization, *, now: datetime | None = None) -> list[InvoiceRow]:
     """The org's invoices, newest first, with this month's draft always present and its
-    running total computed on read (rolled lines plus usage not rolled yet): two queries."""
+    running total computed on read (rolled lines plus usage not rolled yet plus sponsored
+    charges so far): three queries."""
     start, end = period_bounds(now or timezone.now())
     invoices = list(list_invoices(org))
-    pending = unrolled_usage(org, start, end)
+    usage = unrolled_usage(org, start, end)
+    pending = Unrolled(usage.requests, usage.charge_nanos + sponsored_so_far(org, start, end))
     rows = []
     current = next((i for i in invoices if i.period_start == start
                     and i.status == InvoiceStatus.OPEN), None)
@@ -63,7 +75,7 @@ def list_invoice_rows(org: Organization, *, now: datetime | None = None) -> list
         rows.append(InvoiceRow(
             invoice, invoice.period_start, invoice.period_end,
             invoice.requests + (pending.requests if running else 0),
-            invoice.charge_nanos + (pending.charge_nanos if running else 0),
+            invoice.charge_nanos + (pending.charge_nanos if running else invoice.sponsored_nanos),
             running,
         ))
     return rows

@@ -6,8 +6,9 @@ totals commit in one transaction, so a batch is either wholly rolled or not at a
 already posted to the ledger is rolled, which keeps invoice totals equal to ledger sums.
 
 Finalizing numbers the invoice gaplessly per issuer (a counter row locked FOR UPDATE in the
-same transaction), adds the period's top-ups, credits and reversals from the ledger, freezes the
-org's billing details, and makes the invoice immutable (Conflict here; triggers on PostgreSQL).
+same transaction), adds the period's top-ups, credits and reversals from the ledger and a
+vendor's sponsored-listing charges (one line per model and campaign), freezes the org's
+billing details, and makes the invoice immutable (Conflict here; triggers on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from billing.models import (
     TransactionKind,
     UsageRecord,
 )
+from billing.selectors.sponsored import sponsored_spend
 from core.errors import Conflict
 from marketplace.tenancy.audit import record_audit
 
@@ -198,7 +200,19 @@ def finalize_invoice(invoice_id: int, *, now: datetime | None = None) -> Invoice
         by_line: dict[str, int] = defaultdict(int)
         for row in sums:
             by_line[row["kind"]] += row["total"] or 0
-        totals = {LineKind.TOP_UP: 0, LineKind.CREDIT: 0, LineKind.REVERSAL: 0}
+        totals = {LineKind.TOP_UP: 0, LineKind.CREDIT: 0, LineKind.REVERSAL: 0,
+                  LineKind.SPONSORED: 0}
+        # A vendor's impressions and clicks, one line per model and campaign; only charges
+        # already posted, so the lines equal the period's sponsored ledger transactions (the
+        # finalize task posts pending charges first).
+        for spend in sponsored_spend(invoice.org_id, invoice.period_start, invoice.period_end,
+                                     posted_only=True):
+            InvoiceLine.objects.create(
+                invoice=invoice, org_id=invoice.org_id, kind=LineKind.SPONSORED,
+                model=spend.model, provider=spend.campaign_ref,
+                description=spend.line_description, amount_nanos=spend.amount_nanos,
+            )
+            totals[LineKind.SPONSORED] += spend.amount_nanos
         for txn_kind, amount in by_line.items():
             line_kind, description = _LEDGER_LINES[txn_kind]
             if amount:
@@ -219,6 +233,7 @@ def finalize_invoice(invoice_id: int, *, now: datetime | None = None) -> Invoice
             top_ups_nanos=totals[LineKind.TOP_UP],
             credits_nanos=totals[LineKind.CREDIT],
             reversals_nanos=totals[LineKind.REVERSAL],
+            sponsored_nanos=totals[LineKind.SPONSORED],
             legal_name=org.legal_name or org.name,
             billing_address=org.billing_address,
             tax_id=org.tax_id,

@@ -5,8 +5,10 @@ which inserts the transaction and its entries and, in the same database transact
 wallet's cached `balance_nanos` with `F()`. The hot path's settle has already debited the wallet
 for a usage record, so posting usage (`post_usage_records`) writes the ledger legs only.
 
-The invariant tying the two together, checked by `check_wallet_consistency`:
+Sponsored-listing charges (billing/services/sponsored.py) likewise move the balance at once and
+are posted later. The invariant tying them together, checked by `check_wallet_consistency`:
     wallet.balance_nanos == sum(wallet ledger entries) - sum(charge_nanos of unposted usage)
+                            - sum(amount_nanos of unposted sponsored charges)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from billing.models import (
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
+    SponsoredCharge,
     TransactionKind,
     UsageRecord,
     Wallet,
@@ -332,10 +335,13 @@ class WalletConsistency:
     unposted_charge_nanos: int
     held_nanos: int
     open_holds_nanos: int
+    unposted_sponsored_nanos: int = 0
 
     @property
     def balance_ok(self) -> bool:
-        return self.balance_nanos == self.ledger_nanos - self.unposted_charge_nanos
+        return self.balance_nanos == (
+            self.ledger_nanos - self.unposted_charge_nanos - self.unposted_sponsored_nanos
+        )
 
     @property
     def holds_ok(self) -> bool:
@@ -347,7 +353,8 @@ class WalletConsistency:
 
 
 def check_wallet_consistency(org: Organization) -> WalletConsistency:
-    """Compare the cached wallet with the ledger, unposted usage and open holds.
+    """Compare the cached wallet with the ledger, unposted usage and sponsored charges, and
+    open holds.
 
     One SQL statement, so on PostgreSQL every figure comes from the same snapshot even while
     the gateway settles and the posting task runs.
@@ -372,11 +379,16 @@ def check_wallet_consistency(org: Organization) -> WalletConsistency:
             unposted=total(
                 UsageRecord.objects.filter(org=org_ref, posted_at__isnull=True), "charge_nanos"
             ),
+            unposted_sponsored=total(
+                SponsoredCharge.objects.filter(org=org_ref, posted_at__isnull=True),
+                "amount_nanos",
+            ),
             open_holds=total(
                 Hold.objects.filter(org=org_ref, status=HoldStatus.OPEN), "amount_nanos"
             ),
         )
-        .values("balance_nanos", "held_nanos", "ledger", "unposted", "open_holds")
+        .values("balance_nanos", "held_nanos", "ledger", "unposted", "unposted_sponsored",
+                "open_holds")
         .first()
     )
     if row is None:
@@ -387,4 +399,5 @@ def check_wallet_consistency(org: Organization) -> WalletConsistency:
         unposted_charge_nanos=row["unposted"],
         held_nanos=row["held_nanos"],
         open_holds_nanos=row["open_holds"],
+        unposted_sponsored_nanos=row["unposted_sponsored"],
     )

@@ -8,6 +8,7 @@ from celery import shared_task
 
 from billing.services import invoices
 from billing.services.ledger import post_usage_records
+from billing.services.sponsored import post_sponsored_charges
 
 
 def _post_all_usage() -> None:
@@ -30,4 +31,6 @@ def roll_usage_into_invoices(batch_size: int = 1000) -> int:
 def finalize_invoices() -> list[int]:
     """Finalize the invoices whose billing period has ended."""
     _post_all_usage()
+    # Sponsored charges too: a finalized invoice states only those already in the ledger.
+    post_sponsored_charges()
     return invoices.finalize_due_invoices()

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
-from billing.models import InvoiceStatus
+from billing.models import InvoiceStatus, LineKind
 from billing.selectors.invoices import (
     access_invoice,
     list_invoice_lines,
@@ -21,6 +21,7 @@ from billing.selectors.invoices import (
     list_invoice_usage,
     unrolled_usage,
 )
+from billing.selectors.sponsored import sponsored_spend
 from billing.services.invoices import record_invoice_download
 from core.money import api_usd, nanos_to_cents
 from marketplace.tenancy.current_org import org_member_required
@@ -31,11 +32,20 @@ def _context(request: HttpRequest, invoice_id: int) -> dict:
     invoice = access_invoice(request.org, invoice_id)
     org = request.org
     # An open invoice also counts usage the hourly roll has not itemized yet.
-    pending = (unrolled_usage(org, invoice.period_start, invoice.period_end)
-               if invoice.status == InvoiceStatus.OPEN else None)
+    is_open = invoice.status == InvoiceStatus.OPEN
+    pending = unrolled_usage(org, invoice.period_start, invoice.period_end) if is_open else None
+    usage_total = invoice.charge_nanos + (pending.charge_nanos if pending else 0)
+    # A vendor's sponsored spend: its own lines once finalized; on a draft, computed on read.
+    draft_sponsored = (sponsored_spend(org.pk, invoice.period_start, invoice.period_end,
+                                       posted_only=False) if is_open else [])
+    sponsored_total = (sum(s.amount_nanos for s in draft_sponsored) if is_open
+                       else invoice.sponsored_nanos)
     return {
         "pending": pending,
-        "running_total_nanos": invoice.charge_nanos + (pending.charge_nanos if pending else 0),
+        "usage_total_nanos": usage_total,
+        "sponsored_total_nanos": sponsored_total,
+        "draft_sponsored": draft_sponsored,
+        "running_total_nanos": usage_total + sponsored_total,
         "invoice": invoice,
         "lines": list(list_invoice_lines(invoice)),
         "billed_to": {
@@ -44,7 +54,7 @@ def _context(request: HttpRequest, invoice_id: int) -> dict:
             "tax_id": invoice.tax_id or org.tax_id,
         },
         "issuer_details": settings.INVOICE_ISSUER_DETAILS,
-        "total_cents": nanos_to_cents(invoice.charge_nanos),
+        "total_cents": nanos_to_cents(usage_total + sponsored_total),
     }
 
 
@@ -92,7 +102,8 @@ def _csv_response(rows, filename: str) -> StreamingHttpResponse:
 @require_GET
 @org_member_required(roles=BILLING_ROLES)
 def invoice_lines_csv(request: HttpRequest, invoice_id: int) -> StreamingHttpResponse:
-    """One row per invoice line; amounts exact in nanos and as exact USD."""
+    """One row per invoice line; amounts exact in nanos and as exact USD. A draft also lists
+    its sponsored-listing spend so far (campaign id in the provider column)."""
     invoice = access_invoice(request.org, invoice_id)
     # Recorded when the download starts: the rows stream after this view has returned.
     record_invoice_download(invoice=invoice, actor=request.user, file_format="lines.csv")
@@ -110,6 +121,15 @@ def invoice_lines_csv(request: HttpRequest, invoice_id: int) -> StreamingHttpRes
                 line.upstream_cost_nanos, line.margin_nanos, line.byok_fee_nanos,
                 line.write_off_nanos, line.amount_nanos, api_usd(line.amount_nanos),
             ]
+        if invoice.status == InvoiceStatus.OPEN:
+            # A draft's sponsored spend so far: its lines are written at finalization.
+            for spend in sponsored_spend(invoice.org_id, invoice.period_start,
+                                         invoice.period_end, posted_only=False):
+                yield [
+                    invoice.display_number, LineKind.SPONSORED, spend.model,
+                    spend.campaign_ref, spend.line_description, 0, 0, 0, 0, 0, 0, 0,
+                    spend.amount_nanos, api_usd(spend.amount_nanos),
+                ]
 
     return _csv_response(rows(), f"invoice-{invoice.display_number}-lines.csv")
 
