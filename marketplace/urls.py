@@ -41,5 +41,6 @@ urlpatterns = [
     path("analytics/", include("observability.analytics_urls")),
     path("docs/", include("marketplace.dashboard.docs_urls")),
     path("dashboard/alerts/", include("observability.alerts.urls")),
+    path("listings/", include("marketplace.listings.urls")),
     path("", include("marketplace.dashboard.urls")),
 ]
