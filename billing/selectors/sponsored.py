@@ -29,17 +29,15 @@ class SponsoredSpend:
         return f"{self.description} ({', '.join(parts)})"[:300]
 
 
-def sponsored_spend(org_id: int, start: datetime, end: datetime, *, posted_only: bool
-                    ) -> list[SponsoredSpend]:
+def sponsored_spend(org_id: int, start: datetime, end: datetime) -> list[SponsoredSpend]:
     """The org's sponsored charges made in [start, end), per model and campaign, by model.
 
-    `posted_only`: only charges already in the ledger (what a finalized invoice states, so it
-    equals the ledger's sponsored transactions); else every charge, as the draft shows it.
+    Posted or not: each already moved the wallet, and its ledger transaction (posted within a
+    minute, or by the finalize task first) carries the charge's own time, so once posted the
+    period's sponsored ledger transactions sum to the same.
     """
     charges = SponsoredCharge.objects.filter(org_id=org_id, created_at__gte=start,
                                              created_at__lt=end)
-    if posted_only:
-        charges = charges.filter(posted_at__isnull=False)
     groups = list(
         charges.values("model", "campaign_ref")
         .annotate(impressions=Count("id", filter=Q(event="impression")),

@@ -202,11 +202,9 @@ def finalize_invoice(invoice_id: int, *, now: datetime | None = None) -> Invoice
             by_line[row["kind"]] += row["total"] or 0
         totals = {LineKind.TOP_UP: 0, LineKind.CREDIT: 0, LineKind.REVERSAL: 0,
                   LineKind.SPONSORED: 0}
-        # A vendor's impressions and clicks, one line per model and campaign; only charges
-        # already posted, so the lines equal the period's sponsored ledger transactions (the
-        # finalize task posts pending charges first).
-        for spend in sponsored_spend(invoice.org_id, invoice.period_start, invoice.period_end,
-                                     posted_only=True):
+        # A vendor's impressions and clicks, one line per model and campaign: every charge
+        # made in the period (the finalize task posts pending ones to the ledger first).
+        for spend in sponsored_spend(invoice.org_id, invoice.period_start, invoice.period_end):
             InvoiceLine.objects.create(
                 invoice=invoice, org_id=invoice.org_id, kind=LineKind.SPONSORED,
                 model=spend.model, provider=spend.campaign_ref,

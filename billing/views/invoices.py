@@ -36,8 +36,8 @@ def _context(request: HttpRequest, invoice_id: int) -> dict:
     pending = unrolled_usage(org, invoice.period_start, invoice.period_end) if is_open else None
     usage_total = invoice.charge_nanos + (pending.charge_nanos if pending else 0)
     # A vendor's sponsored spend: its own lines once finalized; on a draft, computed on read.
-    draft_sponsored = (sponsored_spend(org.pk, invoice.period_start, invoice.period_end,
-                                       posted_only=False) if is_open else [])
+    draft_sponsored = (sponsored_spend(org.pk, invoice.period_start, invoice.period_end)
+                       if is_open else [])
     sponsored_total = (sum(s.amount_nanos for s in draft_sponsored) if is_open
                        else invoice.sponsored_nanos)
     return {
@@ -124,7 +124,7 @@ def invoice_lines_csv(request: HttpRequest, invoice_id: int) -> StreamingHttpRes
         if invoice.status == InvoiceStatus.OPEN:
             # A draft's sponsored spend so far: its lines are written at finalization.
             for spend in sponsored_spend(invoice.org_id, invoice.period_start,
-                                         invoice.period_end, posted_only=False):
+                                         invoice.period_end):
                 yield [
                     invoice.display_number, LineKind.SPONSORED, spend.model,
                     spend.campaign_ref, spend.line_description, 0, 0, 0, 0, 0, 0, 0,

@@ -24,7 +24,7 @@ from billing.selectors.invoices import list_invoice_rows
 from billing.services.invoices import finalize_due_invoices
 from billing.services.ledger import check_wallet_consistency, grant_promotional_credit
 from billing.services.sponsored import charge_sponsored, post_sponsored_charges
-from billing.tasks.invoicing import finalize_invoices
+from billing.tasks.invoicing import finalize_invoices, roll_usage_into_invoices
 from billing.tasks.sponsored import post_sponsored_to_ledger
 from core.errors import InsufficientCredits
 from core.money import dashboard_usd_exact
@@ -221,3 +221,18 @@ def test_the_draft_invoice_shows_sponsored_spend_so_far(org, member_client, char
     csv = b"".join(client.get(f"/billing/invoices/{invoice.pk}/lines.csv").streaming_content)
     assert re.search(rf"{invoice.display_number},sponsored,acme/fast,7,.*,5000000,"
                      .encode(), csv)
+
+
+def test_a_charge_not_yet_posted_at_finalization_is_still_invoiced(org, charge_request):
+    grant_promotional_credit(org, USD, memo="", idempotency_key="start")
+    charge_request(org, upstream_nanos=1_000)
+    roll_usage_into_invoices.apply()  # usage opens this month's invoice
+    invoice = Invoice.objects.get(org=org)
+    charge(org, "late", 7_000_000, now=invoice.period_start)
+    finalize_due_invoices(now=invoice.period_end.replace(hour=5))  # no posting run before it
+    invoice.refresh_from_db()
+    assert invoice.status == "finalized" and invoice.sponsored_nanos == 7_000_000
+    post_sponsored_charges()
+    assert LedgerTransaction.objects.get(org=org, kind="sponsored").created_at \
+        == invoice.period_start
+    assert check_wallet_consistency(org).ok
