@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -28,8 +29,8 @@ class ErrorCounts:
     errors: int  # of which failed at the model's providers
 
     @property
-    def error_rate(self) -> float | None:
-        return self.errors / self.requests if self.requests else None
+    def error_rate(self) -> Fraction | None:
+        return Fraction(self.errors, self.requests) if self.requests else None
 
 
 def model_error_counts(model_slugs: Iterable[str], *, task: str | None = None,

@@ -71,9 +71,8 @@ def _measure(rows: list[catalog.ModelRow], task: str | None) -> dict[str, Teleme
         latency = _weighted([(h.p50_latency_ms, h.sample_count) for h in day
                              if h.p50_latency_ms is not None])
         counts = errors.get(row.slug)
-        if counts is not None and counts.requests:
-            error_rate: Fraction | None = Fraction(counts.errors, counts.requests)
-        else:
+        error_rate: Fraction | None = counts.error_rate if counts is not None else None
+        if error_rate is None:
             bps = _weighted([(h.error_rate_bps, h.sample_count) for h in day
                              if h.error_rate_bps is not None])
             error_rate = Fraction(bps, 10_000) if bps is not None else None
