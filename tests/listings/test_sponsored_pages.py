@@ -110,6 +110,7 @@ def test_a_search_naming_a_task_makes_the_page_about_it(three_campaigns, client)
     assert search_tasks("Document QA models") == {"document_qa"}
     assert search_tasks("math-reasoning") == {"math_reasoning"}
     assert search_tasks("gpt") == frozenset()
+    assert search_tasks("chatgpt") == frozenset() and search_tasks("chat") == {"chat"}
 
     assert [a for _, _, a, _, _ in slots(client.get("/models"))] == ["Acme AI", "Beta Labs"]
     assert [a for _, _, a, _, _ in slots(client.get("/models?q=document+qa"))][0] \

@@ -34,10 +34,11 @@ TASK_LABELS = ("coding", "extraction", "summarization", "translation", "classifi
 
 
 def search_tasks(q: str) -> frozenset[str]:
-    """The task labels a search names ("document qa", "Extraction", "math-reasoning")."""
-    words = " ".join(q.lower().replace("-", " ").replace("_", " ").split())
+    """The task labels a search names as whole words ("document qa", "Extraction",
+    "math-reasoning"; not "chatgpt")."""
+    words = f' {" ".join(q.lower().replace("-", " ").replace("_", " ").split())} '
     return frozenset(label for label in TASK_LABELS
-                     if label.replace("_", " ") in words)
+                     if f' {label.replace("_", " ")} ' in words)
 
 
 def _viewer(request):
