@@ -33,10 +33,12 @@ from marketplace.listings import auction, tickets
 from marketplace.listings.models import Campaign, CampaignStatus
 from marketplace.listings.quality import category_telemetry
 from marketplace.tenancy.current_org import current_membership
+from marketplace.tenancy.models import OrgKind
 
 # At most this many sponsored slots on one page, whatever the placement.
 MAX_SLOTS_PER_PAGE = 2
 BLURB_CHARS = 160
+VENDOR_KINDS = (OrgKind.VENDOR, OrgKind.BOTH)
 # User agents of the crawlers and link unfurlers we know; matched case-insensitively.
 CRAWLER_RE = re.compile(
     r"bot\b|bot/|crawl|spider|slurp|bingpreview|facebookexternalhit|embedly|scrapy",
@@ -134,10 +136,11 @@ def budget_left(campaign: Campaign, today: dt.date) -> int:
 
 
 def _live_campaigns(today: dt.date, competing_with: str | None) -> list[Campaign]:
-    """Active campaigns within their dates, of active models, with their vendors (one query).
+    """Active campaigns within their dates, of active models, with their vendors (one query;
+    an org that is no longer a vendor serves nothing).
     Placements and targeting are JSON lists, matched in Python (SQLite has no JSON contains)."""
     qs = (Campaign.objects.filter(status=CampaignStatus.ACTIVE, starts_on__lte=today,
-                                  model__status=Status.ACTIVE)
+                                  model__status=Status.ACTIVE, org__kind__in=VENDOR_KINDS)
           .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
           .select_related("org").annotate(model_slug=F("model__slug")).order_by("pk"))
     if competing_with:

@@ -126,6 +126,15 @@ def test_a_paused_ended_unstarted_misplaced_or_spent_campaign_is_not_served(two_
     assert served() == []
 
 
+def test_an_org_that_is_no_longer_a_vendor_serves_nothing(two_vendors):
+    market, acme, _, fast, _ = two_vendors
+    market.campaign(acme, fast)
+    Organization.objects.filter(pk=acme.pk).update(kind="both")
+    assert served() == ["acme/fast"]
+    Organization.objects.filter(pk=acme.pk).update(kind="developer")
+    assert served() == []
+
+
 def test_a_campaign_whose_vendor_wallet_cannot_pay_is_not_served(two_vendors):
     market, acme, _, fast, _ = two_vendors
     market.campaign(acme, fast)
