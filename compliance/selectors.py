@@ -10,10 +10,18 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from catalog.models import Status
 from catalog.selectors import list_endpoints, list_models, list_providers
 from compliance import vault
 from compliance.models import ByokKey, KeyPolicy, OrgPolicy
-from core.compliance_rules import ByokCredential, CallerRules, KeyRules, OrgRules
+from core.compliance_rules import (
+    ByokCredential,
+    CallerRules,
+    KeyRules,
+    OrgRules,
+    org_endpoint_reasons,
+    org_model_reasons,
+)
 from core.errors import NotFound
 from core.redaction import register_secret
 from marketplace.tenancy.models import AuditEntry, Organization
@@ -231,3 +239,34 @@ def get_caller_rules(org_id: int, key_id: int) -> CallerRules:
         key=key_rules(current_key_policy(org_id, key_id)),
         byok=MappingProxyType(get_byok_credentials(org_id)),
     )
+
+
+def models_excluded_for_org(org_id: int, model_slugs: Iterable[str]) -> frozenset[str]:
+    """Which of `model_slugs` the org's current policy keeps it from ever reaching: the model
+    denied by the org's model allow/deny lists, or every active endpoint of it excluded by the
+    org's provider, region, ZDR or training rules (`core.compliance_rules`, the router's own
+    checks). Pages use it to never show an org a model it could not call (sponsored listings,
+    issue 14). Two queries; one when the org has no policy."""
+    rules = org_rules(current_org_policy(org_id))
+    slugs = set(model_slugs)
+    excluded = {slug for slug in slugs if org_model_reasons(rules, slug)}
+    if not (rules.provider_allow or rules.provider_deny or rules.regions or rules.require_zdr
+            or rules.deny_training):
+        return frozenset(excluded)
+    reachable: set[str] = set()
+    seen: set[str] = set()
+    endpoints = (list_endpoints().filter(model__slug__in=slugs - excluded,
+                                         status=Status.ACTIVE, provider__status=Status.ACTIVE)
+                 .values_list("model__slug", "region", "provider__slug", "provider__regions",
+                              "provider__zdr", "provider__retention_days",
+                              "provider__trains_on_data"))
+    for slug, region, provider, regions, zdr, retention, trains in endpoints:
+        seen.add(slug)
+        if slug in reachable:
+            continue
+        where = (region,) if region else tuple(regions or ())
+        if not org_endpoint_reasons(rules, provider_slug=provider, regions=where, zdr=zdr,
+                                    retention_days=retention, trains_on_data=trains):
+            reachable.add(slug)
+    # A model with no active endpoint at all is unreachable for everyone, not by this policy.
+    return frozenset(excluded | (seen - reachable))

@@ -66,3 +66,41 @@ class CallerRules:
 
 
 NO_RULES = CallerRules()
+
+
+def org_model_reasons(org: OrgRules, model_slug: str) -> list[str]:
+    """Every rule of the org's policy that denies the model itself (empty: allowed)."""
+    reasons = []
+    if org.model_allow and model_slug not in org.model_allow:
+        reasons.append("org_policy.model_allow")
+    if org.model_deny and model_slug in org.model_deny:
+        reasons.append("org_policy.model_deny")
+    return reasons
+
+
+def runs_only_within(regions: tuple[str, ...], allowed: frozenset[str]) -> bool:
+    """Runs only in allowed regions. `regions` is where the endpoint may run (its own region,
+    else every region its provider runs in), so all of them must be allowed; an endpoint with
+    no known region is never within."""
+    return bool(regions) and all(region in allowed for region in regions)
+
+
+def org_endpoint_reasons(org: OrgRules, *, provider_slug: str, regions: tuple[str, ...],
+                         zdr: bool, retention_days: int | None, trains_on_data: bool
+                         ) -> list[str]:
+    """Every rule of the org's policy that excludes one endpoint, from the endpoint's plain
+    facts: the router (`routing.policy.exclusion_reasons`) and the pages that must not show a
+    model the org could never reach (compliance's `models_excluded_for_org`) ask the same
+    question here, so the two cannot drift apart."""
+    reasons = []
+    if org.provider_allow and provider_slug not in org.provider_allow:
+        reasons.append("org_policy.provider_allow")
+    if org.provider_deny and provider_slug in org.provider_deny:
+        reasons.append("org_policy.provider_deny")
+    if org.regions and not runs_only_within(regions, org.regions):
+        reasons.append("org_policy.regions")
+    if org.require_zdr and not (zdr or retention_days == 0):
+        reasons.append("org_policy.require_zdr")
+    if org.deny_training and trains_on_data:
+        reasons.append("org_policy.deny_training")
+    return reasons

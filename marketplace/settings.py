@@ -435,6 +435,9 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+# Sponsored listings (issue 14): the auction's reserve, in nanos per thousand impressions
+# ($0.50): the least a slot costs, and what a winner with no bidder below it pays.
+SPONSORED_RESERVE_CPM_NANOS = env.int("SPONSORED_RESERVE_CPM_NANOS", default=500_000_000)
 # Top-up bounds in cents (Stripe's unit), and the issuer prefix invoices are numbered under.
 TOPUP_MIN_CENTS = env.int("TOPUP_MIN_CENTS", default=500)
 TOPUP_MAX_CENTS = env.int("TOPUP_MAX_CENTS", default=1_000_000)

@@ -27,7 +27,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from catalog.snapshot import EndpointView, ProviderView, RoutingSnapshot
-from core.compliance_rules import NO_RULES, CallerRules, KeyRules, OrgRules
+from core.compliance_rules import (
+    NO_RULES,
+    CallerRules,
+    KeyRules,
+    OrgRules,
+    org_endpoint_reasons,
+    org_model_reasons,
+    runs_only_within,
+)
 from core.errors import ModelNotAllowed, NoEndpointAvailable, NotFound
 from routing.ranking import HealthView, default_order, is_slow, sorted_by
 from routing.types import ChatRequest, ProviderPrefs
@@ -87,10 +95,8 @@ def endpoint_regions(endpoint: EndpointView) -> tuple[str, ...]:
 
 
 def _within(endpoint: EndpointView, allowed: frozenset[str]) -> bool:
-    """Runs only in allowed regions. A provider-wide endpoint may run in any of its provider's
-    regions, so all of them must be allowed; one with no known region is never within."""
-    regions = endpoint_regions(endpoint)
-    return bool(regions) and all(region in allowed for region in regions)
+    """Runs only in allowed regions (`core.compliance_rules.runs_only_within`)."""
+    return runs_only_within(endpoint_regions(endpoint), allowed)
 
 
 def _retains_nothing(provider: ProviderView) -> bool:
@@ -99,12 +105,8 @@ def _retains_nothing(provider: ProviderView) -> bool:
 
 def model_reasons(slug: str, rules: CallerRules) -> list[str]:
     """Every policy that denies the model `slug` (empty: allowed)."""
-    org, key = rules.org, rules.key
-    reasons = []
-    if org.model_allow and slug not in org.model_allow:
-        reasons.append("org_policy.model_allow")
-    if org.model_deny and slug in org.model_deny:
-        reasons.append("org_policy.model_deny")
+    key = rules.key
+    reasons = org_model_reasons(rules.org, slug)
     if key.models and slug not in key.models:
         reasons.append("key_policy.models")
     return reasons
@@ -184,16 +186,11 @@ def exclusion_reasons(endpoint: EndpointView, f: Filters, price: tuple[int, int]
         return out
     org = f.org
     if org is not None:
-        if org.provider_allow and provider.slug not in org.provider_allow:
-            out.append("org_policy.provider_allow")
-        if org.provider_deny and provider.slug in org.provider_deny:
-            out.append("org_policy.provider_deny")
-        if org.regions and not _within(endpoint, org.regions):
-            out.append("org_policy.regions")
-        if org.require_zdr and not _retains_nothing(provider):
-            out.append("org_policy.require_zdr")
-        if org.deny_training and provider.trains_on_data:
-            out.append("org_policy.deny_training")
+        # The same check compliance uses to keep a model an org cannot reach off its pages.
+        out.extend(org_endpoint_reasons(
+            org, provider_slug=provider.slug, regions=endpoint_regions(endpoint),
+            zdr=provider.zdr, retention_days=provider.retention_days,
+            trains_on_data=provider.trains_on_data))
     key = f.key
     if key is not None:
         if key.providers and provider.slug not in key.providers:

@@ -17,12 +17,28 @@ from catalog import selectors
 from catalog.listing import CAPABILITIES, MODALITIES, PAGE_SIZE, SORTS, CatalogFilters
 from core.errors import InvalidRequest, NotFound
 from marketplace.dashboard.viewer_prices import fee_percent, viewer_prices
+from marketplace.listings.models import Placement
+from marketplace.listings.serving import SlotContext, sponsored_slots
 from marketplace.tenancy.current_org import current_membership
 
 SORT_LABELS = {"name": "Name", "price": "Price: low to high", "-price": "Price: high to low",
                "context": "Context length", "latency": "Latency: fastest first",
                "throughput": "Throughput: highest first", "popularity": "Popularity (7 days)",
                "newest": "Newest"}
+
+
+# The request records' task labels (routing/task_labels/labels.py; the dashboard may not import
+# routing): a search naming one makes the list a page about that task for sponsored targeting.
+TASK_LABELS = ("coding", "extraction", "summarization", "translation", "classification",
+               "document_qa", "chat", "creative_writing", "math_reasoning", "agentic")
+
+
+def search_tasks(q: str) -> frozenset[str]:
+    """The task labels a search names as whole words ("document qa", "Extraction",
+    "math-reasoning"; not "chatgpt")."""
+    words = f' {" ".join(q.lower().replace("-", " ").replace("_", " ").split())} '
+    return frozenset(label for label in TASK_LABELS
+                     if f' {label.replace("_", " ")} ' in words)
 
 
 def _viewer(request):
@@ -60,7 +76,14 @@ def model_list(request):
     except InvalidRequest as exc:
         filters, results, error, status = CatalogFilters(), [], exc.message, 400
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    sponsored = [] if error else sponsored_slots(request, SlotContext(
+        placement=Placement.CATALOG, page=request.get_full_path(),
+        tasks=search_tasks(filters.q),
+        capabilities=frozenset([filters.capability] if filters.capability else [])))
     context = {
+        # Sponsored slots top the results, inside the part htmx swaps, so a new search gets
+        # its own; model_list.html loads their script and style once for every swap.
+        "sponsored": sponsored, "sponsored_script_loaded": True,
         "page": page, "results_count": len(results), "total": len(rows),
         "routable_count": sum(e.routable for e in entries), "sandbox": settings.SANDBOX,
         "filters": filters, "error": error, "params": request.GET,
@@ -127,7 +150,13 @@ def model_detail(request, author: str, slug: str):
     rows.sort(key=lambda r: (not r["available"], r["input_nanos"] is None,
                              r["input_nanos"] or 0, r["provider"].name))
     routable = [r for r in rows if r["available"]]
+    sponsored = sponsored_slots(request, SlotContext(
+        placement=Placement.ALTERNATIVES, page=request.get_full_path(),
+        capabilities=frozenset(c for c, field in CAPABILITIES.items()
+                               if getattr(model, field)),
+        competing_with=model.slug))
     context = {
+        "sponsored": sponsored,
         "model": model, "rows": rows, "routable": routable, "sandbox": settings.SANDBOX,
         "snippets": _snippets(model.slug),
         "fee_note": _fee_note(viewer, any(r["margin_bps"] != viewer.fee_bps for r in rows)),
