@@ -17,7 +17,6 @@ Queries per page: the campaigns (with their vendors), the wallets, the viewer's 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -30,6 +29,7 @@ from catalog import selectors as catalog
 from catalog.models import Status
 from compliance.selectors import models_excluded_for_org
 from marketplace.listings import auction, tickets
+from marketplace.listings.crawlers import is_crawler
 from marketplace.listings.models import Campaign, CampaignStatus
 from marketplace.listings.quality import category_telemetry
 from marketplace.tenancy.current_org import current_membership
@@ -39,10 +39,6 @@ from marketplace.tenancy.models import OrgKind
 MAX_SLOTS_PER_PAGE = 2
 BLURB_CHARS = 160
 VENDOR_KINDS = (OrgKind.VENDOR, OrgKind.BOTH)
-# User agents of the crawlers and link unfurlers we know; matched case-insensitively.
-CRAWLER_RE = re.compile(
-    r"bot\b|bot/|crawl|spider|slurp|bingpreview|facebookexternalhit|embedly|scrapy",
-    re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +67,7 @@ def sponsored_slots(request, context: SlotContext, *, limit: int = MAX_SLOTS_PER
                     ) -> list[SponsoredSlot]:
     """The winners, at most min(limit, MAX_SLOTS_PER_PAGE), best ad rank first."""
     slots = min(limit, MAX_SLOTS_PER_PAGE)
-    if slots <= 0 or is_crawler(request):
+    if slots <= 0 or is_crawler(request.META.get("HTTP_USER_AGENT")):
         return []
     today = timezone.now().date()
     campaigns = [c for c in _live_campaigns(today, context.competing_with)
@@ -121,10 +117,6 @@ def sponsored_slots(request, context: SlotContext, *, limit: int = MAX_SLOTS_PER
             blurb=Truncator(row.description if row else "").chars(BLURB_CHARS),
             token=tickets.sign_ticket(ticket)))
     return out
-
-
-def is_crawler(request) -> bool:
-    return bool(CRAWLER_RE.search(request.META.get("HTTP_USER_AGENT", "")))
 
 
 def budget_left(campaign: Campaign, today: dt.date) -> int:

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from billing.models import Wallet
@@ -101,8 +101,20 @@ def member_of(org: Organization, email: str | None = None):
     return user
 
 
+# A desktop browser: an empty or scripted user agent is a crawler and gets no slots.
+BROWSER_AGENT = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
+                 "(KHTML, like Gecko) Version/18.1 Safari/605.1.15")
+
+
+@pytest.fixture
+def client():
+    """The test client, as a desktop browser."""
+    return Client(HTTP_USER_AGENT=BROWSER_AGENT)
+
+
 def page_request(path: str = "/models", user=None, **meta):
     """A GET of `path` with a session, as the middleware would hand it to a view."""
+    meta.setdefault("HTTP_USER_AGENT", BROWSER_AGENT)
     request = RequestFactory().get(path, **meta)
     request.user = user or AnonymousUser()
     SessionMiddleware(lambda r: None).process_request(request)

@@ -12,14 +12,14 @@ from django.test import Client
 from billing.models import SponsoredCharge, Wallet
 from marketplace.listings.models import AdEvent, Pricing
 from marketplace.listings.tickets import viewer_key
+from tests.listings.conftest import BROWSER_AGENT
 from tests.listings.money_factories import USD, campaign, ticket, token, vendor
 from tests.tenancy.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = "/listings/beacon/"
-BROWSER = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
-           "(KHTML, like Gecko) Version/18.1 Safari/605.1.15")
+BROWSER = BROWSER_AGENT
 OURS = {"HTTP_ORIGIN": "http://testserver", "HTTP_USER_AGENT": BROWSER}
 
 
