@@ -3,92 +3,26 @@ measured success rates, a cheaper (or faster) model for the same task, with its 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.utils import timezone
 
-from billing.models import MarginRule
-from catalog import services as catalog_services
 from catalog.models import EndpointHealth
 from observability.recommendations import MIN_SAMPLE, recommend
-from tests.observability.records import row, store
+
+# world_fixture is the `world` fixture.
+from tests.observability.recommendation_data import (  # noqa: F401
+    COMPLETION,
+    ORG_BPS,
+    PROMPT,
+    USD,
+    fill,
+    model,
+    records,
+    world_fixture,
+)
 from tests.tenancy.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
-
-USD = 1_000_000_000
-ORG_BPS = 500  # the org's contract margin: 5%
-PROMPT, COMPLETION = 100_000, 20_000
-
-
-def _provider(slug):
-    return catalog_services.create_provider(
-        slug=slug, name=slug, wire_format="openai", base_url=f"sandbox://{slug}/v1",
-        regions=["local"], retention_days=0, zdr=True, is_sandbox=True)
-
-
-def _model(slug, *offers):
-    model = catalog_services.create_model(slug=slug, name=slug.split("/")[1].title(),
-                                          context_length=8_000)
-    endpoints = []
-    for provider, usd_in, usd_out in offers:
-        endpoints.append(catalog_services.create_endpoint(
-            model=model, provider=provider, upstream_model_id=slug, context_length=8_000,
-            max_output_tokens=1_000,
-            price={"input_nanos_per_m": usd_in * USD, "output_nanos_per_m": usd_out * USD,
-                   "effective_from": timezone.now() - dt.timedelta(days=60)}))
-    return endpoints
-
-
-@pytest.fixture
-def world(settings):
-    settings.SANDBOX = True
-    p1, p2, p3 = _provider("p-one"), _provider("p-two"), _provider("p-three")
-    catalog = {
-        "dear": _model("acme/dear", (p1, 10, 30)),
-        # Two endpoints: the cheaper one is quoted.
-        "cheap": _model("acme/cheap", (p2, 2, 6), (p3, 1, 3)),
-        "flaky": _model("acme/flaky", (p1, 1, 1)),  # cheaper still, but fails more
-        "rare": _model("acme/rare", (p1, 1, 1)),  # cheap, but too few outcomes measured
-    }
-    ours, theirs = OrganizationFactory(), OrganizationFactory()
-    MarginRule.objects.create(org=ours, bps=ORG_BPS)
-    return ours, theirs, catalog
-
-
-def _records(org, model, task, n, *, now, outcome="success", cost=0, **fields):
-    day_ago = now - dt.timedelta(days=1)
-    served = model if outcome == "success" else ""
-    extra = {"error_type": "upstream_5xx", "status": 502} if outcome == "failed" else {}
-    extra.update(fields)
-    store(*[row(org, at=day_ago, model_requested=model, model_served=served, task=task,
-                outcome=outcome, cost_nanos=cost, prompt_tokens=PROMPT,
-                completion_tokens=COMPLETION if outcome == "success" else 0, **extra)
-            for _ in range(n)])
-
-
-def _fill(world, now):
-    ours, theirs, _ = world
-    # Ours: extraction on the dear model, 29 served and one failure (whose record names only
-    # the model asked for), $2 each.
-    _records(ours, "acme/dear", "extraction", 29, now=now, cost=2 * USD)
-    _records(ours, "acme/dear", "extraction", 1, now=now, outcome="failed")
-    # Not ours to count: our refusals, BYOK requests, records past the window.
-    _records(ours, "acme/dear", "extraction", 2, now=now, outcome="refused", status=429,
-             error_type="rate_limit", count=5)
-    _records(ours, "acme/dear", "extraction", 3, now=now, cost=USD, is_byok=True)
-    store(row(ours, at=now - dt.timedelta(days=31), model_requested="acme/dear",
-              model_served="acme/dear", task="extraction", cost_nanos=500 * USD))
-    # Theirs: heavy spend on the same model and task (never part of our spend), and the
-    # alternatives' measured outcomes on extraction.
-    _records(theirs, "acme/dear", "extraction", 50, now=now, cost=7 * USD)
-    _records(theirs, "acme/cheap", "extraction", 40, now=now, cost=USD // 10)
-    _records(theirs, "acme/cheap", "extraction", 3, now=now, outcome="cancelled",
-             error_type="cancelled", status=499)
-    _records(theirs, "acme/flaky", "extraction", 36, now=now)
-    _records(theirs, "acme/flaky", "extraction", 4, now=now, outcome="failed")
-    _records(theirs, "acme/rare", "extraction", MIN_SAMPLE - 1, now=now)
 
 
 def _charge(prompt, completion, usd_in, usd_out):
@@ -99,7 +33,7 @@ def _charge(prompt, completion, usd_in, usd_out):
 
 def test_a_cheaper_model_with_as_good_a_success_rate_is_recommended_with_its_computation(world):
     now = timezone.now()
-    _fill(world, now)
+    fill(world, now)
     ours = world[0]
 
     result = recommend(ours, now=now)
@@ -134,15 +68,15 @@ def test_a_cheaper_model_with_as_good_a_success_rate_is_recommended_with_its_com
 
 def test_worse_success_rate_or_too_few_samples_is_never_recommended(world):
     now = timezone.now()
-    _fill(world, now)
+    fill(world, now)
     ours, theirs, _ = world
     # Take the good alternative's quality below the current model's: now nothing qualifies,
     # although flaky (90%) and rare (too few) are both cheaper.
-    _records(theirs, "acme/cheap", "extraction", 10, now=now, outcome="failed")
+    records(theirs, "acme/cheap", "extraction", 10, now=now, outcome="failed")
     assert recommend(ours, now=now).recommendations == ()
 
     # Rare reaches the minimum sample, all successes: now it is the one recommended.
-    _records(theirs, "acme/rare", "extraction", 1, now=now)
+    records(theirs, "acme/rare", "extraction", 1, now=now)
     [rec] = recommend(ours, now=now).recommendations
     assert rec.alternative == "acme/rare"
     assert rec.quality.requests == MIN_SAMPLE
@@ -150,7 +84,7 @@ def test_worse_success_rate_or_too_few_samples_is_never_recommended(world):
 
 def test_the_other_orgs_records_never_show_as_ours(world):
     now = timezone.now()
-    _fill(world, now)
+    fill(world, now)
     ours, theirs, _ = world
     theirs_result = recommend(theirs, now=now)
     assert {(u.task, u.model) for u in theirs_result.usage} == {
@@ -168,9 +102,9 @@ def test_a_faster_model_at_no_more_cost_is_recommended(world):
     ours, theirs, catalog = world
     # Ours spent on cheap (at about its price); flaky's twin "swift" is as cheap, as good,
     # and its measured p50 latency is a third of cheap's.
-    swift = _model("acme/swift", (catalog["cheap"][1].provider, 1, 3))
-    _records(ours, "acme/cheap", "coding", 30, now=now, cost=180_000_000)
-    _records(theirs, "acme/swift", "coding", 30, now=now)
+    swift = model("acme/swift", (catalog["cheap"][1].provider, 1, 3))
+    records(ours, "acme/cheap", "coding", 30, now=now, cost=180_000_000)
+    records(theirs, "acme/swift", "coding", 30, now=now)
     for endpoint, p50 in ((catalog["cheap"][0], 900), (catalog["cheap"][1], 1_200),
                           (swift[0], 300)):
         EndpointHealth.objects.create(endpoint=endpoint, window="1h", p50_latency_ms=p50,
