@@ -54,7 +54,7 @@ from catalog.selectors import (
     provider_routable,
 )
 from core.money import (
-    NANOS_PER_USD,
+    NANOS_PER_CENT,
     dashboard_usd,
     dashboard_usd_per_m,
     request_cost_usd,
@@ -177,8 +177,9 @@ class OrgRecommendations:
 
 
 def _usd(nanos: int) -> str:
-    """Dollars to the cent, or six significant digits under a dollar (a few cents' usage)."""
-    return dashboard_usd(nanos) if abs(nanos) >= NANOS_PER_USD else request_cost_usd(nanos)
+    """Dollars to the cent; under a cent, a request cost's six significant digits (so a
+    fraction of a cent never reads "$0.00")."""
+    return dashboard_usd(nanos) if abs(nanos) >= NANOS_PER_CENT else request_cost_usd(nanos)
 
 
 def _tokens(n: int) -> str:
