@@ -84,3 +84,25 @@ def test_an_org_with_no_usage_gets_the_empty_card_and_no_sponsored_box(client, w
     html = _page(client, world[0])
     assert 'id="no-recommendations"' in html
     assert 'id="sponsored-recommendations"' not in html
+
+
+def test_computing_the_card_costs_a_fixed_handful_of_queries_then_none(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.dashboard.test_overview import OVERVIEW_MAX_QUERIES
+
+    ours = world[0]
+    fill(world, timezone.now())
+    m = member(Role.OWNER, org=ours)
+    client.force_login(m.user)
+    client.get("/dashboard/")  # the first request after login saves the session
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold:
+        assert "acme/cheap could do your extraction" in client.get("/dashboard/").content.decode()
+    with CaptureQueriesContext(connection) as warm:
+        client.get("/dashboard/")
+    # Cold: the org's usage, every org's success rates, the catalog stamp and model index,
+    # the margin table and the measured speeds. Warm: all cached, the page's usual queries.
+    assert len(cold) - len(warm) <= 6 + 1  # + the alert banner's read, its cache cleared too
+    assert len(warm) <= OVERVIEW_MAX_QUERIES
