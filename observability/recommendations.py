@@ -24,8 +24,9 @@ Definitions (what the card's "How we computed this" says):
   provider), rounded once over the whole; the cheapest endpoint is quoted. Cache and
   reasoning prices are not modelled: the org's spend includes any cache discount it got.
 - Cheaper: that cost is at least `MIN_SAVING_BPS` below the spend. Faster: the alternative's
-  measured p50 latency (the catalog's endpoint health, best live endpoint, as the model
-  pages show it) is at most `FASTER_BPS` of the current model's, for no more money.
+  measured p50 latency (the catalog's endpoint health over the last day, the best live
+  endpoint with at least `MIN_SAMPLE` samples, as the model pages show it) is at most
+  `FASTER_BPS` of the current model's, for no more money.
 - Only (task, model) pairs with at least `MIN_SPEND_NANOS` of spend are looked at.
 
 Cost: one aggregate query over the org's records (its org-and-time index), one over every
@@ -49,7 +50,7 @@ from billing.selectors.spend import get_margin_table
 from catalog.listing import ModelRow, Offer
 from catalog.selectors import (
     get_catalog_stamp,
-    get_measured_speeds,
+    get_endpoint_health,
     list_model_rows,
     provider_routable,
 )
@@ -262,19 +263,29 @@ def quote(org_id: int, model: ModelRow, usage: TaskUsage, margins: MarginTable) 
     return best
 
 
-def _latency(model: ModelRow | None, speeds: dict) -> int | None:
+def measured_latencies(models: list[ModelRow]) -> dict[int, int]:
+    """Each live endpoint's p50 latency over the last day, where at least MIN_SAMPLE requests
+    measured it (one query; an hour's few samples say too little about a month)."""
+    ids = [o.endpoint_id for m in models for o in m.offers if o.live]
+    latencies = {}
+    for endpoint_id, windows in get_endpoint_health(ids).items():
+        day = windows.get("1d")
+        if day is not None and day.sample_count >= MIN_SAMPLE and day.p50_latency_ms is not None:
+            latencies[endpoint_id] = day.p50_latency_ms
+    return latencies
+
+
+def _latency(model: ModelRow | None, latencies: dict[int, int]) -> int | None:
     """The model's best live endpoint's measured p50 latency (None: unmeasured)."""
     if model is None:
         return None
-    values = [speeds[o.endpoint_id].p50_latency_ms for o in model.offers
-              if o.live and o.endpoint_id in speeds
-              and speeds[o.endpoint_id].p50_latency_ms is not None]
-    return min(values, default=None)
+    return min((latencies[o.endpoint_id] for o in model.offers
+                if o.live and o.endpoint_id in latencies), default=None)
 
 
 def _best_for(org_id: int, usage: TaskUsage, current: Quality,
               quality: dict[tuple[str, str], Quality], rows: dict[str, ModelRow],
-              margins: MarginTable, speeds: dict) -> Recommendation | None:
+              margins: MarginTable, speeds: dict[int, int]) -> Recommendation | None:
     current_latency = _latency(rows.get(usage.model), speeds)
     best: Recommendation | None = None
     for (task, slug), measured in quality.items():
@@ -329,7 +340,9 @@ def recommend(org: Organization | int, *, now: dt.datetime | None = None,
     quality = quality_of() if quality_of is not None else task_quality(now=now)
     rows = {row.slug: row for row in list_model_rows(get_catalog_stamp())}
     margins = get_margin_table()
-    speeds = get_measured_speeds()
+    tasks = {u.task for u in looked_at}
+    measured = {slug for task, slug in quality if task in tasks}
+    speeds = measured_latencies([row for slug, row in rows.items() if slug in measured])
     found = []
     for u in looked_at:
         current = quality.get((u.task, u.model))

@@ -105,13 +105,16 @@ def test_a_faster_model_at_no_more_cost_is_recommended(world):
     swift = model("acme/swift", (catalog["cheap"][1].provider, 1, 3))
     records(ours, "acme/cheap", "coding", 30, now=now, cost=180_000_000)
     records(theirs, "acme/swift", "coding", 30, now=now)
-    for endpoint, p50 in ((catalog["cheap"][0], 900), (catalog["cheap"][1], 1_200),
-                          (swift[0], 300)):
-        EndpointHealth.objects.create(endpoint=endpoint, window="1h", p50_latency_ms=p50,
-                                      sample_count=50, uptime_bps=10_000, computed_at=now)
+    cheap_one, cheap_two = catalog["cheap"]
+    for endpoint, window, p50, samples in (
+            (cheap_one, "1d", 900, 50), (swift[0], "1d", 300, 50),
+            # An hour's figures, and a day's on too few samples, say nothing of a month.
+            (cheap_one, "1h", 100, 50), (cheap_two, "1d", 90, MIN_SAMPLE - 1)):
+        EndpointHealth.objects.create(endpoint=endpoint, window=window, p50_latency_ms=p50,
+                                      sample_count=samples, uptime_bps=10_000, computed_at=now)
 
     [rec] = recommend(ours, now=now).recommendations
     assert rec.alternative == "acme/swift"
     assert rec.faster and not rec.cheaper
-    assert (rec.latency_ms, rec.current_latency_ms) == (300, 900)  # best live endpoint each
+    assert (rec.latency_ms, rec.current_latency_ms) == (300, 900)  # best measured endpoint
     assert "Median latency: 300 ms vs 900 ms." in rec.computation
