@@ -140,6 +140,8 @@ def print_banner(port: int, demo: dict) -> None:
         f"  Try it:     curl -H 'Authorization: Bearer {demo['api_key']}' "
         f"http://127.0.0.1:{port}/v1/models",
         f"  Payments:   {demo['payments']}",
+        f"  Vendor:     {demo['vendor_email']} / {demo['vendor_password']} "
+        f"({demo['vendor_org']}: sponsored listings)",
         "Press Ctrl-C to stop.",
         "",
     ]

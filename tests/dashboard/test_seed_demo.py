@@ -25,14 +25,16 @@ def _seed() -> dict:
 
 def test_seed_demo_prints_the_contract_and_is_idempotent():
     first = _seed()
-    assert set(first) == {"org", "api_key", "email", "password", "dashboard_url"}
+    assert set(first) == {"org", "api_key", "email", "password", "dashboard_url",
+                          "vendor_org", "vendor_email", "vendor_password"}
     assert first["dashboard_url"].endswith("/dashboard/")
     second = _seed()
     assert (second["org"], second["email"], second["password"]) == (
         first["org"], first["email"], first["password"]
     )
-    assert Organization.objects.count() == 1
-    org = Organization.objects.get()
+    # The demo org and the demo vendor's org (issue 14), each once.
+    assert Organization.objects.count() == 2
+    org = Organization.objects.get(slug="demo")
     assert Membership.objects.get(org=org).role == "owner"
     # A fresh key each run; the previous demo key is revoked.
     assert second["api_key"] != first["api_key"]

@@ -1,8 +1,12 @@
 """The org overview: balance, spend, the daily chart, top models and keys, the last requests,
-and the quick start (which mints the org's first inference key when it has none).
+the recommendations (organic, with the sponsored slots beside them) and the quick start (which
+mints the org's first inference key when it has none).
 
 Every figure comes from billing's selectors, each one aggregate query, so the page costs the
-same few queries whatever the org's usage (tests/dashboard/test_overview.py counts them).
+same few queries whatever the org's usage (tests/dashboard/test_overview.py counts them). The
+organic recommendations are observability's, cached a few minutes per org (a handful of
+aggregate queries when they are computed); the sponsored slots are the listings app's auction
+for the org's top tasks.
 """
 
 from __future__ import annotations
@@ -19,10 +23,18 @@ from core.errors import Conflict, InvalidRequest
 from marketplace.dashboard import quickstart
 from marketplace.dashboard.forms import add_service_error
 from marketplace.dashboard.overview_forms import FirstKeyForm
+from marketplace.listings import serving
+from marketplace.listings.models import Placement
 from marketplace.tenancy import key_services, selectors
 from marketplace.tenancy.current_org import forbidden, org_member_required
 from marketplace.tenancy.models import KeyScope
 from marketplace.tenancy.roles import BILLING_ROLES, KEY_CREATORS, KEY_VIEWERS
+from observability import recommendations as organic
+
+# Organic recommendations shown on the card, and how many of the org's top tasks the
+# sponsored slots are targeted at.
+CARD_RECOMMENDATIONS = 3
+SPONSORED_TASKS = 3
 
 
 def _context(request, *, first_key_form=None, new_key=None) -> dict:
@@ -42,6 +54,7 @@ def _context(request, *, first_key_form=None, new_key=None) -> dict:
         "can_keys": role in KEY_VIEWERS,
         "can_create_keys": role in KEY_CREATORS,
         "new_key": new_key,
+        **_recommendations(request),
     }
     if context["can_keys"]:
         has_key = new_key is not None or selectors.list_api_keys(
@@ -53,6 +66,26 @@ def _context(request, *, first_key_form=None, new_key=None) -> dict:
             snippets=quickstart.snippets(top_models[0]["model"] if top_models else None),
         )
     return context
+
+
+def _recommendations(request) -> dict:
+    """The card: organic recommendations with their computation, and beside them the sponsored
+    slots for the org's top tasks (labelled; the auction applies its quality gates)."""
+    found = organic.cached_recommendations(request.org)
+    sponsored = serving.sponsored_slots(request, serving.SlotContext(
+        placement=Placement.RECOMMENDATIONS.value, page=request.get_full_path(),
+        tasks=frozenset(found.top_tasks[:SPONSORED_TASKS]),
+        # The model the org spends most on: its rivals compete, it is never advertised to it.
+        competing_with=found.top_model))
+    return {
+        "recommendations": found.recommendations[:CARD_RECOMMENDATIONS],
+        "sponsored": sponsored,
+        "recommendation_rules": {
+            "days": organic.WINDOW.days, "min_sample": organic.MIN_SAMPLE,
+            "min_saving_percent": organic.MIN_SAVING_BPS // 100,
+            "faster_percent": 100 - organic.FASTER_BPS // 100,
+        },
+    }
 
 
 @never_cache  # no-store: the quick start may show a new key's secret

@@ -3,6 +3,12 @@
 Idempotent: the demo user and org are reused; the plaintext of a key is never stored, so each
 run mints a new inference key named "demo" and revokes the previous one. The $10 promotional
 credit is granted once (the ledger dedupes on its idempotency key).
+
+The sponsored-listings side (issue 14) comes with it: the vendor org Sandbox Labs, its own
+login (printed as `vendor_email`/`vendor_password`; the demo user stays a member of the
+developer org only), credit, grants and campaigns (`demo_vendor.py`). With `--usage`, the last
+hours of the promoted models' sandbox endpoints are kept filled too, so their measured health
+(the sponsored slots' quality gates) is there whenever `make run` starts.
 """
 
 from __future__ import annotations
@@ -17,7 +23,13 @@ from django.db import transaction
 
 from billing.services.ledger import grant_promotional_credit
 from core.money import usd_to_nanos
-from marketplace.dashboard.demo_usage import add_demo_usage, has_usage
+from marketplace.dashboard.demo_usage import add_demo_usage, add_recent_demo_traffic, has_usage
+from marketplace.dashboard.demo_vendor import (
+    PROMOTED,
+    VENDOR_EMAIL,
+    VENDOR_PASSWORD,
+    seed_demo_vendor,
+)
 from marketplace.tenancy import key_services, selectors
 from marketplace.tenancy.models import Membership, Organization, Role
 from marketplace.tenancy.roles import Actor
@@ -70,12 +82,16 @@ def seed_demo() -> dict[str, str]:
         memo="Demo credit",
         idempotency_key=DEMO_CREDIT_IDEMPOTENCY_KEY,
     )
+    vendor = seed_demo_vendor()
     return {
         "org": org.name,
         "api_key": plaintext,
         "email": DEMO_EMAIL,
         "password": DEMO_PASSWORD,
         "dashboard_url": settings.PUBLIC_URL.rstrip("/") + "/dashboard/",
+        "vendor_org": vendor.name,
+        "vendor_email": VENDOR_EMAIL,
+        "vendor_password": VENDOR_PASSWORD,
     }
 
 
@@ -88,7 +104,8 @@ class Command(BaseCommand):
             "--usage", type=int, default=0, metavar="N",
             help="Also add N synthetic usage records over the last 30 days (charts, "
                  "scripts/page_speed.py), with their request records and the analytics "
-                 "rollup; they are history and move no balance.")
+                 "rollup; they are history and move no balance. Also keeps the last hours "
+                 "of the sponsored demo models' sandbox endpoints filled (their health).")
         parser.add_argument(
             "--usage-if-empty", action="store_true",
             help="With --usage: add them only when the demo org has no usage yet (make run).")
@@ -99,6 +116,9 @@ class Command(BaseCommand):
             org = Organization.objects.get(slug=DEMO_ORG_SLUG)
             if not (options["usage_if_empty"] and has_usage(org.pk)):
                 facts["usage_added"] = str(add_demo_usage(org, options["usage"]))
+            recent = add_recent_demo_traffic(org, list(PROMOTED))
+            if recent:
+                facts["recent_usage_added"] = str(recent)
         if options["json"]:
             self.stdout.write(json.dumps(facts))
             return
@@ -107,6 +127,8 @@ class Command(BaseCommand):
             f"Dashboard: {facts['dashboard_url']}\n"
             f"Login: {facts['email']} / {facts['password']}\n"
             f"API key (shown once): {facts['api_key']}\n"
+            f"Vendor ({facts['vendor_org']}): {facts['vendor_email']} / "
+            f"{facts['vendor_password']}\n"
         )
         if "usage_added" in facts:
             self.stdout.write(f"Usage records added: {facts['usage_added']}\n")
