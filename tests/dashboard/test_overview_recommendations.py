@@ -75,7 +75,7 @@ def test_sponsored_slots_sit_beside_them_labelled_for_the_orgs_top_tasks(client,
     assert context.competing_with == "acme/dear"
     sponsored = html[html.index('id="sponsored-recommendations"'):]
     assert "pass the same quality bar" in sponsored
-    assert '<span class="sponsored-label">Sponsored · Sandbox Labs</span>' in sponsored
+    assert '<p class="sponsored-label">Sponsored · Sandbox Labs</p>' in sponsored
     assert 'data-sponsored-token="signed-ticket"' in sponsored
 
 
