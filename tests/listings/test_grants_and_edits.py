@@ -159,3 +159,20 @@ def test_staff_pause_in_the_admin_then_the_vendor_cannot_resume_until_staff_lift
     assert c.status == CampaignStatus.PAUSED
     assert services.resume_campaign(org=v.org, actor=v.actor,
                                     campaign_id=c.pk).status == CampaignStatus.ACTIVE
+
+
+def test_operators_may_grant_and_review_but_not_edit_events():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("marketplace.listings.migrations.0002_operators_listings_permissions") \
+        .forwards(apps, None)  # again: a flush between tests empties the permission rows
+    user = staff_user()  # an operator, not a superuser
+    for perm in ("listings.add_vendorgrant", "listings.delete_vendorgrant",
+                 "listings.change_listingedit", "listings.change_campaign"):
+        assert user.has_perm(perm), perm
+    assert not user.has_perm("listings.change_adevent")
+    client = sign_in_with_mfa(Client(), user)
+    assert client.get("/admin/listings/vendorgrant/add/").status_code == 200
+    assert client.get("/admin/listings/campaign/").status_code == 200
