@@ -169,3 +169,29 @@ def test_the_org_api_shows_and_changes_the_kind_for_owners():
     assert refused.status_code == 403
     owner.org.refresh_from_db()
     assert (owner.org.kind, owner.org.name) == ("vendor", "Acme Models")  # neither change
+
+
+def test_model_statistics_weigh_uptime_by_samples_and_take_the_best_latency():
+    from catalog.models import Endpoint, EndpointHealth, Price, Provider
+    from marketplace.listings.statistics import model_statistics
+
+    v = vendor()
+    other = Provider.objects.create(slug="second-host", name="Second host",
+                                    wire_format="openai", base_url="https://second.example/v1")
+    second = Endpoint.objects.create(model=v.model, provider=other, upstream_model_id="m")
+    Price.objects.create(endpoint=second, effective_from=timezone.now(),
+                         input_nanos_per_m=3_000_000_000, output_nanos_per_m=3_000_000_000)
+    first = Endpoint.objects.get(model=v.model, provider=v.provider)
+    now = timezone.now()
+    for endpoint, uptime, samples, latency in ((first, 9_900, 100, 400),
+                                               (second, 9_000, 300, 250)):
+        for window in ("1h", "1d"):
+            EndpointHealth.objects.create(endpoint=endpoint, window=window, uptime_bps=uptime,
+                                          sample_count=samples, p50_latency_ms=latency,
+                                          computed_at=now)
+    (stats,) = model_statistics(v.org)
+    assert (stats.slug, stats.uptime_bps, stats.p50_latency_ms) == (v.model.slug, 9_225, 250)
+    assert (stats.input_nanos_per_m, stats.requests_7d) == (1_000_000_000, 0)
+    page = session_client(v.owner).get("/vendor/models/").content.decode()
+    assert "92.25%" in page and "250 ms" in page
+    assert model_statistics(member(Role.OWNER).org) == []  # a developer org has none
