@@ -217,3 +217,24 @@ def test_the_schema_lists_the_campaign_operations(client):
                  "/api/v1/listings/campaigns/{campaign_id}/pause/",
                  "/api/v1/listings/campaigns/{campaign_id}/report/"):
         assert path in schema
+
+
+def test_the_models_and_listing_edits_api():
+    v, other = vendor(), vendor()
+    client = session_client(v.owner)
+    models = client.get("/api/v1/listings/models/").json()
+    assert [(m["slug"], m["input_nanos_per_m"]) for m in models] == [(v.model.slug, USD)]
+    created = client.post("/api/v1/listings/edits/", {"model": v.model.slug,
+                                                     "description": "Reads PDFs",
+                                                     "tags": ["pdf"]}, format="json")
+    assert created.status_code == 201
+    assert (created.json()["status"], created.json()["tags"]) == ("pending", ["pdf"])
+    assert [e["id"] for e in client.get("/api/v1/listings/edits/").json()] == \
+        [created.json()["id"]]
+    assert client.post("/api/v1/listings/edits/", {"model": other.model.slug,
+                                                  "description": "mine"},
+                       format="json").status_code == 404
+    assert client.post("/api/v1/listings/edits/", {"model": v.model.slug, "description": " "},
+                       format="json").status_code == 400
+    assert session_client(other.owner).get("/api/v1/listings/edits/").json() == []
+    assert session_client(member(Role.OWNER)).get("/api/v1/listings/models/").status_code == 403

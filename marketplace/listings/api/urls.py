@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from marketplace.listings.api import campaigns
+from marketplace.listings.api import campaigns, vendor
 
 urlpatterns = [
     path("campaigns/", campaigns.CampaignListApi.as_view(), name="listing-campaigns"),
@@ -14,4 +14,6 @@ urlpatterns = [
          name="listing-campaign-resume"),
     path("campaigns/<int:campaign_id>/report/", campaigns.CampaignReportApi.as_view(),
          name="listing-campaign-report"),
+    path("models/", vendor.VendorModelsApi.as_view(), name="listing-models"),
+    path("edits/", vendor.ListingEditsApi.as_view(), name="listing-edits"),
 ]
