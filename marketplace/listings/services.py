@@ -19,6 +19,7 @@ from catalog import services as catalog_services
 from catalog.listing import CAPABILITIES
 from catalog.models import Model, Provider
 from core.errors import Conflict, Forbidden, InvalidRequest
+from core.money import dashboard_usd, usd_to_nanos
 from core.task_labels import LABELS
 from marketplace.listings import selectors
 from marketplace.listings.models import (
@@ -190,20 +191,22 @@ def _subset(values, allowed, param: str, noun: str, *, required: bool = False) -
         values = []
     if isinstance(values, str) or not isinstance(values, list | tuple | set | frozenset):
         raise InvalidRequest(f"{noun.capitalize()} are a list.", param=param)
-    unknown = sorted({str(v) for v in values} - set(allowed))
+    names = {str(v) for v in values}
+    unknown = sorted(names - set(allowed))
     if unknown:
         raise InvalidRequest(f"Unknown {noun}: {', '.join(unknown)[:200]}. Choose from "
                              f"{', '.join(allowed)}.", param=param)
-    if required and not values:
+    if required and not names:
         raise InvalidRequest(f"Choose at least one of the {noun}.", param=param)
-    return [v for v in allowed if v in set(values)]  # the canonical order, no duplicates
+    return [v for v in allowed if v in names]  # the canonical order, no duplicates
 
 
 def _positive(value, param: str, max_usd: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidRequest("Enter an amount above zero.", param=param)
-    if value > max_usd * 1_000_000_000:
-        raise InvalidRequest(f"The amount is at most ${max_usd:,}.", param=param)
+    if value > usd_to_nanos(max_usd):
+        raise InvalidRequest(f"The amount is at most {dashboard_usd(usd_to_nanos(max_usd))}.",
+                             param=param)
     return value
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from catalog.listing import CAPABILITIES
-from core.money import api_usd
+from core.money import api_usd, usd_to_nanos
 from core.task_labels import LABELS
 from marketplace.fields import UsdSerializerField
 from marketplace.listings.models import Placement, Pricing
@@ -21,13 +21,13 @@ _MAX_USD = {"bid": MAX_BID_USD, "daily_budget": MAX_BUDGET_USD, "total_budget": 
 _NOUN = {"bid": "bid", "daily_budget": "daily budget", "total_budget": "total budget"}
 
 
-def _usd(field: str) -> UsdSerializerField:
+def _amount_field(field: str) -> UsdSerializerField:
     return UsdSerializerField(max_usd=_MAX_USD[field], noun=_NOUN[field], required=False,
                               help_text=f"The {_NOUN[field]} in US dollars (exact decimal).")
 
 
-def _nanos(field: str) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=_MAX_USD[field] * 1_000_000_000,
+def _nanos_field(field: str) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=usd_to_nanos(_MAX_USD[field]),
                                     required=False,
                                     help_text=f"The {_NOUN[field]} in nano-USD.")
 
@@ -51,12 +51,12 @@ class CampaignInputSerializer(serializers.Serializer):
     target_capabilities = serializers.ListField(
         child=serializers.CharField(max_length=40), required=False, max_length=20,
         help_text=f"Capabilities (empty: any): {', '.join(CAPABILITIES)}.")
-    bid_usd = _usd("bid")
-    bid_nanos = _nanos("bid")
-    daily_budget_usd = _usd("daily_budget")
-    daily_budget_nanos = _nanos("daily_budget")
-    total_budget_usd = _usd("total_budget")
-    total_budget_nanos = _nanos("total_budget")
+    bid_usd = _amount_field("bid")
+    bid_nanos = _nanos_field("bid")
+    daily_budget_usd = _amount_field("daily_budget")
+    daily_budget_nanos = _nanos_field("daily_budget")
+    total_budget_usd = _amount_field("total_budget")
+    total_budget_nanos = _nanos_field("total_budget")
     starts_on = serializers.DateField(required=False)
     ends_on = serializers.DateField(required=False, allow_null=True,
                                     help_text="Inclusive; null: until the budget is spent.")
