@@ -13,6 +13,7 @@ from tests.listings.factories import vendor
 
 pytestmark = pytest.mark.browser
 
+OVERFLOW = "document.documentElement.scrollWidth > document.documentElement.clientWidth"
 CHART = """(id) => {
     const chart = Chart.getChart(document.getElementById(id));
     return {series: chart.data.datasets.map((d) => d.label),
@@ -73,4 +74,11 @@ def test_a_vendor_creates_a_campaign_and_reads_its_report(start_gateway_server, 
     page.get_by_role("link", name="Your models").click()
     expect(page.locator(f'[data-model="{v.model.slug}"]')).to_be_visible()
     page.screenshot(path=str(tmp_path / "vendor-models.png"), full_page=True)
+    # On a phone no vendor page scrolls sideways (wide tables scroll in their own box).
+    page.set_viewport_size({"width": 390, "height": 800})
+    for path in ("/vendor/campaigns/", f"/vendor/campaigns/{campaign.pk}/",
+                 f"/vendor/campaigns/{campaign.pk}/report/", "/vendor/models/",
+                 "/vendor/listings/", "/vendor/campaigns/new/"):
+        page.goto(f"{server.url}{path}")
+        assert not page.evaluate(OVERFLOW), path
     assert errors == []
