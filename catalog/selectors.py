@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from catalog.listing import (  # noqa: F401  (re-exported: the page and API list selectors)
@@ -253,3 +253,13 @@ def list_prices(*, endpoint_id: int | None = None) -> QuerySet[Price]:
     if endpoint_id is not None:
         qs = qs.filter(endpoint_id=endpoint_id)
     return qs
+
+
+def models_granted(*, model_ids: Iterable[int], provider_ids: Iterable[int]) -> QuerySet[Model]:
+    """The models among `model_ids`, and those with an active endpoint at one of
+    `provider_ids` (what a vendor may promote, marketplace.listings), by slug."""
+    model_ids, provider_ids = list(model_ids), list(provider_ids)
+    at_provider = Endpoint.objects.filter(provider_id__in=provider_ids, status=Status.ACTIVE)
+    return Model.objects.filter(
+        Q(pk__in=model_ids) | Q(pk__in=at_provider.values("model_id"))
+    ).order_by("slug")

@@ -129,6 +129,36 @@ def update_model(model: Model, *, actor=None, **data) -> Model:
     return model
 
 
+MAX_LISTING_TAGS = 12
+MAX_TAG_CHARS = 40
+
+
+@transaction.atomic
+def set_listing_text(model: Model, *, description: str, tags: list[str], actor=None,
+                     source: str = "") -> Model:
+    """Replace the description and tags the /models pages show (a vendor's listing edit that
+    staff approved: `source` names it in the audit entry).
+
+    Bumps the catalog version like every catalog write, so the model index cached per catalog
+    stamp (catalog/listing.py) shows the new text on the next page.
+    """
+    clean_tags = list(dict.fromkeys(t.strip() for t in tags if t and t.strip()))
+    if len(clean_tags) > MAX_LISTING_TAGS or any(len(t) > MAX_TAG_CHARS for t in clean_tags):
+        raise InvalidRequest(f"At most {MAX_LISTING_TAGS} tags of at most {MAX_TAG_CHARS} "
+                             "characters each.", param="tags")
+    model = Model.objects.select_for_update().get(pk=model.pk)
+    previous = _apply(model, ("description", "tags"),
+                      {"description": description.strip(), "tags": clean_tags})
+    if previous:
+        _save(model)
+        bump_catalog_version()
+        after = _values(model, tuple(previous))
+        if source:
+            after["source"] = source
+        _audit("model.listing_text_changed", model, actor, before=previous, after=after)
+    return model
+
+
 @transaction.atomic
 def create_endpoint(*, model: Model, provider: Provider, price: dict[str, Any] | None = None,
                     actor=None, **data) -> Endpoint:

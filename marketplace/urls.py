@@ -19,6 +19,7 @@ api_v1 = [
     path("requests/", include("observability.api.urls")),
     path("alerts/", include("observability.alerts.api_urls")),
     path("analytics/", include("observability.api.analytics_urls")),
+    path("listings/", include("marketplace.listings.api.urls")),
 ]
 
 urlpatterns = [
@@ -41,6 +42,7 @@ urlpatterns = [
     path("analytics/", include("observability.analytics_urls")),
     path("docs/", include("marketplace.dashboard.docs_urls")),
     path("dashboard/alerts/", include("observability.alerts.urls")),
-    path("listings/", include("marketplace.listings.urls")),
+    path("listings/", include("marketplace.listings.beacon_urls")),
+    path("vendor/", include("marketplace.listings.urls")),
     path("", include("marketplace.dashboard.urls")),
 ]

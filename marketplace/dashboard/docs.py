@@ -39,6 +39,7 @@ PAGES = (
     DocLink("requests", "requests.md", "Request log"),
     DocLink("alerts", "alerts.md", "Alerts"),
     DocLink("analytics", "analytics.md", "Analytics"),
+    DocLink("vendors", "vendors.md", "Vendors and sponsored listings"),
 )
 _BY_SLUG = {page.slug: page for page in PAGES}
 

@@ -7,7 +7,7 @@ import datetime as dt
 from django import forms
 
 from core.errors import SwitchyardError
-from marketplace.tenancy.models import KeyScope, Role
+from marketplace.tenancy.models import KeyScope, OrgKind, Role
 from marketplace.tenancy.roles import MANAGEMENT_KEY_CREATORS
 
 
@@ -74,3 +74,16 @@ class OrganizationSettingsForm(forms.Form):
         if not editable:
             for field in self.fields.values():
                 field.disabled = True
+
+
+class OrganizationKindForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=OrgKind.choices,
+        label="Kind of organization",
+        help_text="Vendors promote their models with sponsored listings; developers use "
+        "models; an organization can be both.",
+    )
+
+    def __init__(self, *args, editable: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].disabled = not editable

@@ -36,6 +36,7 @@ urlpatterns = [
         name="revoke-invitation",
     ),
     path("dashboard/settings/", org_settings.org_settings, name="settings"),
+    path("dashboard/settings/kind/", org_settings.org_kind, name="settings-kind"),
     path("dashboard/settings/low-balance/", low_balance.low_balance, name="low-balance"),
     path("invitations/<str:token>/", onboarding.invitation, name="invitation"),
 ]

@@ -20,6 +20,11 @@ KEY_CREATORS = frozenset({Role.OWNER, Role.ADMIN, Role.DEVELOPER})
 MANAGEMENT_KEY_CREATORS = frozenset({Role.OWNER, Role.ADMIN})
 MEMBER_MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
 SETTINGS_EDITORS = frozenset({Role.OWNER, Role.ADMIN})
+# Whether the org is a developer, a vendor or both (issue 14) decides what it may buy and
+# sell: an owner's decision, so a management key (admin rights) cannot flip it.
+ORG_KIND_EDITORS = frozenset({Role.OWNER})
+# A vendor org's campaigns and listing text (marketplace.listings): owners and admins.
+VENDOR_MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
 BILLING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.FINANCE})
 # The audit log (compliance's viewer, API and export) is for owners and admins.
 AUDIT_VIEWERS = frozenset({Role.OWNER, Role.ADMIN})

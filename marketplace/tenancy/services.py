@@ -31,11 +31,13 @@ from marketplace.tenancy.models import (
     Invitation,
     Membership,
     Organization,
+    OrgKind,
     Role,
 )
 from marketplace.tenancy.roles import (
     BILLING_ROLES,
     MEMBER_MANAGERS,
+    ORG_KIND_EDITORS,
     SETTINGS_EDITORS,
     Actor,
     require_role,
@@ -121,6 +123,23 @@ def update_billing_details(*, org: Organization, actor: Actor, **fields) -> Orga
         raise InvalidRequest(f"Only billing details can be changed here, not "
                              f"{', '.join(sorted(unknown))}.")
     return _save_org_fields(org, actor, fields)
+
+
+@transaction.atomic
+def set_organization_kind(*, org: Organization, actor: Actor, kind: str) -> Organization:
+    """Make the org a developer, a vendor (sponsored listings) or both (owners only)."""
+    require_role(actor, ORG_KIND_EDITORS, "Only owners can change the organization's kind.")
+    if kind not in OrgKind.values:
+        raise InvalidRequest(f"The kind is one of {', '.join(OrgKind.values)}.", param="kind")
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    if org.kind == kind:
+        return org
+    before = org.kind
+    org.kind = kind
+    org.save(update_fields=["kind"])
+    record_audit(org=org, action="organization.kind_changed", actor=actor, target=org,
+                 before={"kind": before}, after={"kind": kind})
+    return org
 
 
 def _check_billing_values(fields: dict) -> None:

@@ -1,31 +1,35 @@
-"""The task labels a request can carry: stable slugs, stored in request records and analytics."""
+"""The task labels a request can carry: the slugs are defined once in `core.task_labels`
+(the listings app, which may not import routing, targets campaigns by them); re-exported here
+for the classifier and its callers."""
 
 from __future__ import annotations
 
-CODING = "coding"
-EXTRACTION = "extraction"
-SUMMARIZATION = "summarization"
-TRANSLATION = "translation"
-CLASSIFICATION = "classification"
-DOCUMENT_QA = "document_qa"
-CHAT = "chat"
-CREATIVE_WRITING = "creative_writing"
-MATH_REASONING = "math_reasoning"
-AGENTIC = "agentic"
-
-LABELS: tuple[str, ...] = (
+from core.task_labels import (
+    AGENTIC,
+    CHAT,
+    CLASSIFICATION,
     CODING,
+    CREATIVE_WRITING,
+    DEFAULT_LABEL,
+    DOCUMENT_QA,
     EXTRACTION,
+    LABELS,
+    MATH_REASONING,
     SUMMARIZATION,
     TRANSLATION,
-    CLASSIFICATION,
-    DOCUMENT_QA,
-    CHAT,
-    CREATIVE_WRITING,
-    MATH_REASONING,
-    AGENTIC,
 )
 
-# What a request with no text at all (empty messages, images only) is labelled: a bare
-# conversation turn is the least specific claim we can make about it.
-DEFAULT_LABEL = CHAT
+__all__ = [
+    "AGENTIC",
+    "CHAT",
+    "CLASSIFICATION",
+    "CODING",
+    "CREATIVE_WRITING",
+    "DEFAULT_LABEL",
+    "DOCUMENT_QA",
+    "EXTRACTION",
+    "LABELS",
+    "MATH_REASONING",
+    "SUMMARIZATION",
+    "TRANSLATION",
+]

@@ -1,5 +1,6 @@
 """Management API: the caller's organizations; create, retrieve and update one."""
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -8,14 +9,19 @@ from rest_framework.views import APIView
 from core.errors import Forbidden
 from marketplace.tenancy import selectors, services
 from marketplace.tenancy.api.base import AuthenticatedApiMixin, OrgScopedMixin
-from marketplace.tenancy.models import Organization
+from marketplace.tenancy.models import Organization, OrgKind
 from marketplace.tenancy.roles import SETTINGS_EDITORS
+
+KIND_HELP = f"One of {', '.join(OrgKind.values)} (vendors run sponsored listings); owners " \
+    "change it."
 
 
 class OrganizationOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     slug = serializers.CharField()
+    # Text, not an enum, in the schema: alerts already name an enum after a field "kind".
+    kind = serializers.CharField(help_text=KIND_HELP)
     created_at = serializers.DateTimeField()
     legal_name = serializers.CharField()
     billing_address = serializers.CharField()
@@ -71,7 +77,8 @@ class OrganizationDetailApi(OrgScopedMixin, APIView):
 
 
 class OrganizationUpdateApi(OrgScopedMixin, APIView):
-    """Change the name or billing details (owners and admins); omitted fields stay."""
+    """Change the name or billing details (owners and admins) or the kind (owners only);
+    omitted fields stay."""
 
     org_url_kwarg = "org_id"
     required_roles = SETTINGS_EDITORS
@@ -82,6 +89,7 @@ class OrganizationUpdateApi(OrgScopedMixin, APIView):
         billing_address = serializers.CharField(required=False, allow_blank=True)
         tax_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
         billing_email = serializers.EmailField(required=False, allow_blank=True)
+        kind = serializers.CharField(max_length=10, required=False, help_text=KIND_HELP)
 
         class Meta:
             ref_name = "OrganizationUpdateInput"
@@ -90,5 +98,13 @@ class OrganizationUpdateApi(OrgScopedMixin, APIView):
     def post(self, request, org_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        org = services.update_organization(org=self.org, actor=self.actor, **data.validated_data)
+        fields = dict(data.validated_data)
+        kind = fields.pop("kind", None)
+        org = self.org
+        # Both changes or neither: each service's transaction nests in this one.
+        with transaction.atomic():
+            if kind is not None:
+                org = services.set_organization_kind(org=org, actor=self.actor, kind=kind)
+            if fields:
+                org = services.update_organization(org=org, actor=self.actor, **fields)
         return Response(_org_body(org, self.actor.role))
