@@ -228,3 +228,30 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.watermark:%Y-%m-%d %H:%M:%S}"
+
+
+class ModelTaskDay(models.Model):
+    """Every org's requests to one model on one task in one UTC day: counts only, no org.
+
+    The platform-wide measured quality that sponsored listings' quality score and organic
+    recommendations read (`observability/model_quality.py` says what counts as decided and as
+    a model error). Recomputed whole from the day's records by `rollups.rollup_requests` each
+    time the day is touched. `model` is the model that served, else the one asked for (the
+    rollups' model group); `task` is "" for unlabelled requests. Counts are SUM(count).
+    """
+
+    day = models.DateField()
+    model = models.CharField(max_length=200)
+    task = models.CharField(max_length=32, blank=True, default="")
+    served = models.BigIntegerField(default=0)  # outcome success
+    failed = models.JSONField(default=dict)  # outcome failed: {error_type: requests}
+    refused = models.BigIntegerField(default=0)  # by us, before any provider
+    cancelled = models.BigIntegerField(default=0)  # the client left
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "model", "task"], name="modeltaskday_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.model} {self.task or '-'}"

@@ -13,11 +13,13 @@ Definitions (what the card's "How we computed this" says):
   sum of those records' `cost_nanos` (what the org was charged, as analytics sums it; a row
   standing for several refusals costs nothing, and refusals are excluded anyway); requests are
   SUM(count); tokens are the prompt and completion tokens reported.
-- Success rate of a model on a task: over every org's records in the window, successes over
-  the requests whose outcome the model decided: success or failed. Excluded: our refusals
-  (the model never saw them), requests the client cancelled, and failures typed
-  `invalid_request` (the request itself was wrong). A rate counts only with at least
-  `MIN_SAMPLE` such requests, for the current model as for the alternative.
+- Success rate of a model on a task: over every org's requests in the window (the UTC days
+  overlapping it, from the platform-wide `ModelTaskDay` table), served over decided, as
+  `observability.model_quality` defines them for sponsored listings too: decided = served +
+  failed at a provider (`MODEL_ERROR_TYPES`). Our refusals (the model never saw them),
+  requests the client cancelled, bad requests and our own failures say nothing of the model.
+  A rate counts only with at least `MIN_SAMPLE` decided requests, for the current model as
+  for the alternative.
 - An alternative's cost: the org's prompt and completion tokens of that (task, model) priced
   at each routable endpoint of the alternative (list price in force), charged as the gateway
   charges (`billing.pricing.compute_charge` with billing's margin for this org, model and
@@ -29,8 +31,9 @@ Definitions (what the card's "How we computed this" says):
   `FASTER_BPS` of the current model's, for no more money.
 - Only (task, model) pairs with at least `MIN_SPEND_NANOS` of spend are looked at.
 
-Cost: one aggregate query over the org's records (its org-and-time index), one over every
-org's records (shared by all orgs, cached `QUALITY_CACHE_S`), the catalog's model index
+Cost: one aggregate query over the org's records (its org-and-time index), one over the
+`ModelTaskDay` rows of the window (kept by the rollup task, shared by all orgs, cached
+`QUALITY_CACHE_S`), the catalog's model index
 (cached per catalog stamp), the margin table and the measured speeds; an org's result is
 cached `ORG_CACHE_S`.
 """
@@ -42,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from billing.pricing import MarginTable, caller_price_nanos, compute_charge
@@ -63,11 +66,12 @@ from core.money import (
     usd_to_nanos,
 )
 from marketplace.tenancy.models import Organization
-from observability.models import FAILED, REFUSED, SUCCESS, RequestRecord
+from observability.model_quality import task_outcomes
+from observability.models import REFUSED, RequestRecord
 from observability.rollups import group_expression
 
 WINDOW = dt.timedelta(days=30)
-MIN_SAMPLE = 20  # requests whose outcome the model decided, per (task, model), all orgs
+MIN_SAMPLE = 20  # requests the model decided, per (task, model), all orgs
 MIN_SPEND_NANOS = usd_to_nanos("0.50")  # a (task, model) the org spent less on is not looked at
 MIN_SAVING_BPS = 1_000  # cheaper: at least 10% below the spend
 FASTER_BPS = 7_500  # faster: p50 at most 75% of the current model's
@@ -91,10 +95,10 @@ class TaskUsage:
 
 @dataclass(frozen=True, slots=True)
 class Quality:
-    """A model's success rate on a task, over every org's records in the window."""
+    """A model's success rate on a task, over every org's requests in the window."""
 
-    requests: int  # whose outcome the model decided (success or failed)
-    successes: int
+    requests: int  # the model decided: served, or failed at a provider (model_quality)
+    successes: int  # served
 
     def at_least(self, other: Quality) -> bool:
         """This rate >= other's, exactly (cross-multiplied, no float)."""
@@ -213,18 +217,10 @@ def org_task_usage(org_id: int, *, now: dt.datetime) -> list[TaskUsage]:
 
 
 def task_quality(*, now: dt.datetime) -> dict[tuple[str, str], Quality]:
-    """Every model's success rate per task over every org's records (one grouped query)."""
-    decided = Q(outcome=SUCCESS) | (Q(outcome=FAILED) & ~Q(error_type="invalid_request"))
-    rows = (
-        RequestRecord.objects.filter(decided, created_at__gte=_window_start(now),
-                                     created_at__lte=now)
-        .exclude(task="").order_by()
-        .annotate(m=group_expression("model"))
-        .values("task", "m")
-        .annotate(requests=Sum("count"), successes=Sum("count", filter=Q(outcome=SUCCESS))))
-    return {(r["task"], r["m"]): Quality(requests=r["requests"] or 0,
-                                         successes=r["successes"] or 0)
-            for r in rows if r["m"]}
+    """Every model's success rate per labelled task over the window, every org's requests
+    (the `ModelTaskDay` table: one grouped query)."""
+    return {key: Quality(requests=o.decided, successes=o.served)
+            for key, o in task_outcomes(now=now, window=WINDOW).items()}
 
 
 def cached_task_quality(*, now: dt.datetime | None = None) -> dict[tuple[str, str], Quality]:

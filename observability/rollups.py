@@ -13,6 +13,12 @@ Counts and sums are SQL aggregates (`requests` and the other counts are SUM(coun
 stand for a flood of identical refusals); the latency and TTFT sketches (`core.sketch`) are
 built in Python from that hour's served requests' values. Day rows merge hour rows (sketches
 merge exactly), so a 90-day range reads 90 rows a group.
+
+The same run then recomputes the platform-wide `ModelTaskDay` rows (every org's requests per
+model and task, counts only, no org) of each UTC day it touched: one grouped query over that
+day's records of the orgs that had any (read off the day rollups just written, so the query
+walks the org-and-time index rather than the month's partition), replacing the day's rows in
+one transaction. Also idempotent; the watermark waits for these days too.
 """
 
 from __future__ import annotations
@@ -31,10 +37,14 @@ from django.utils import timezone
 from core.sketch import DDSketch
 from observability.models import (
     ALL,
+    CANCELLED,
     DAY,
     DIMENSIONS,
+    FAILED,
     HOUR,
+    REFUSED,
     SUCCESS,
+    ModelTaskDay,
     RequestRecord,
     RequestRollup,
     RollupState,
@@ -236,6 +246,63 @@ def rollup_day(org_id: int, day: dt.date, hours: Iterable[dt.datetime],
     return len(hour_rows)
 
 
+@dataclass
+class ModelTaskTotals:
+    served: int = 0
+    failed: dict[str, int] = field(default_factory=dict)
+    refused: int = 0
+    cancelled: int = 0
+
+    def add(self, outcome: str, error_type: str, requests: int) -> None:
+        if outcome == SUCCESS:
+            self.served += requests
+        elif outcome == FAILED:
+            self.failed[error_type] = self.failed.get(error_type, 0) + requests
+        elif outcome == REFUSED:
+            self.refused += requests
+        elif outcome == CANCELLED:
+            self.cancelled += requests
+
+
+def compute_model_task_day(day: dt.date) -> list[ModelTaskDay]:
+    """The day's `ModelTaskDay` rows from every org's records (nothing is written)."""
+    start = day_start(day)
+    # Every org with a record that day has that day's "all" rollup row: naming them lets the
+    # query use the org-and-time index (there is no index on the time alone).
+    orgs = list(RequestRollup.objects.filter(period=DAY, dimension=ALL, start=start)
+                .values_list("org_id", flat=True))
+    if not orgs:
+        return []
+    aggregates = (
+        RequestRecord.objects.filter(org_id__in=orgs, created_at__gte=start,
+                                     created_at__lt=start + DAY_DELTA).order_by()
+        .annotate(m=group_expression("model"))
+        .values("m", "task", "outcome", "error_type")
+        .annotate(requests=Sum("count")))
+    totals: dict[tuple[str, str], ModelTaskTotals] = defaultdict(ModelTaskTotals)
+    for row in aggregates:
+        if row["m"]:
+            totals[(row["m"], row["task"])].add(row["outcome"], row["error_type"],
+                                                row["requests"] or 0)
+    return [ModelTaskDay(day=day, model=model, task=task, served=t.served,
+                         failed=dict(sorted(t.failed.items())), refused=t.refused,
+                         cancelled=t.cancelled)
+            for (model, task), t in sorted(totals.items())]
+
+
+def rollup_model_task_day(day: dt.date) -> int:
+    """Replace the day's `ModelTaskDay` rows by their recomputation, in one transaction (so a
+    rerun changes nothing and a killed worker leaves the day as it was). Returns rows written.
+    """
+    with transaction.atomic():
+        # One rollup at a time, as for the org rollups.
+        RollupState.objects.select_for_update().filter(name=STATE_NAME).first()
+        rows = compute_model_task_day(day)
+        ModelTaskDay.objects.filter(day=day).delete()
+        ModelTaskDay.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
 def touched_hours(since: dt.datetime) -> dict[tuple[int, dt.date], set[dt.datetime]]:
     """{(org, day): hours} of the records recorded at or after `since`."""
     records = RequestRecord.objects.order_by().filter(recorded_at__gte=since)
@@ -267,6 +334,8 @@ def rollup_requests(*, checkpoint: Checkpoint | None = None,
     rows = 0
     for (org_id, day), hours in sorted(touched.items()):
         rows += rollup_day(org_id, day, hours, checkpoint)
+    for day in sorted({day for _, day in touched}):
+        rollup_model_task_day(day)
     # Only once every touched day is committed: a run that dies leaves the window to the next.
     RollupState.objects.filter(name=STATE_NAME).update(watermark=now)
     return RollupResult(days=len(touched), hours=sum(len(h) for h in touched.values()),

@@ -16,6 +16,7 @@ from marketplace.listings.models import Campaign, CampaignStatus, Placement
 from marketplace.listings.serving import SlotContext, sponsored_slots
 from marketplace.listings.tickets import read_ticket, viewer_key
 from marketplace.tenancy.models import Organization
+from observability.rollups import rollup_requests
 from tests.listings.conftest import DOLLAR, member_of, page_request
 from tests.observability.records import row, store
 
@@ -97,6 +98,7 @@ def test_error_rate_for_the_page_task_comes_from_the_request_records(market):
     store(*[row(developer, at=now - dt.timedelta(hours=1), model_served="acme/sloppy",
                 task="coding", outcome="refused", error_type="rate_limit", status=429)
             for _ in range(5)])
+    rollup_requests()  # the measured quality is the rollup task's table
     extraction = SlotContext(placement=Placement.CATALOG, page="/models?q=extraction",
                              tasks=frozenset({"extraction"}))
     assert served(context=extraction) == []

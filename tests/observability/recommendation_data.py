@@ -11,6 +11,7 @@ from django.utils import timezone
 from billing.models import MarginRule
 from catalog import services as catalog_services
 from observability.recommendations import MIN_SAMPLE
+from observability.rollups import rollup_requests
 from tests.observability.records import row, store
 from tests.tenancy.factories import OrganizationFactory
 
@@ -87,3 +88,5 @@ def fill(world, now):
     records(theirs, "acme/flaky", "extraction", 36, now=now)
     records(theirs, "acme/flaky", "extraction", 4, now=now, outcome="failed")
     records(theirs, "acme/rare", "extraction", MIN_SAMPLE - 1, now=now)
+    # Every org's measured quality is read from the table the rollup task keeps.
+    rollup_requests()

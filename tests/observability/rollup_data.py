@@ -102,6 +102,24 @@ def direct_aggregation(rows: list[RequestRow]) -> dict[tuple, Expected]:
     return result
 
 
+def direct_model_task_days(rows: list[RequestRow]) -> dict[tuple, tuple]:
+    """{(day, model, task): (served, failed by type, refused, cancelled)}, every org summed."""
+    result: dict[tuple, list] = {}
+    for row in rows:
+        key = (row.created_at.astimezone(dt.UTC).date(), row.model_served or row.model_requested,
+               row.task)
+        e = result.setdefault(key, [0, {}, 0, 0])
+        if row.outcome == "success":
+            e[0] += row.count
+        elif row.outcome == "failed":
+            e[1][row.error_type] = e[1].get(row.error_type, 0) + row.count
+        elif row.outcome == "refused":
+            e[2] += row.count
+        else:
+            e[3] += row.count
+    return {key: tuple(e) for key, e in result.items()}
+
+
 def exact_quantile(values: list[int], q: float) -> float | None:
     if not values:
         return None

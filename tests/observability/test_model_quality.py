@@ -1,4 +1,5 @@
-"""Models' measured error rates across orgs (sponsored listings' quality, issue 14)."""
+"""Models' measured error rates across orgs (sponsored listings' quality, issue 14), read off
+the platform-wide table the rollup task keeps."""
 
 from __future__ import annotations
 
@@ -36,9 +37,11 @@ def _seed(now):
     )
 
 
-def test_error_counts_per_task_come_from_the_records(db):
+def test_error_counts_per_task_come_from_the_rolled_up_table(db):
     now = timezone.now()
     _seed(now)
+    assert model_error_counts(["a/model"], task="extraction", now=now) == {}  # not rolled up
+    rollup_requests()
     counts = model_error_counts(["a/model", "b/model", "c/model"], task="extraction", now=now)
     assert (counts["a/model"].requests, counts["a/model"].errors) == (6, 1)
     assert counts["a/model"].error_rate == Fraction(1, 6)
@@ -48,11 +51,25 @@ def test_error_counts_per_task_come_from_the_records(db):
     assert (coding.requests, coding.errors) == (4, 1)
 
 
-def test_error_counts_for_every_task_come_from_the_day_rollups(db):
+def test_error_counts_for_every_task_sum_the_tasks(db):
     now = timezone.now()
     _seed(now)
-    assert model_error_counts(["a/model"], now=now) == {}  # nothing rolled up yet
-    rollup_requests(now=now)
+    rollup_requests()
     counts = model_error_counts(["a/model", "b/model"], now=now)
     assert (counts["a/model"].requests, counts["a/model"].errors) == (10, 2)
     assert (counts["b/model"].requests, counts["b/model"].errors) == (1, 0)
+
+
+def test_the_window_is_the_utc_days_overlapping_the_last_7_days(db):
+    one = Organization.objects.create(name="mq-w", slug="mq-w")
+    now = dt.datetime(2026, 11, 20, 6, 0, tzinfo=dt.UTC)
+    store(row(one, at=dt.datetime(2026, 11, 13, 1, 0, tzinfo=dt.UTC), model_served="a/model",
+              task="extraction", outcome="failed", error_type="timeout", status=504),
+          row(one, at=dt.datetime(2026, 11, 12, 23, 0, tzinfo=dt.UTC), model_served="a/model",
+              task="extraction", outcome="failed", error_type="timeout", status=504),
+          row(one, at=dt.datetime(2026, 11, 20, 5, 0, tzinfo=dt.UTC), model_served="a/model",
+              task="extraction"))
+    rollup_requests()
+    counts = model_error_counts(["a/model"], task="extraction", now=now)["a/model"]
+    # The 13th overlaps the window (it starts on the 13th at 06:00); the 12th does not.
+    assert (counts.requests, counts.errors) == (2, 1)

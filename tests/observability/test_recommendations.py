@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from catalog.models import EndpointHealth
 from observability.recommendations import MIN_SAMPLE, recommend
+from observability.rollups import rollup_requests
 
 # world_fixture is the `world` fixture.
 from tests.observability.recommendation_data import (  # noqa: F401
@@ -54,10 +55,12 @@ def test_a_cheaper_model_with_as_good_a_success_rate_is_recommended_with_its_com
     assert expected == 4_977_000_000
     assert rec.quote.cost_nanos == expected
     assert rec.savings_nanos == 58 * USD - expected
-    # Success over outcomes the model decided, every org: cancellations do not count.
+    # Served over what the model decided (served or failed at a provider), every org:
+    # cancellations do not count.
     assert (rec.quality.successes, rec.quality.requests) == (40, 40)
-    # The current model's rate counts every org's records (BYOK ones too: the model answered
-    # them), not refusals or records past the window: 29 + 3 + 50 of 83.
+    # The current model's rate counts every org's requests (BYOK ones too: the model answered
+    # them), not refusals or records past the window: 29 + 3 + 50 of 83 (the failure names
+    # only the model asked for: it is still the model's).
     assert (rec.current_quality.successes, rec.current_quality.requests) == (82, 83)
     assert rec.computation.startswith(
         "You spent $58.00 on acme/dear for extraction in the last 30 days (30 requests, "
@@ -73,10 +76,12 @@ def test_worse_success_rate_or_too_few_samples_is_never_recommended(world):
     # Take the good alternative's quality below the current model's: now nothing qualifies,
     # although flaky (90%) and rare (too few) are both cheaper.
     records(theirs, "acme/cheap", "extraction", 10, now=now, outcome="failed")
+    rollup_requests()
     assert recommend(ours, now=now).recommendations == ()
 
     # Rare reaches the minimum sample, all successes: now it is the one recommended.
     records(theirs, "acme/rare", "extraction", 1, now=now)
+    rollup_requests()
     [rec] = recommend(ours, now=now).recommendations
     assert rec.alternative == "acme/rare"
     assert rec.quality.requests == MIN_SAMPLE
@@ -105,6 +110,7 @@ def test_a_faster_model_at_no_more_cost_is_recommended(world):
     swift = model("acme/swift", (catalog["cheap"][1].provider, 1, 3))
     records(ours, "acme/cheap", "coding", 30, now=now, cost=180_000_000)
     records(theirs, "acme/swift", "coding", 30, now=now)
+    rollup_requests()
     cheap_one, cheap_two = catalog["cheap"]
     for endpoint, window, p50, samples in (
             (cheap_one, "1d", 900, 50), (swift[0], "1d", 300, 50),

@@ -18,12 +18,13 @@ from django.conf import settings
 
 from core.sketch import DDSketch
 from marketplace.tenancy.models import Organization
-from observability.models import RequestRecord, RequestRollup, RollupState
+from observability.models import ModelTaskDay, RequestRecord, RequestRollup, RollupState
 from observability.recording import RequestRow, store_request_records
 from observability.rollups import EPOCH, OVERLAP, STATE_NAME, rollup_requests
 from tests.fixtures.live_server import _test_database_url
 from tests.observability.rollup_data import (
     direct_aggregation,
+    direct_model_task_days,
     exact_quantile,
     hour_of,
     random_rows,
@@ -56,6 +57,11 @@ def snapshot() -> list[tuple]:
         "ttft"), key=lambda row: tuple(str(v) for v in row[:5]))
 
 
+def quality_snapshot() -> list[tuple]:
+    return sorted(ModelTaskDay.objects.values_list(
+        "day", "model", "task", "served", "failed", "refused", "cancelled"), key=str)
+
+
 def assert_matches(rows: list[RequestRow]) -> None:
     expected = direct_aggregation(rows)
     stored = {(r.org_id, r.period, r.start, r.dimension, r.group): r
@@ -72,6 +78,9 @@ def assert_matches(rows: list[RequestRow]) -> None:
         for q in (0.5, 0.95, 0.99):
             assert within(latency.quantile(q), exact_quantile(e.latencies, q)), (key, q)
         assert within(ttft.quantile(0.5), exact_quantile(e.ttfts, 0.5)), key
+    # The platform-wide quality table: every org's records of each day, per model and task.
+    assert {(d.day, d.model, d.task): (d.served, d.failed, d.refused, d.cancelled)
+            for d in ModelTaskDay.objects.all()} == direct_model_task_days(rows)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -84,12 +93,12 @@ def test_rollups_equal_a_direct_aggregation_and_a_rerun_changes_nothing(seed):
 
     assert result.days > 0
     assert_matches(rows)
-    before = snapshot()
+    before, quality_before = snapshot(), quality_snapshot()
     rollup_requests()  # within the watermark's margin: the same hours again
-    assert snapshot() == before
+    assert (snapshot(), quality_snapshot()) == (before, quality_before)
     RollupState.objects.filter(name=STATE_NAME).update(watermark=EPOCH)
     rollup_requests()  # everything recomputed from scratch
-    assert snapshot() == before
+    assert (snapshot(), quality_snapshot()) == (before, quality_before)
 
 
 def test_late_records_are_counted_on_the_next_run():

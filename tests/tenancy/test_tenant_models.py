@@ -11,7 +11,8 @@ from django.db import models
 
 from marketplace.tenancy.models import Organization
 
-OUR_APPS = ("tenancy", "dashboard", "catalog", "routing", "billing", "compliance")
+OUR_APPS = ("tenancy", "dashboard", "catalog", "routing", "billing", "compliance",
+            "observability")
 
 GLOBAL_MODELS = {
     "tenancy.Organization": "the tenant itself",
@@ -22,6 +23,9 @@ GLOBAL_MODELS = {
     "catalog.EndpointHealth": "public health figures aggregated over all traffic",
     "catalog.CatalogVersion": "one global counter telling gateways to rebuild the snapshot",
     "billing.InvoiceCounter": "gap-free invoice numbering is per issuing entity, not per org",
+    "observability.RollupState": "the rollup task's one watermark, over every org's records",
+    "observability.ModelTaskDay": "counts per day, model and task summed over all orgs: measured "
+                                  "model quality is public and holds no org's data",
 }
 
 NULLABLE_ORG = {
