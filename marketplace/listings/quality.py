@@ -2,14 +2,15 @@
 
 A context's category is the models that have every capability the page is about (all models
 when it names none). For each of them, from the last day's endpoint health (catalog) and the
-last 7 days' request records (observability), across every org:
+last 7 days of observability's `ModelTaskDay` (every org's requests per day, model and
+task, counts only), across every org:
 
 - uptime and error rate: sample-weighted over the model's live endpoints, so each endpoint
   counts as much as the traffic it carried (what a caller of the model saw on average), not the
   single best endpoint (which a vendor could flatter with one idle, healthy endpoint);
 - p50 latency: the sample-weighted mean of the endpoints' p50s (an approximation of the
   model's median: the health rollups keep no mergeable sketch);
-- error rate: from the request records for the context's task when the page is about exactly
+- error rate: from those daily counts for the context's task when the page is about exactly
   one task, else for every task, when the model had requests in the window; otherwise the
   endpoints' own measured error rate;
 - price: the blended list price (3 input : 1 output tokens) of its cheapest live endpoint.

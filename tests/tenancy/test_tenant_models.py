@@ -12,7 +12,7 @@ from django.db import models
 from marketplace.tenancy.models import Organization
 
 OUR_APPS = ("tenancy", "dashboard", "catalog", "routing", "billing", "compliance",
-            "observability")
+            "observability", "listings")
 
 GLOBAL_MODELS = {
     "tenancy.Organization": "the tenant itself",
