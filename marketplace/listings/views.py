@@ -13,7 +13,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import Forbidden, InvalidRequest
-from core.money import dashboard_usd
+
+# Spend is sub-cent per impression: shown to six significant digits, as a request's cost is.
+from core.money import dashboard_usd, request_cost_usd
 from marketplace.listings import reports, selectors, services
 from marketplace.listings.forms import CampaignForm, ListingEditForm, add_service_error
 from marketplace.listings.statistics import model_statistics
@@ -37,7 +39,7 @@ def campaign_list(request):
     can_manage = _vendor(request)
     campaigns = [{
         "campaign": c,
-        "spent": dashboard_usd(c.spent_nanos),
+        "spent": request_cost_usd(c.spent_nanos),
         "budget": dashboard_usd(c.total_budget_nanos),
         "daily_budget": dashboard_usd(c.daily_budget_nanos),
         "bid": dashboard_usd(c.bid_nanos),
@@ -98,7 +100,7 @@ def campaign_edit(request, campaign_id: int):
                 return redirect(f"/vendor/campaigns/{campaign.pk}/")
         status = 400
     context = {"form": form, "campaign": campaign, "can_manage": can_manage,
-               "spent": dashboard_usd(campaign.spent_nanos),
+               "spent": request_cost_usd(campaign.spent_nanos),
                "budget": dashboard_usd(campaign.total_budget_nanos)}
     return render(request, "listings/campaign_form.html", context, status=status)
 
@@ -127,8 +129,9 @@ def _percent(ratio: float | None) -> str:
 
 def _row_view(row: reports.ReportRow) -> dict:
     return {"day": row.day, "placement": row.placement, "impressions": row.impressions,
-            "clicks": row.clicks, "ctr": _percent(row.ctr), "spend": dashboard_usd(row.spend_nanos),
-            "avg_cpc": "—" if row.avg_cpc_nanos is None else dashboard_usd(row.avg_cpc_nanos)}
+            "clicks": row.clicks, "ctr": _percent(row.ctr),
+            "spend": request_cost_usd(row.spend_nanos),
+            "avg_cpc": "—" if row.avg_cpc_nanos is None else request_cost_usd(row.avg_cpc_nanos)}
 
 
 @org_member_required()

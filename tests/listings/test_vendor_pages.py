@@ -52,7 +52,7 @@ def test_a_vendor_creates_a_campaign_through_the_form_and_sees_it_listed():
                                                               100_000_000_000)
     assert (c.placements, c.target_tasks) == (["catalog", "recommendations"], ["coding"])
     listing = client.get("/vendor/campaigns/").content.decode()
-    assert "Launch" in listing and "$0.00 / $100.00" in listing
+    assert "Launch" in listing and "$0 / $100.00" in listing
 
 
 @pytest.mark.parametrize(("overrides", "field_error"), [
