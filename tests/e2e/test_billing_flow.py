@@ -36,6 +36,17 @@ def signed_in(page, server_url: str, user) -> None:
     )
 
 
+def register_webhook(localstripe, server_url: str) -> None:
+    """Point localstripe's signed webhooks at the live server's endpoint."""
+    hook = httpx.post(
+        f"{localstripe.url}/_config/webhooks/{uuid.uuid4().hex[:10]}",
+        data={"url": f"{server_url}/billing/stripe/webhook/",
+              "secret": localstripe.env["STRIPE_WEBHOOK_SECRET"]},
+        timeout=10,
+    )
+    assert hook.status_code == 200
+
+
 def fill_card(page, number: str) -> None:
     card = page.locator("#card-element")
     for field, value in (("number", number), ("exp_month", "12"), ("exp_year", "30"),
@@ -65,13 +76,7 @@ def test_top_up_then_download_invoice(localstripe, start_gateway_server, browser
         username="finance-e2e", email="finance-e2e@example.com", password="pw-long-enough-1")
     Membership.objects.create(org=org, user=user, role="finance")
     server = start_gateway_server()
-    hook = httpx.post(
-        f"{localstripe.url}/_config/webhooks/{uuid.uuid4().hex[:10]}",
-        data={"url": f"{server.url}/billing/stripe/webhook/",
-              "secret": localstripe.env["STRIPE_WEBHOOK_SECRET"]},
-        timeout=10,
-    )
-    assert hook.status_code == 200
+    register_webhook(localstripe, server.url)
 
     page = browser_page
     signed_in(page, server.url, user)

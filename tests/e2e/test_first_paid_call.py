@@ -8,7 +8,6 @@ the openai SDK through the gateway, then tops up $10 through localstripe with 42
 import re
 import uuid
 
-import httpx
 import openai
 import pytest
 from playwright.sync_api import expect
@@ -16,7 +15,7 @@ from playwright.sync_api import expect
 from billing.models import LedgerTransaction, UsageRecord, Wallet
 from core.money import dashboard_usd, dashboard_usd_exact
 from marketplace.tenancy.models import Organization
-from tests.e2e.test_billing_flow import fill_card
+from tests.e2e.test_billing_flow import fill_card, register_webhook
 from tests.gateway.conftest import build_sandbox_catalog
 from tests.gateway.helpers import wait_usage_record
 
@@ -62,13 +61,7 @@ def test_sign_up_to_a_paid_call_then_top_up(localstripe, start_gateway_server, s
                                             browser_page):
     build_sandbox_catalog()
     server = start_gateway_server(SIGNUP_CREDIT_USD="1")
-    hook = httpx.post(
-        f"{localstripe.url}/_config/webhooks/{uuid.uuid4().hex[:10]}",
-        data={"url": f"{server.url}/billing/stripe/webhook/",
-              "secret": localstripe.env["STRIPE_WEBHOOK_SECRET"]},
-        timeout=10,
-    )
-    assert hook.status_code == 200
+    register_webhook(localstripe, server.url)
     url, page = server.url, browser_page
     email = f"e2e-paid-{uuid.uuid4().hex[:8]}@example.com"
 

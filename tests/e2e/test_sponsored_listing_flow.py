@@ -8,7 +8,6 @@ the vendor's wallet.
 import time
 import uuid
 
-import httpx
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,7 +20,13 @@ from catalog.models import Endpoint, EndpointHealth
 from catalog.services import bump_catalog_version
 from marketplace.listings.models import AdEvent, Campaign
 from marketplace.tenancy.models import Membership, Organization
-from tests.e2e.test_billing_flow import CARD_3DS, complete_3ds_when_asked, fill_card, signed_in
+from tests.e2e.test_billing_flow import (
+    CARD_3DS,
+    complete_3ds_when_asked,
+    fill_card,
+    register_webhook,
+    signed_in,
+)
 from tests.listings.factories import vendor
 
 pytestmark = pytest.mark.browser
@@ -69,13 +74,7 @@ def test_vendor_buys_a_listing_a_developer_sees_and_clicks_it_once(
         username="dev-e2e", email="dev-e2e@example.com", password="pw-long-enough-1")
     Membership.objects.create(org=developer_org, user=developer, role="developer")
     server = start_gateway_server()
-    hook = httpx.post(
-        f"{localstripe.url}/_config/webhooks/{uuid.uuid4().hex[:10]}",
-        data={"url": f"{server.url}/billing/stripe/webhook/",
-              "secret": localstripe.env["STRIPE_WEBHOOK_SECRET"]},
-        timeout=10,
-    )
-    assert hook.status_code == 200
+    register_webhook(localstripe, server.url)
 
     # The vendor tops up $25 with a card, then creates a per-thousand-impressions campaign.
     page = browser_page
