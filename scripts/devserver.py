@@ -86,6 +86,11 @@ def prepare_database() -> dict:
     # A first run also gets a month of demo traffic, so the charts and analytics show data.
     call_command("seed_demo", "--json", "--usage", "2000", "--usage-if-empty", stdout=out)
     demo = json.loads(out.getvalue().strip().splitlines()[-1])
+    # Endpoint health from the seeded traffic now, not a minute after start: the catalog's
+    # latency and uptime, and the quality gates sponsored listings must pass, read it.
+    from routing.tasks import rollup_endpoint_health
+
+    rollup_endpoint_health()
     # The database is handed to the children now; this process keeps no connection open.
     connections.close_all()
     return demo
