@@ -179,6 +179,10 @@ class OrgRecommendations:
     top_tasks: tuple[str, ...] = ()
     top_model: str | None = None
     usage: tuple[TaskUsage, ...] = field(default=())
+    # The models that clear the organic bar on one of the org's tasks (at least MIN_SAMPLE
+    # decided requests, a success rate at least that of the model the org uses for it): the
+    # only ones the card's sponsored slots may show.
+    sponsorable: frozenset[str] = frozenset()
 
 
 def _usd(nanos: int) -> str:
@@ -340,17 +344,21 @@ def recommend(org: Organization | int, *, now: dt.datetime | None = None,
     measured = {slug for task, slug in quality if task in tasks}
     speeds = measured_latencies([row for slug, row in rows.items() if slug in measured])
     found = []
+    sponsorable: set[str] = set()
     for u in looked_at:
         current = quality.get((u.task, u.model))
         if current is None or current.requests < MIN_SAMPLE:
             continue  # too few outcomes to say anything is "at least as good"
+        sponsorable.update(slug for (task, slug), q in quality.items()
+                           if task == u.task and slug != u.model
+                           and q.requests >= MIN_SAMPLE and q.at_least(current))
         rec = _best_for(org_id, u, current, quality, rows, margins, speeds)
         if rec is not None:
             found.append(rec)
     found.sort(key=_rank)
     return OrgRecommendations(recommendations=tuple(found[:MAX_RECOMMENDATIONS]),
                               top_tasks=top_tasks, top_model=result.top_model,
-                              usage=result.usage)
+                              usage=result.usage, sponsorable=frozenset(sponsorable))
 
 
 def cached_recommendations(org: Organization) -> OrgRecommendations:

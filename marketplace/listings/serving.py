@@ -49,6 +49,9 @@ class SlotContext:
     capabilities: frozenset[str] = field(default_factory=frozenset)
     # The model whose page this is (alternatives box): never shown, and its rivals compete.
     competing_with: str | None = None
+    # When set, only these models may compete: the recommendation card passes the models that
+    # clear its organic bar, so a sponsored recommendation is held to the same one.
+    only_models: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +74,8 @@ def sponsored_slots(request, context: SlotContext, *, limit: int = MAX_SLOTS_PER
         return []
     today = timezone.now().date()
     campaigns = [c for c in _live_campaigns(today, context.competing_with)
-                 if context.placement in (c.placements or []) and _targets(c, context)]
+                 if context.placement in (c.placements or []) and _targets(c, context)
+                 and (context.only_models is None or c.model_slug in context.only_models)]
     if not campaigns:
         return []
     stamp = catalog.get_catalog_stamp()

@@ -73,6 +73,7 @@ def test_sponsored_slots_sit_beside_them_labelled_for_the_orgs_top_tasks(client,
     assert context.page == "/dashboard/?from=test"
     assert context.tasks == frozenset({"extraction"})
     assert context.competing_with == "acme/dear"
+    assert context.only_models == frozenset({"acme/cheap"})  # the organic bar, as computed
     sponsored = html[html.index('id="sponsored-recommendations"'):]
     assert "pass the same quality bar" in sponsored
     assert '<p class="sponsored-label">Sponsored · Sandbox Labs</p>' in sponsored

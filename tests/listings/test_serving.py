@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from django.db import connection
@@ -257,3 +258,16 @@ def test_budget_left_is_the_least_of_total_and_today():
     campaign.spent_nanos = 10
     assert serving.budget_left(campaign, today) == 5
     assert serving.budget_left(campaign, today + dt.timedelta(days=1)) == 50
+
+
+def test_only_the_models_a_context_admits_compete(two_vendors):
+    """The recommendation card admits only models that clear its organic bar: another model
+    does not win the slot, however high its bid, and the admitted one moves up."""
+    market, acme, beta, fast, lite = two_vendors
+    market.campaign(acme, fast, bid_nanos=9 * DOLLAR, placements=[Placement.RECOMMENDATIONS])
+    market.campaign(beta, lite, bid_nanos=DOLLAR, placements=[Placement.RECOMMENDATIONS])
+    card = SlotContext(placement=Placement.RECOMMENDATIONS, page="/dashboard/")
+
+    assert served(context=card) == ["acme/fast", "beta/lite"]
+    assert served(context=replace(card, only_models=frozenset({"beta/lite"}))) == ["beta/lite"]
+    assert served(context=replace(card, only_models=frozenset())) == []

@@ -47,6 +47,9 @@ def test_a_cheaper_model_with_as_good_a_success_rate_is_recommended_with_its_com
 
     [rec] = result.recommendations
     assert rec.alternative == "acme/cheap" and rec.cheaper
+    # Sponsored slots beside it are held to the same bar: as good on extraction, measured
+    # enough. Flaky (90%) and rare (too few requests) are not, nor the org's own model.
+    assert result.sponsorable == frozenset({"acme/cheap"})
     # The cheaper of its two endpoints, at the org's price (list + its 5% margin).
     assert rec.quote.provider_slug == "p-three"
     assert rec.quote.input_nanos_per_m == 1_050_000_000
@@ -78,6 +81,7 @@ def test_worse_success_rate_or_too_few_samples_is_never_recommended(world):
     records(theirs, "acme/cheap", "extraction", 10, now=now, outcome="failed")
     rollup_requests()
     assert recommend(ours, now=now).recommendations == ()
+    assert recommend(ours, now=now).sponsorable == frozenset()
 
     # Rare reaches the minimum sample, all successes: now it is the one recommended.
     records(theirs, "acme/rare", "extraction", 1, now=now)

@@ -70,13 +70,17 @@ def _context(request, *, first_key_form=None, new_key=None) -> dict:
 
 def _recommendations(request) -> dict:
     """The card: organic recommendations with their computation, and beside them the sponsored
-    slots for the org's top tasks (labelled; the auction applies its quality gates)."""
+    slots for the org's top tasks (labelled; the auction applies its quality gates, and only
+    models that clear the organic recommendations' bar compete)."""
     found = organic.cached_recommendations(request.org)
     sponsored = serving.sponsored_slots(request, serving.SlotContext(
         placement=Placement.RECOMMENDATIONS.value, page=request.get_full_path(),
         tasks=frozenset(found.top_tasks[:SPONSORED_TASKS]),
         # The model the org spends most on: its rivals compete, it is never advertised to it.
-        competing_with=found.top_model))
+        competing_with=found.top_model,
+        # Held to the organic bar: measured on one of the org's tasks at least as well as the
+        # model it uses there.
+        only_models=found.sponsorable))
     return {
         "recommendations": found.recommendations[:CARD_RECOMMENDATIONS],
         "sponsored": sponsored,
