@@ -18,7 +18,11 @@ from tests.observability.records import row, store
 
 pytestmark = pytest.mark.django_db
 
-NOW = dt.datetime.now(dt.UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+# Noon of yesterday: wholly in the past, so records stored now (recorded_at is the database's
+# clock) fall after the watermark a run `now=NOW` leaves, whatever the hour the suite runs at
+# (at today's noon, a run before noon stored records the rollup had already passed).
+NOW = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).replace(
+    hour=12, minute=0, second=0, microsecond=0)
 TODAY = NOW.date()
 YESTERDAY = TODAY - dt.timedelta(days=1)
 
