@@ -1,8 +1,8 @@
 """The gateway's narrow seam into billing: admission holds and settlement.
 
-The gateway builds one writer at start-up (`billing.hotpath.create_writer()`): psycopg's async
-pool and a handful of explicit statements on PostgreSQL; the same interface in a thread on the
-embedded SQLite default. It is tested to agree with billing's ORM services.
+The gateway builds one writer at start-up (`billing.hotpath.create_writer()`): asyncpg
+connections and a handful of explicit statements on PostgreSQL; the same interface in a thread
+on the embedded SQLite default. It is tested to agree with billing's ORM services.
 
 Contract (the gateway relies on it, billing implements it):
 - `await writer.hold(admission) -> int`: in ONE atomic statement, reserve
@@ -130,7 +130,7 @@ def create_writer(**options: Unpack[WriterOptions]) -> HotPathWriter:
     """The writer for this deployment: PostgreSQL's async pool, else SQLite's one thread.
 
     Imported here rather than at the top so the contract dataclasses stay free of Django and
-    psycopg for code (and tests) that only need the shapes.
+    asyncpg for code (and tests) that only need the shapes.
     """
     from django.conf import settings
 

@@ -1,4 +1,4 @@
-"""The PostgreSQL writer: psycopg's async pool and the three statements of billing/hotpath/sql.py.
+"""The PostgreSQL writer: asyncpg connections (connections.py), the statements of sql.py.
 
 One round trip per hold, per release and per settlement batch: connections run in autocommit
 (each statement is its own transaction). Holds go through a pool whose sessions set
@@ -15,21 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable, Sequence
+import re
+from collections.abc import Sequence
 from typing import Any, Unpack
 
+import asyncpg
 import orjson
-import psycopg
 from django.conf import settings
 from django.db import connections
-from psycopg import errors
 from psycopg.conninfo import make_conninfo
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from billing.hotpath import Admission, Settlement, writer_settings
 from billing.hotpath import sql as statements
 from billing.hotpath.batching import BatchingWriter, BatchOptions, WriterOptions
+from billing.hotpath.connections import CONNECTION_ERRORS, ConnectionPool, PoolTimeout
 from billing.hotpath.rules import insufficient
 from core.errors import Conflict, ServiceUnavailable
 
@@ -38,7 +37,8 @@ logger = logging.getLogger("billing.hotpath")
 # Lock waits across processes can still meet in a cycle (a batch touches many wallets); the
 # server aborts one statement, which changed nothing, so trying again is safe.
 Row = tuple[Any, ...]
-_RETRYABLE = (errors.DeadlockDetected, errors.SerializationFailure)
+Positional = tuple[str, tuple[str, ...]]  # a statement with `$n` placeholders, and their names
+_RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 _HOLD_TRIES = 3
 # After a connection was found dead, every checkout is checked for this long: a restarted
 # server leaves every idle connection of the pool dead, and each should cost a check, not a
@@ -66,9 +66,7 @@ def django_conninfo(alias: str = "default") -> str:
 
 
 class PostgresWriter(BatchingWriter):
-    # psycopg_pool's PoolTimeout is an OperationalError too.
-    transient_errors = (*BatchingWriter.transient_errors, psycopg.OperationalError,
-                        psycopg.InterfaceError)
+    transient_errors = (*BatchingWriter.transient_errors, *CONNECTION_ERRORS)
 
     def __init__(
         self,
@@ -83,10 +81,9 @@ class PostgresWriter(BatchingWriter):
         self._conninfo = conninfo
         self._pool_max = settings.HOTPATH_POOL_MAX if pool_max is None else pool_max
         self._pool_timeout_s = pool_timeout_s
-        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] | None = None
+        self._pool: ConnectionPool | None = None
         # Settlement batches and releases: durable commits (see the module's docstring).
-        self._durable_pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] | None = None
-        self._suspect_until = 0.0  # monotonic; see _SUSPECT_S
+        self._durable_pool: ConnectionPool | None = None
 
     @classmethod
     def from_settings(cls, **options: Unpack[WriterOptions]) -> PostgresWriter:
@@ -95,40 +92,19 @@ class PostgresWriter(BatchingWriter):
         return cls(django_conninfo(), **options)
 
     async def _open(self) -> None:
-        async def asynchronous_commits(conn: psycopg.AsyncConnection[Row]) -> None:
-            await conn.execute("SET synchronous_commit = off")
-
-        async def flushed_commits(conn: psycopg.AsyncConnection[Row]) -> None:
-            # Whatever the server's or the database's default is.
-            await conn.execute("SET synchronous_commit = on")
-
-        self._pool = self._new_pool(self._pool_max, configure=asynchronous_commits)
-        # One batch is written at a time; a release may run beside it.
-        self._durable_pool = self._new_pool(2, configure=flushed_commits)
-        await self._pool.open(wait=True)
-        await self._durable_pool.open(wait=True)
-
-    def _new_pool(self, max_size: int,
-                  configure: Callable[[psycopg.AsyncConnection[Row]], Awaitable[None]]
-                  ) -> AsyncConnectionPool[psycopg.AsyncConnection[Row]]:
-        return AsyncConnectionPool(
-            self._conninfo,
-            min_size=1,
-            max_size=max_size,
-            kwargs={"autocommit": True},
-            configure=configure,
-            check=self._check,
-            open=False,
-            # A caller waits this long for a connection while the server is down (then 503);
-            # a background reconnect gives up after 2 s, so the next checkout tries again at
-            # once rather than after the pool's growing backoff (recovery within ~2 s).
-            timeout=self._pool_timeout_s,
-            reconnect_timeout=2.0,
-        )
-
-    async def _check(self, conn: psycopg.AsyncConnection[Row]) -> None:
-        if time.monotonic() < self._suspect_until:
-            await AsyncConnectionPool.check_connection(conn)
+        # A caller waits `pool_timeout_s` for a connection while the server is down (then 503).
+        self._pool = ConnectionPool(self._conninfo, max_size=self._pool_max,
+                                    timeout_s=self._pool_timeout_s,
+                                    server_settings={"synchronous_commit": "off"},
+                                    suspect_s=_SUSPECT_S)
+        # One batch is written at a time; a release may run beside it. Whatever the server's
+        # or the database's default is, these commits wait for the flush.
+        self._durable_pool = ConnectionPool(self._conninfo, max_size=2,
+                                            timeout_s=self._pool_timeout_s,
+                                            server_settings={"synchronous_commit": "on"},
+                                            suspect_s=_SUSPECT_S)
+        await self._pool.open()
+        await self._durable_pool.open()
 
     async def _shutdown(self) -> None:
         for pool in (self._pool, self._durable_pool):
@@ -153,7 +129,7 @@ class PostgresWriter(BatchingWriter):
             "input_nanos_per_m": admission.input_nanos_per_m,
             "deadline_ms": round(admission.deadline_s * 1000),
         }
-        row = await self._execute_one(statements.HOLD, params, tries=_HOLD_TRIES,
+        row = await self._execute_one(_HOLD, params, tries=_HOLD_TRIES,
                                       request_id=admission.request_id)
         if row is None:  # no wallet at all
             raise insufficient(wallet_available=None, key_available=None,
@@ -167,7 +143,7 @@ class PostgresWriter(BatchingWriter):
 
     async def _release(self, request_id: str) -> bool:
         # Durable like a settlement: a release lost in a crash would leave the hold to be swept.
-        row = await self._execute_one(statements.RELEASE, {"request_id": request_id},
+        row = await self._execute_one(_RELEASE, {"request_id": request_id},
                                       tries=_HOLD_TRIES, durable=True)
         return bool(row and row[0])
 
@@ -183,14 +159,14 @@ class PostgresWriter(BatchingWriter):
                 else:
                     column.append(getattr(s, name))
         arrays: dict[str, list[object]] = {f"c{i}": column for i, column in enumerate(columns)}
-        row = await self._execute_one(statements.SETTLE_BATCH, arrays, tries=2, durable=True)
+        row = await self._execute_one(_SETTLE_BATCH, arrays, tries=2, durable=True)
         settled: int = row[0] if row else 0
         if settled < len(batch):
             # Some holds were not open: already settled (a replay), swept, or lost with a
             # database crash; only the last kind has no row at all, and is charged here.
             arrays["org_id"] = [s.org_id for s in batch]
             arrays["key_id"] = [s.key_id for s in batch]
-            row = await self._execute_one(statements.SETTLE_UNHELD, arrays, tries=2,
+            row = await self._execute_one(_SETTLE_UNHELD, arrays, tries=2,
                                           durable=True)
             if row and row[0]:
                 logger.warning("settle: %d settlements had lost their hold (a database crash); "
@@ -198,18 +174,34 @@ class PostgresWriter(BatchingWriter):
                 settled += row[0]
         return settled
 
-    async def _execute_one(self, query: str, params: dict[str, Any], *, tries: int,
+    async def _execute_one(self, statement: Positional, params: dict[str, Any], *, tries: int,
                            request_id: str | None = None, durable: bool = False) -> Row | None:
         pool = self._durable_pool if durable else self._pool
         if pool is None:
             raise RuntimeError("the hot-path writer is used before start()")
+        query, names = statement
+        args = [params[name] for name in names]
         lost = False
         for attempt in range(1, tries + 1):
             try:
-                async with pool.connection() as conn:
-                    cursor = await conn.execute(query, params)
-                    return await cursor.fetchone()
-            except errors.UniqueViolation as exc:
+                conn = await pool.acquire()
+                broken = True  # until the server answered: a cancelled statement's state is unknown
+                try:
+                    row = await conn.fetchrow(query, *args)
+                    broken = False
+                    return tuple(row) if row is not None else None
+                except asyncpg.PostgresError as exc:
+                    broken = isinstance(exc, CONNECTION_ERRORS)
+                    raise
+                except asyncpg.InterfaceError as exc:
+                    if conn.is_closed():
+                        raise
+                    # The client refused an argument (asyncpg's client-side DataError): a
+                    # bug, not an outage; never retried as one.
+                    raise RuntimeError(f"hot-path statement not sent: {exc}") from exc
+                finally:
+                    pool.release(conn, broken=broken)
+            except asyncpg.UniqueViolationError as exc:
                 if lost and request_id is not None:
                     # The hold sent on the connection that died did commit: nobody will use
                     # it, so release it (replayed until written) and let the caller retry.
@@ -220,11 +212,29 @@ class PostgresWriter(BatchingWriter):
                 if attempt == tries:
                     raise
                 await asyncio.sleep(0.001 * attempt)
-            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-                # A dead connection is discarded by the pool when returned; check the others
-                # on checkout for a while, and try once more on a fresh one.
-                self._suspect_until = time.monotonic() + _SUSPECT_S
+            except CONNECTION_ERRORS as exc:
+                # The dead connection was closed; check the others on checkout for a while,
+                # and try once more on a fresh one.
+                pool.mark_suspect()
                 if attempt == tries or isinstance(exc, PoolTimeout):
                     raise
                 lost = True
         return None
+
+
+def _positional(statement: str) -> Positional:
+    """`%(name)s` placeholders (as billing/hotpath/sql.py writes them) as asyncpg's `$n`."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return "$" + str(names.index(match.group(1)) + 1)
+
+    return re.sub(r"%\((\w+)\)s", number, statement), tuple(names)
+
+
+_HOLD = _positional(statements.HOLD)
+_RELEASE = _positional(statements.RELEASE)
+_SETTLE_BATCH = _positional(statements.SETTLE_BATCH)
+_SETTLE_UNHELD = _positional(statements.SETTLE_UNHELD)

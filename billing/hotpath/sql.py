@@ -123,7 +123,7 @@ USAGE_COLUMNS = (
     ("request_sha256", "text"),
 )
 
-# Parameters are named by position (`%(c0)s`, ...): the statement must stay short, see _compact.
+# Parameters are named by position (`%(c0)s`, ...): the statement stays short, see _compact.
 _UNNEST_ARGS = ", ".join(f"%(c{i})s::{kind}[]" for i, (_, kind) in enumerate(USAGE_COLUMNS))
 _UNNEST_NAMES = ", ".join(name for name, _ in USAGE_COLUMNS)
 # Columns copied as they are; org, key, charge, write-off and attempts are computed below.
@@ -227,9 +227,9 @@ SELECT count(*) FROM ins
 def _compact(statement: str) -> str:
     """One line, single spaces (the statements hold no comments and no multi-space literals).
 
-    psycopg caches a statement's parsed form only up to 4096 characters
-    (`psycopg._queries.MAX_CACHED_STATEMENT_LENGTH`); longer ones are re-parsed, in Python, on
-    every execution. A test keeps every statement under that limit.
+    asyncpg keeps a prepared statement per connection only for statements up to
+    `max_cacheable_statement_size` (15 KB by default); a longer one is parsed and planned by
+    the server on every execution. A test keeps every statement well under that limit.
     """
     return " ".join(statement.split())
 
