@@ -57,7 +57,9 @@ class Hold(models.Model):
     It records what a worker needs to settle the request if the gateway dies mid-flight.
     """
 
-    request_id = models.CharField(max_length=64, unique=True)
+    # Unique through Meta's constraint, not `unique=True`: on PostgreSQL that would add a second
+    # (pattern-matching) index, and every hold pays each index on insert and on settlement.
+    request_id = models.CharField(max_length=64)
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="holds")
     api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, related_name="+")
     amount_nanos = models.BigIntegerField()
@@ -79,9 +81,13 @@ class Hold(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "deadline_at"], name="hold_open_deadline")]
+        # Only open holds are indexed by deadline (the sweep's question): a settled or
+        # released hold leaves this index rather than being inserted into it again.
+        indexes = [models.Index(fields=["deadline_at"], name="hold_open_deadline",
+                                condition=Q(status="open"))]
         constraints = [
-            models.CheckConstraint(condition=Q(amount_nanos__gte=0), name="hold_amount_nonneg")
+            models.CheckConstraint(condition=Q(amount_nanos__gte=0), name="hold_amount_nonneg"),
+            models.UniqueConstraint(fields=["request_id"], name="hold_request_id_unique"),
         ]
 
     def __str__(self) -> str:
@@ -91,8 +97,11 @@ class Hold(models.Model):
 class UsageRecord(models.Model):
     """One metered request: what was asked, what served it, what it cost, what was charged."""
 
-    request_id = models.CharField(max_length=64, unique=True)
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="usage_records")
+    # Unique through Meta's constraint (see Hold.request_id), and the org is indexed by
+    # usage_org_created alone: one request inserts a row here, so each index costs every request.
+    request_id = models.CharField(max_length=64)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="usage_records",
+                            db_index=False)
     api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(db_index=True)
     requested_model = models.CharField(max_length=200)
@@ -135,6 +144,9 @@ class UsageRecord(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["org", "created_at"], name="usage_org_created")]
+        constraints = [
+            models.UniqueConstraint(fields=["request_id"], name="usage_request_id_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"usage {self.request_id}"
