@@ -30,10 +30,12 @@ from psycopg.conninfo import conninfo_to_dict
 # Errors meaning the connection (or the server) is gone: the connection is not reused and the
 # statement may be tried again elsewhere. Class 08 (connection exceptions) and 57 (operator
 # intervention: shutdown, crash, "the database system is starting up") from the server, the
-# client's own interface errors (a closed connection) and socket errors.
+# client's own interface errors (a closed connection), socket errors, and a protocol left in a
+# state it cannot send from ("another operation is in progress": seen when the server
+# restarted under load, raised before anything was sent).
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.InternalClientError,
 )
 
 

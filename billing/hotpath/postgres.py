@@ -229,7 +229,7 @@ def _positional(statement: str) -> Positional:
     def number(match: re.Match[str]) -> str:
         if match.group(1) not in names:
             names.append(match.group(1))
-        return "$" + str(names.index(match.group(1)) + 1)
+        return "".join(("$", str(names.index(match.group(1)) + 1)))  # asyncpg's $1, $2, ...
 
     return re.sub(r"%\((\w+)\)s", number, statement), tuple(names)
 
