@@ -34,10 +34,10 @@ from core.errors import Conflict, ServiceUnavailable
 
 logger = logging.getLogger("billing.hotpath")
 
-# Lock waits across processes can still meet in a cycle (a batch touches many wallets); the
-# server aborts one statement, which changed nothing, so trying again is safe.
 Row = tuple[Any, ...]
 Positional = tuple[str, tuple[str, ...]]  # a statement with `$n` placeholders, and their names
+# Lock waits across processes can still meet in a cycle (a batch touches many wallets); the
+# server aborts one statement, which changed nothing, so trying again is safe.
 _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 _HOLD_TRIES = 3
 # After a connection was found dead, every checkout is checked for this long: a restarted
