@@ -27,6 +27,8 @@ from typing import Any
 import asyncpg
 from psycopg.conninfo import conninfo_to_dict
 
+from core.waiters import wake_one
+
 # Errors meaning the connection (or the server) is gone: the connection is not reused and the
 # statement may be tried again elsewhere. Class 08 (connection exceptions) and 57 (operator
 # intervention: shutdown, crash, "the database system is starting up") from the server, the
@@ -83,7 +85,7 @@ class ConnectionPool:
                 await asyncio.wait_for(conn.close(), 2.0)
             except Exception:  # noqa: BLE001 - a dead server: nothing to say goodbye to
                 conn.terminate()
-        self._wake_one()
+        wake_one(self._waiters)
 
     def mark_suspect(self) -> None:
         self._suspect_until = time.monotonic() + self._suspect_s
@@ -128,7 +130,7 @@ class ConnectionPool:
             conn.terminate()
         else:
             self._idle.append(conn)
-        self._wake_one()
+        wake_one(self._waiters)
 
     async def _connect(self) -> asyncpg.Connection:
         self._size += 1
@@ -137,7 +139,7 @@ class ConnectionPool:
                                          server_settings=self._server_settings)
         except BaseException:
             self._size -= 1
-            self._wake_one()
+            wake_one(self._waiters)
             raise
 
     async def _checked(self, conn: asyncpg.Connection) -> asyncpg.Connection | None:
@@ -151,9 +153,3 @@ class ConnectionPool:
             raise
         return conn
 
-    def _wake_one(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 
-import aiohttp
-
 from catalog.snapshot import ProviderView
 from core.errors import (
     Forbidden,
@@ -21,6 +19,7 @@ from core.errors import (
 )
 from core.redaction import redact, short_message
 from core.upstream_urls import AddressRefused
+from routing.engine.http1 import ConnectError, Disconnected, HttpClientError, MalformedResponse
 from routing.types import Attempt, UpstreamFailure
 
 log = logging.getLogger(__name__)
@@ -143,15 +142,16 @@ def failure_from_exception(exc: BaseException) -> UpstreamFailure:
         return exc
     if isinstance(exc, TimeoutError):
         return UpstreamFailure("timeout", "The provider did not answer in time.", True)
-    if isinstance(exc, aiohttp.ClientConnectorError):
+    if isinstance(exc, ConnectError):
         if isinstance(exc.os_error, AddressRefused):  # our own connect-time check
             return UpstreamFailure("connect_error", f"Refused to connect: {exc.os_error}.", True)
         return UpstreamFailure("connect_error", f"Could not connect: {exc}", True)
-    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError
-                  | aiohttp.ClientOSError):
+    if isinstance(exc, Disconnected):
         return UpstreamFailure("reset", f"The provider dropped the connection: {exc}", True)
+    if isinstance(exc, MalformedResponse):
+        return UpstreamFailure("malformed", f"The provider's answer was not HTTP: {exc}", True)
     return UpstreamFailure("connect_error", f"{type(exc).__name__}: {exc}", True)
 
 
 # What an upstream call can raise that we turn into a failed attempt.
-IO_ERRORS = (UpstreamFailure, TimeoutError, aiohttp.ClientError)
+IO_ERRORS = (UpstreamFailure, TimeoutError, HttpClientError)

@@ -2,18 +2,15 @@
 
 A base URL passed the save-time check, but a name can resolve elsewhere later (DNS rebinding,
 a changed record) and rows may predate the check. So every address a name resolves to is checked
-by `GuardedResolver` before aiohttp connects (its results then sit in aiohttp's DNS cache, so
-the check costs nothing per request), and a URL naming an address literally (which aiohttp never
-hands to a resolver) is judged once per base URL by `UrlGuard`.
+by `GuardedResolver` before the HTTP client connects (to those very addresses; its DNS cache then
+holds them, so the check costs nothing per request), and a URL naming an address literally is
+judged once per base URL by `UrlGuard`.
 """
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterable
-
-from aiohttp.abc import AbstractResolver, ResolveResult
-from yarl import URL
+from urllib.parse import urlsplit
 
 from core.upstream_urls import (
     Network,
@@ -23,30 +20,33 @@ from core.upstream_urls import (
     is_allowed,
     literal_address,
 )
+from routing.engine.http1 import Resolve
 from routing.types import UpstreamFailure
 
 _MAX_VERDICTS = 4096  # distinct base URLs remembered; past that the memo starts over
 
 
-class GuardedResolver(AbstractResolver):
+class GuardedResolver:
     """Resolve through `inner`, refusing a name if any address it gives is not allowed.
 
-    The refusal is an OSError (`core.upstream_urls.AddressRefused`), which aiohttp reports as a
-    connection error: the attempt fails before any byte is sent, and the engine moves on.
+    An address written literally (in any form `literal_address` reads) is checked without
+    asking `inner`. The refusal is an OSError (`core.upstream_urls.AddressRefused`), which the
+    HTTP client reports as a connection error: the attempt fails before any byte is sent, and
+    the engine moves on.
     """
 
-    def __init__(self, allowed: Iterable[Network], inner: AbstractResolver) -> None:
+    def __init__(self, allowed: Iterable[Network], inner: Resolve) -> None:
         self._allowed = tuple(allowed)
         self._inner = inner
 
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
-        check_addresses(host, [r["host"] for r in results], self._allowed)
-        return results
-
-    async def close(self) -> None:
-        await self._inner.close()
+    async def __call__(self, host: str, port: int) -> list[str]:
+        try:
+            address = literal_address(host)
+        except UpstreamURLError:
+            address = None
+        addresses = [str(address)] if address is not None else await self._inner(host, port)
+        check_addresses(host, addresses, self._allowed)
+        return addresses
 
 
 class UrlGuard:
@@ -70,8 +70,8 @@ class UrlGuard:
 
     def _judge(self, base_url: str) -> str:
         try:
-            url = URL(base_url)  # parsed as aiohttp will parse it
-            scheme, host = url.scheme, url.host
+            parts = urlsplit(base_url)  # parsed as the HTTP client will parse it
+            scheme, host = parts.scheme.lower(), parts.hostname
             address = literal_address(host) if host else None
         except (ValueError, UpstreamURLError) as exc:
             return f"invalid provider URL ({exc})"

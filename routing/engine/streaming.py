@@ -14,10 +14,9 @@ import time
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
-import aiohttp
-
 from routing.adapters.base import SSEDecoder, StreamTranslator
 from routing.engine.failures import IO_ERRORS, error_type, failure_from_exception, report
+from routing.engine.http1 import Response
 from routing.types import Stream, UpstreamFailure
 
 # Called once when the stream ends: "ok", the failure, or "abandoned" (the consumer left).
@@ -41,12 +40,11 @@ def error_chunk(translator: StreamTranslator, failure: UpstreamFailure) -> dict[
     }
 
 
-async def read_first_chunks(response: aiohttp.ClientResponse, decoder: SSEDecoder,
+async def read_first_chunks(response: Response, decoder: SSEDecoder,
                             translator: StreamTranslator) -> list[dict[str, Any]]:
     """Read until the upstream produced at least one chunk (the caller bounds the time)."""
-    content = response.content
     while True:
-        data = await content.readany()
+        data = await response.readany()
         if not data:
             chunks = [c for event, payload in decoder.close()
                       for c in translator.feed(event, payload)]
@@ -60,7 +58,7 @@ async def read_first_chunks(response: aiohttp.ClientResponse, decoder: SSEDecode
             return chunks
 
 
-async def relay(response: aiohttp.ClientResponse, decoder: SSEDecoder,
+async def relay(response: Response, decoder: SSEDecoder,
                 translator: StreamTranslator, first: list[dict[str, Any]], stream: Stream, *,
                 idle_timeout_s: float, deadline: float, verdict: Verdict,
                 secret: str | None = None) -> AsyncGenerator[list[dict[str, Any]], None]:
@@ -70,13 +68,12 @@ async def relay(response: aiohttp.ClientResponse, decoder: SSEDecoder,
     decided = False
     try:
         yield first
-        content = response.content
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise UpstreamFailure("timeout", "The request deadline passed mid-stream.", False)
             async with asyncio.timeout(min(idle_timeout_s, remaining)):
-                data = await content.readany()
+                data = await response.readany()
             events = decoder.feed(data) if data else decoder.close()
             batch = [chunk for event, payload in events
                      for chunk in translator.feed(event, payload)]

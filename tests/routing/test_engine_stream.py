@@ -140,7 +140,7 @@ def test_cancelled_consumer_closes_the_upstream_and_frees_the_connection(sandbox
         await stream.aclose()
         # The pool holds no connection to the sandbox any more: the stream's was closed,
         # not returned half-read.
-        in_use = len(upstream.session.connector._acquired)  # noqa: SLF001 - pool inspection
+        in_use = upstream.client.in_use
         after = await upstream.complete(request(), [a], **call_kwargs())
         return stream, in_use, after
     stream, in_use, after = run(test)
@@ -161,7 +161,7 @@ def test_cancel_while_waiting_for_the_first_byte(sandbox):
         try:
             await task
         except asyncio.CancelledError:
-            return len(upstream.session.connector._acquired)  # noqa: SLF001
+            return upstream.client.in_use
         raise AssertionError("the stream call finished although it was cancelled")
     assert run(test) == 0
 
