@@ -54,12 +54,18 @@ class RequestRow:
     count: int = 1
 
 
-# Column order of the batch insert; `_values` gives one row's parameters in this order.
-_COLUMNS = ("request_id", "created_at", "org_id", "key_id", "app", "model_requested",
-            "model_served", "provider", "endpoint_id", "status", "outcome", "error_type",
-            "error_message", "finish_reason", "attempts", "prompt_tokens", "completion_tokens",
-            "cost_nanos", "latency_ms", "ttft_ms", "streamed", "is_fallback", "is_byok",
-            "is_cached", "task", "count")
+# Column order of the batch insert, with each column's PostgreSQL array type; `_values` gives
+# one row's parameters in this order.
+_COLUMNS = (("request_id", "text"), ("created_at", "timestamptz"), ("org_id", "bigint"),
+            ("key_id", "bigint"), ("app", "text"), ("model_requested", "text"),
+            ("model_served", "text"), ("provider", "text"), ("endpoint_id", "bigint"),
+            ("status", "integer"), ("outcome", "text"), ("error_type", "text"),
+            ("error_message", "text"), ("finish_reason", "text"), ("attempts", "text"),
+            ("prompt_tokens", "integer"), ("completion_tokens", "integer"),
+            ("cost_nanos", "bigint"), ("latency_ms", "integer"), ("ttft_ms", "integer"),
+            ("streamed", "boolean"), ("is_fallback", "boolean"), ("is_byok", "boolean"),
+            ("is_cached", "boolean"), ("task", "text"), ("count", "integer"))
+_NAMES = ", ".join(name for name, _ in _COLUMNS)
 
 
 def _values(row: RequestRow) -> tuple[Any, ...]:
@@ -71,20 +77,33 @@ def _values(row: RequestRow) -> tuple[Any, ...]:
             row.is_fallback, row.is_byok, row.is_cached, row.task, row.count)
 
 
-def _insert_sql() -> str:
-    # The ORM's bulk_create costs about 0.3 ms of CPU a row here (a model instance and every
-    # field's preparation); one plain statement run for many rows (psycopg pipelines them)
-    # costs a tenth of that, and this runs for every request the gateway serves.
-    placeholders = ", ".join("%s::jsonb" if connection.vendor == "postgresql" and c == "attempts"
-                             else "%s" for c in _COLUMNS)
-    table, columns = RequestRecord._meta.db_table, ", ".join(_COLUMNS)
-    # Only our own table and column names are interpolated, never input.
-    return f'INSERT INTO "{table}" ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING'  # noqa: S608
+# This runs for every request the gateway serves, so each form was measured. The ORM's
+# bulk_create costs about 0.3 ms of CPU a row here (a model instance and every field's
+# preparation); one plain statement run for each row (executemany, pipelined) a tenth of that,
+# but PostgreSQL still executes one statement per row, ~75 µs of its CPU. On PostgreSQL the
+# batch is one statement over arrays, one per column (unnest): ~20 µs of its CPU a row.
+_UNNEST_SQL = (
+    f'INSERT INTO "{RequestRecord._meta.db_table}" ({_NAMES}) '  # noqa: S608 - our own names
+    f"SELECT {_NAMES.replace('attempts', 'attempts::jsonb')} FROM unnest("
+    + ", ".join(f"%s::{kind}[]" for _, kind in _COLUMNS)
+    + f") AS r({_NAMES}) ON CONFLICT DO NOTHING"
+)
+
+
+def _executemany_sql() -> str:
+    table = RequestRecord._meta.db_table
+    placeholders = ", ".join("%s" for _ in _COLUMNS)
+    return f'INSERT INTO "{table}" ({_NAMES}) VALUES ({placeholders}) ON CONFLICT DO NOTHING'  # noqa: S608
 
 
 def _insert(values: list[tuple[Any, ...]]) -> None:
+    if not values:
+        return
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(_insert_sql(), values)
+        if connection.vendor == "postgresql":
+            cursor.execute(_UNNEST_SQL, [list(column) for column in zip(*values, strict=True)])
+        else:
+            cursor.executemany(_executemany_sql(), values)
 
 
 def store_request_records(rows: Sequence[RequestRow]) -> int:
