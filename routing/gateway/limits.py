@@ -7,6 +7,14 @@ Tokens are only known after the answer, so a window's token count is checked at 
 key that used up its minute waits) and incremented once the request settles; those increments
 are batched off the request path.
 
+A busy key does not pay a Redis call per request: each call leases up to `LEASE_MAX`
+admissions (counted in Redis at once, so never more admitted than the limit), which this
+process then spends without asking. A lease starts at one admission in each window and doubles
+with each call, and is at most 1/`LEASE_SHARE` of the smaller request limit, so keys with
+limits under that many requests a minute ask Redis every time, exactly as before. What a lease
+costs: admissions leased but unspent when the minute ends are lost (at most 1% of the limit a
+process), and the token counters are checked once per lease rather than per request.
+
 The read routes (GET /v1/...) count in their own per-key bucket, and failed authentications
 in one per client address (routing/gateway/abuse.py). Every Redis call goes through one
 breaker: a down or hung Redis costs a few calls of at most the client's short timeout, then
@@ -30,18 +38,22 @@ log = logging.getLogger(__name__)
 WINDOW_S = 60
 
 # KEYS: key rpm, org rpm, key tpm, org tpm. ARGV: key rpm limit, org rpm limit, key tpm limit,
-# org tpm limit, ttl. Returns {0, key rpm remaining, org rpm remaining} when admitted, else
-# {which (1..4), 0, 0} naming the first exhausted counter.
+# org tpm limit, ttl, admissions wanted. Returns {0, granted} when admitted (at least one, at most
+# what both request counters have room for), else {which (1..4), 0} naming the first exhausted
+# counter.
 ADMIT_LUA = """
 local counts = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 for i = 1, 4 do
-  if tonumber(counts[i] or '0') >= tonumber(ARGV[i]) then return {i, 0, 0} end
+  if tonumber(counts[i] or '0') >= tonumber(ARGV[i]) then return {i, 0} end
 end
-local kr = redis.call('INCR', KEYS[1])
-local orr = redis.call('INCR', KEYS[2])
-if kr == 1 then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
-if orr == 1 then redis.call('EXPIRE', KEYS[2], ARGV[5]) end
-return {0, tonumber(ARGV[1]) - kr, tonumber(ARGV[2]) - orr}
+local grant = math.min(tonumber(ARGV[6]),
+                       tonumber(ARGV[1]) - tonumber(counts[1] or '0'),
+                       tonumber(ARGV[2]) - tonumber(counts[2] or '0'))
+local kr = redis.call('INCRBY', KEYS[1], grant)
+local orr = redis.call('INCRBY', KEYS[2], grant)
+if kr == grant then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
+if orr == grant then redis.call('EXPIRE', KEYS[2], ARGV[5]) end
+return {0, grant}
 """
 ADMIT_SHA = hashlib.sha1(ADMIT_LUA.encode()).hexdigest()  # noqa: S324  (Redis names scripts so)
 
@@ -53,6 +65,8 @@ return n
 """
 COUNT_SHA = hashlib.sha1(COUNT_LUA.encode()).hexdigest()  # noqa: S324
 _REDIS_DOWN = (OSError, TimeoutError, RedisReplyError)
+LEASE_MAX = 32  # admissions one Redis call may lease
+LEASE_SHARE = 100  # a lease is at most this fraction of the smaller request limit
 
 
 def _integer(reply: Reply) -> int:
@@ -67,6 +81,15 @@ def _integer(reply: Reply) -> int:
 
 _WHICH = {1: ("key", "requests"), 2: ("org", "requests"), 3: ("key", "tokens"),
           4: ("org", "tokens")}
+
+
+@dataclass(slots=True)
+class Lease:
+    """Admissions this process took from Redis for one key, org and window, not yet spent."""
+
+    limits: tuple[int, int, int, int]
+    remaining: int
+    size: int  # what the next call asks for
 
 
 @dataclass(slots=True)
@@ -120,6 +143,8 @@ class Limiter:
         self._local_window = 0
         self._pending_tokens: dict[str, int] = {}
         self._flush_s = flush_s
+        self._leases: dict[tuple[int, int], Lease] = {}
+        self._leases_window = 0
 
     def _limits(self, key_id: int, org_id: int, key_rpm: int | None,
                 key_tpm: int | None) -> tuple[int, int, int, int]:
@@ -133,19 +158,41 @@ class Limiter:
         """`key_rpm`/`key_tpm`: the key policy's limits, which win over the operator's default
         for the key (GATEWAY_LIMIT_OVERRIDES, then GATEWAY_KEY_RPM/TPM); None keeps it."""
         window = int(time.time()) // WINDOW_S
-        names = _names(window, key_id, org_id)
         limits = self._limits(key_id, org_id, key_rpm, key_tpm)
-        reset_epoch = (window + 1) * WINDOW_S
+        if window != self._leases_window:
+            self._leases.clear()
+            self._leases_window = window
+        lease = self._leases.get((key_id, org_id))
+        if lease is not None and lease.remaining and lease.limits == limits:
+            lease.remaining -= 1
+            return
+        size = 1 if lease is None or lease.limits != limits else lease.size
+        names = _names(window, key_id, org_id)
         keys = (names.key_rpm, names.org_rpm, names.key_tpm, names.org_tpm)
-        reply = await self._eval(ADMIT_SHA, ADMIT_LUA, keys, (*limits, WINDOW_S + 5))
+        reply = await self._eval(ADMIT_SHA, ADMIT_LUA, keys, (*limits, WINDOW_S + 5, size))
         if reply is None:
             which = self._admit_local(names, limits)
-        elif isinstance(reply, list) and reply:
+        elif isinstance(reply, list) and len(reply) == 2:
             which = _integer(reply[0])
+            if not which:
+                self._lease(key_id, org_id, window, limits, size, _integer(reply[1]))
         else:
             raise RedisReplyError(f"unexpected admission reply {reply!r}")
         if which:
-            raise _refusal(which, limits, reset_epoch)
+            raise _refusal(which, limits, (window + 1) * WINDOW_S)
+
+    def _lease(self, key_id: int, org_id: int, window: int, limits: tuple[int, int, int, int],
+               size: int, granted: int) -> None:
+        """Keep what Redis granted beyond this request; the next call may ask for twice as many."""
+        if window != self._leases_window:  # the minute turned during the call
+            return
+        cap = max(1, min(LEASE_MAX, min(limits[0], limits[1]) // LEASE_SHARE))
+        lease = self._leases.get((key_id, org_id))
+        if lease is None or lease.limits != limits:
+            lease = self._leases[key_id, org_id] = Lease(limits, 0, size)
+        # Concurrent calls for one key each lease: what they got adds up.
+        lease.remaining += max(0, granted - 1)
+        lease.size = min(cap, size * 2)
 
     async def _eval(self, sha: str, lua: str, keys: tuple[str, ...],
                     args: tuple[int, ...]) -> Reply:
