@@ -59,9 +59,13 @@ class Hold(models.Model):
 
     # Unique through Meta's constraint, not `unique=True`: on PostgreSQL that would add a second
     # (pattern-matching) index, and every hold pays each index on insert and on settlement.
+    # The org and key are indexed only among open holds (Meta), and carry no database foreign
+    # key: ARCHITECTURE.md, "Money", says why; Django's on_delete still applies.
     request_id = models.CharField(max_length=64)
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="holds")
-    api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, related_name="+")
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="holds",
+                            db_index=False, db_constraint=False)
+    api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, related_name="+",
+                                db_index=False, db_constraint=False)
     amount_nanos = models.BigIntegerField()
     endpoint_id = models.BigIntegerField(null=True)
     price_id = models.BigIntegerField(null=True)
@@ -81,9 +85,11 @@ class Hold(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        # Only open holds are indexed by deadline (the sweep's question): a settled or
-        # released hold leaves this index rather than being inserted into it again.
-        indexes = [models.Index(fields=["deadline_at"], name="hold_open_deadline",
+        # Only open holds are indexed, by org (a wallet's reconciliation) and deadline (the
+        # sweep's question, over all orgs: the index holds only requests in flight, so reading
+        # it whole is cheap). A settled or released hold leaves it rather than being inserted
+        # into it again.
+        indexes = [models.Index(fields=["org", "deadline_at"], name="hold_open",
                                 condition=Q(status="open"))]
         constraints = [
             models.CheckConstraint(condition=Q(amount_nanos__gte=0), name="hold_amount_nonneg"),
@@ -99,10 +105,12 @@ class UsageRecord(models.Model):
 
     # Unique through Meta's constraint (see Hold.request_id), and the org is indexed by
     # usage_org_created alone: one request inserts a row here, so each index costs every request.
+    # No database foreign keys to the org and key, as on Hold.
     request_id = models.CharField(max_length=64)
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="usage_records",
-                            db_index=False)
-    api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, related_name="+")
+                            db_index=False, db_constraint=False)
+    api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, related_name="+",
+                                db_constraint=False)
     created_at = models.DateTimeField(db_index=True)
     requested_model = models.CharField(max_length=200)
     served_model = models.CharField(max_length=200, blank=True)
