@@ -103,7 +103,11 @@ def _insert(values: list[tuple[Any, ...]]) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(_UNNEST_SQL, [list(column) for column in zip(*values, strict=True)])
         else:
-            cursor.executemany(_executemany_sql(), values)
+            # As the ORM stores it (naive UTC text on SQLite), or the log's keyset pages,
+            # which compare times as the ORM writes them, would order these rows wrongly.
+            adapt = connection.ops.adapt_datetimefield_value
+            cursor.executemany(_executemany_sql(),
+                               [(v[0], adapt(v[1]), *v[2:]) for v in values])
 
 
 def store_request_records(rows: Sequence[RequestRow]) -> int:
