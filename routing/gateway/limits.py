@@ -66,7 +66,7 @@ return n
 COUNT_SHA = hashlib.sha1(COUNT_LUA.encode()).hexdigest()  # noqa: S324
 _REDIS_DOWN = (OSError, TimeoutError, RedisReplyError)
 LEASE_MAX = 32  # admissions one Redis call may lease
-LEASE_SHARE = 100  # a lease is at most this fraction of the smaller request limit
+LEASE_SHARE = 100  # a lease is at most 1/LEASE_SHARE of the smaller request limit
 
 
 def _integer(reply: Reply) -> int:
